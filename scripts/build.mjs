@@ -1,0 +1,67 @@
+// Builds what the package ships: the CLI (bin), the library, and the viewer's front end, all with esbuild,
+// then the type declarations with tsc. The bin is compiled JavaScript: hooks start it on every agent event.
+import { build } from 'esbuild';
+import { chmodSync, cpSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const dist = join(root, 'dist');
+const skipTypes = process.argv.includes('--no-types');
+
+rmSync(join(dist, 'bin'), { recursive: true, force: true });
+rmSync(join(dist, 'lib'), { recursive: true, force: true });
+rmSync(join(dist, 'viewer'), { recursive: true, force: true });
+
+const node = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'esm',
+  packages: 'external',
+  sourcemap: false,
+  logLevel: 'warning',
+  legalComments: 'none',
+};
+
+await build({
+  ...node,
+  entryPoints: { 'agent-trace': join(root, 'src/cli/main.ts') },
+  outdir: join(dist, 'bin'),
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]',
+  banner: { js: '#!/usr/bin/env node' },
+});
+
+await build({
+  ...node,
+  entryPoints: { index: join(root, 'src/index.ts') },
+  outdir: join(dist, 'lib'),
+});
+
+const web = join(root, 'viewer/web');
+chmodSync(join(dist, 'bin', 'agent-trace.js'), 0o755);
+
+if (existsSync(join(web, 'app.ts'))) {
+  mkdirSync(join(dist, 'viewer'), { recursive: true });
+  await build({
+    entryPoints: [join(web, 'app.ts')],
+    outfile: join(dist, 'viewer/app.js'),
+    bundle: true,
+    platform: 'browser',
+    target: 'es2022',
+    format: 'esm',
+    minify: true,
+    logLevel: 'warning',
+  });
+  for (const file of ['index.html', 'styles.css']) {
+    if (existsSync(join(web, file))) cpSync(join(web, file), join(dist, 'viewer', file));
+  }
+}
+
+if (!skipTypes) {
+  execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json')], {
+    stdio: 'inherit',
+  });
+}

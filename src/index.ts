@@ -1,0 +1,12 @@
+/** agent-trace as a library: the in-process tracer, the exporters and the event types. */
+export { createSessionTracer } from './tracer/session-tracer.js';
+export type { SessionTracer, SessionTracerOptions, ModelCallStart, ModelCallFinish, ToolStart, ToolFinish } from './tracer/session-tracer.js';
+export { FileExporter, type FileExporterOptions } from '../exporters/file-exporter.js';
+export { SessionStore, SessionNotFoundError } from './store/session-store.js';
+export { TraceBuilder, buildTrace } from './model/trace-builder.js';
+export { validateEvent, InvalidEventError } from './events/validate.js';
+export { Redactor, DEFAULT_RULES, type RedactionConfig, type RedactionRule } from './redact.js';
+export { DEFAULT_PRICES, PRICES_AS_OF, costOf, type ModelPrice } from './model/pricing.js';
+export { sessionFolderName, defaultDataDir } from './store/paths.js';
+export type * from './events/types.js';
+export type * from './model/trace.js';

@@ -1,0 +1,26 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * Ids are derived, never random: the same session and key always give the same id, so a rebuild from the
+ * journal, a re-import, or hook data merged with transcript data land on the same spans.
+ */
+function digest(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/** An all-zero id is invalid in OpenTelemetry; nudge it (vanishingly unlikely, but cheap to rule out). */
+function nonZero(hex: string): string {
+  return /^0+$/.test(hex) ? hex.slice(0, -1) + '1' : hex;
+}
+
+export function traceIdFor(sessionId: string): string {
+  return nonZero(digest(`trace\u0000${sessionId}`).slice(0, 32));
+}
+
+export function spanIdFor(sessionId: string, kind: string, key: string): string {
+  return nonZero(digest(`span\u0000${sessionId}\u0000${kind}\u0000${key}`).slice(0, 16));
+}
+
+export function shortHash(text: string, length = 8): string {
+  return digest(text).slice(0, length);
+}

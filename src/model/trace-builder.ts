@@ -1,0 +1,929 @@
+import type {
+  AgentEvent,
+  AgentInfo,
+  Attributes,
+  GenerationOutput,
+  MarkEvent,
+  OtelSpanEvent,
+  Usage,
+} from '../events/types.js';
+import {
+  compactionAttributes,
+  generationAttributes,
+  sessionAttributes,
+  subagentAttributes,
+  toolAttributes,
+  turnAttributes,
+} from './attributes.js';
+import { shortHash, spanIdFor, traceIdFor } from './ids.js';
+import { costOf, type PriceTable } from './pricing.js';
+import type {
+  SessionStatus,
+  SpanEventRecord,
+  SpanKind,
+  SpanStatus,
+  TraceDocument,
+  TraceSpan,
+  TraceSummary,
+} from './trace.js';
+
+/** Mutable state of one span while events arrive; turned into a `TraceSpan` when the document is built. */
+interface SpanState {
+  id: string;
+  kind: SpanKind;
+  key: string;
+  /** Insertion order: the tie-breaker that keeps sorting deterministic. */
+  seq: number;
+  parentId: string | null;
+  /** Set once an event named the parent explicitly; time-based placement never overrides it. */
+  parentFixed: boolean;
+  startTime: number;
+  endTime?: number;
+  status: SpanStatus;
+  statusMessage?: string;
+  interrupted?: boolean;
+  name?: string;
+  model?: string;
+  provider?: string;
+  responseId?: string;
+  finishReasons?: string[];
+  usage?: Usage;
+  toolType?: 'function' | 'extension';
+  errorType?: string;
+  trigger?: string;
+  tokensBefore?: number;
+  tokensAfter?: number;
+  ordinal?: number;
+  input?: unknown;
+  output?: unknown;
+  events: SpanEventRecord[];
+  extra?: Attributes;
+  /** Spans that came from an OTel SDK pipeline keep their own name and attributes. */
+  otel?: { name: string; attributes: Attributes };
+  /** Latest start or end among its children: where an interrupted turn really ended. */
+  activity?: number;
+  /** Cached serialization; dropped whenever the span changes. */
+  json?: string;
+}
+
+export interface TraceBuilderOptions {
+  prices?: PriceTable;
+}
+
+type Lifecycle = 'running' | 'completed' | 'error' | 'crashed' | 'interrupted';
+
+const SPAWNING_TOOLS = new Set(['Task', 'Agent', 'task', 'spawn_agent']);
+const FILE_WRITING_TOOL = /edit|write|patch|replace|create|notebook/i;
+const FILE_PATH_FIELDS = ['file_path', 'filePath', 'notebook_path', 'path', 'absolute_path'];
+
+/**
+ * The reducer from events to the trace document. It is pure (no clock, no I/O) and incremental: each
+ * `apply` costs O(1) amortized, and `serialize` reuses the cached JSON of spans that did not change, so the
+ * in-process tracer can keep a 20,000-span session in memory and write it cheaply.
+ */
+export class TraceBuilder {
+  readonly sessionId: string;
+  traceId: string;
+  private readonly prices: PriceTable | undefined;
+  private readonly spans = new Map<string, SpanState>();
+  private readonly order: SpanState[] = [];
+  private readonly turns: SpanState[] = [];
+  private readonly ordinalCounters = new Map<string, number>();
+  private seq = 0;
+  private eventCount = 0;
+
+  private agent: AgentInfo = { name: 'unknown' };
+  private lifecycle: Lifecycle = 'running';
+  private lifecycleMessage: string | undefined;
+  private startTime = Number.POSITIVE_INFINITY;
+  private lastTime = 0;
+  private endTime: number | undefined;
+  private title: string | undefined;
+  private firstPrompt: string | undefined;
+  private cwd: string | undefined;
+  private gitBranch: string | undefined;
+  private provider: string | undefined;
+  private agentPid: number | undefined;
+  private readonly models: string[] = [];
+  private readonly root: SpanState;
+
+  constructor(sessionId: string, options: TraceBuilderOptions = {}) {
+    this.sessionId = sessionId;
+    this.traceId = traceIdFor(sessionId);
+    this.prices = options.prices;
+    this.root = this.createSpan('session', 'session', null, 0);
+  }
+
+  get size(): number {
+    return this.order.length;
+  }
+
+  get events(): number {
+    return this.eventCount;
+  }
+
+  get status(): SessionStatus {
+    return this.lifecycle;
+  }
+
+  apply(event: AgentEvent): void {
+    this.eventCount++;
+    this.noteTime(event.time);
+    switch (event.type) {
+      case 'session.start':
+        this.onSessionStart(event);
+        break;
+      case 'session.meta':
+        this.onMeta(event);
+        break;
+      case 'session.end':
+        this.closeOpenSpans(event.time, false);
+        this.setLifecycle(event.status === 'error' ? 'error' : 'completed', event.time, event.reason);
+        break;
+      case 'session.interrupted':
+        this.closeOpenSpans(event.time, true);
+        this.setLifecycle('interrupted', event.time, event.reason);
+        this.addEvent(this.root, 'interrupted', event.time, event.reason ? { reason: event.reason } : undefined);
+        break;
+      case 'session.crash':
+        this.closeOpenSpans(event.time, true);
+        this.setLifecycle('crashed', event.time, event.reason ?? event.error);
+        this.addEvent(this.root, 'crash', event.time, compact({ reason: event.reason, 'exception.message': event.error }));
+        break;
+      case 'turn.start':
+        this.onTurnStart(event.prompt, event.key, event.source, event.time, event.attributes);
+        break;
+      case 'turn.end':
+        this.onTurnEnd(event.key, event.time, event.status, event.reason, event.output);
+        break;
+      case 'generation.start':
+      case 'generation.end':
+        this.onGeneration(event);
+        break;
+      case 'tool.start':
+      case 'tool.end':
+        this.onTool(event);
+        break;
+      case 'subagent.start':
+      case 'subagent.end':
+        this.onSubagent(event);
+        break;
+      case 'compaction.start':
+      case 'compaction.end':
+        this.onCompaction(event);
+        break;
+      case 'text':
+        this.addEvent(this.placeMark(event), `gen_ai.${event.role}.message`, event.time, { content: event.text });
+        break;
+      case 'notification':
+      case 'permission':
+      case 'api.error':
+      case 'interrupt':
+        this.onMark(event);
+        break;
+      case 'otel.span':
+        this.onOtelSpan(event);
+        break;
+    }
+  }
+
+  // ——— session ———
+
+  private onSessionStart(e: Extract<AgentEvent, { type: 'session.start' }>): void {
+    const continuing = this.eventCount > 1;
+    const sameProcess = e.reason === 'compact' || e.reason === 'clear';
+    if (continuing && !sameProcess && (e.reason === 'resume' || this.lifecycle !== 'running' || e.source === 'sdk')) {
+      // A new process picked the session up: whatever the previous one left open will never finish.
+      this.closeOpenSpans(this.lastTimeBefore(e.time), true);
+    }
+    if (continuing) this.addEvent(this.root, 'session.resume', e.time, e.reason ? { reason: e.reason } : undefined);
+    this.lifecycle = 'running';
+    this.lifecycleMessage = undefined;
+    this.endTime = undefined;
+    if (e.agentPid !== undefined) this.agentPid = e.agentPid;
+    this.onMeta(e);
+    this.touch(this.root);
+  }
+
+  private onMeta(e: {
+    agent?: AgentInfo;
+    cwd?: string;
+    gitBranch?: string;
+    title?: string;
+    model?: string;
+    provider?: string;
+  }): void {
+    if (e.agent?.name) this.agent = { name: e.agent.name, ...(e.agent.version ? { version: e.agent.version } : {}) };
+    else if (e.agent?.version) this.agent = { ...this.agent, version: e.agent.version };
+    if (e.cwd) this.cwd = e.cwd;
+    if (e.gitBranch) this.gitBranch = e.gitBranch;
+    if (e.title) this.title = e.title;
+    if (e.provider) this.provider = e.provider;
+    if (e.model) this.noteModel(e.model);
+    this.touch(this.root);
+  }
+
+  private setLifecycle(state: Lifecycle, time: number, message?: string): void {
+    this.lifecycle = state;
+    this.lifecycleMessage = message;
+    this.endTime = Math.max(time, this.lastTime);
+    this.touch(this.root);
+  }
+
+  // ——— turns ———
+
+  private onTurnStart(prompt: string, key: string | undefined, source: string | undefined, time: number, attrs?: Attributes): void {
+    // Without an explicit key, the nth time a source reports a prompt text identifies the turn, so the hook's
+    // UserPromptSubmit and the transcript's user line of the same prompt meet on one span.
+    const turnKey = key ?? `p:${shortHash(prompt, 12)}:${this.nextOrdinal(`turn|${source ?? ''}|${prompt}`)}`;
+    const id = spanIdFor(this.sessionId, 'turn', turnKey);
+    let turn = this.spans.get(id);
+    if (!turn) {
+      for (const open of this.turns) {
+        if (open.endTime === undefined) this.endTurnQuietly(open, time);
+      }
+      turn = this.createSpan('turn', turnKey, this.root.id, time);
+      turn.ordinal = this.turns.length + 1;
+      turn.input = prompt;
+      this.insertTurn(turn);
+      if (this.firstPrompt === undefined) this.firstPrompt = prompt;
+    } else if (time < turn.startTime) {
+      turn.startTime = time;
+      this.turns.sort(byStart);
+    }
+    if (attrs) turn.extra = { ...turn.extra, ...attrs };
+    this.touch(turn);
+  }
+
+  private onTurnEnd(key: string | undefined, time: number, status?: 'ok' | 'error', reason?: string, output?: string): void {
+    const turn = key ? this.spans.get(spanIdFor(this.sessionId, 'turn', key)) : this.turnAt(time, true);
+    if (!turn) return;
+    turn.endTime = Math.max(turn.endTime ?? 0, time, turn.startTime);
+    if (status === 'error') {
+      turn.status = 'error';
+      if (reason) turn.statusMessage = reason;
+    } else if (turn.status !== 'error') {
+      turn.status = 'ok';
+    }
+    if (output !== undefined) turn.output = output;
+    this.touch(turn);
+  }
+
+  /** A turn superseded by a new prompt without a Stop (the person interrupted): it ends where its work ended. */
+  private endTurnQuietly(turn: SpanState, before: number): void {
+    const end = Math.max(turn.activity ?? turn.startTime, turn.startTime);
+    turn.endTime = Math.min(Math.max(end, turn.startTime), Math.max(before, turn.startTime));
+    this.touch(turn);
+  }
+
+  private insertTurn(turn: SpanState): void {
+    this.turns.push(turn);
+    const n = this.turns.length;
+    if (n > 1 && this.turns[n - 2]!.startTime > turn.startTime) this.turns.sort(byStart);
+  }
+
+  /** The turn a moment belongs to: the last one started at or before it (binary search over sorted turns). */
+  private turnAt(time: number, openOnly = false): SpanState | undefined {
+    let lo = 0;
+    let hi = this.turns.length - 1;
+    let found = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.turns[mid]!.startTime <= time) {
+        found = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    if (found < 0) return openOnly ? this.turns.findLast((t) => t.endTime === undefined) : undefined;
+    if (!openOnly) return this.turns[found];
+    for (let i = found; i >= 0; i--) if (this.turns[i]!.endTime === undefined) return this.turns[i];
+    return this.turns[found];
+  }
+
+  // ——— generations, tools, subagents, compaction ———
+
+  private onGeneration(e: Extract<AgentEvent, { type: 'generation.start' | 'generation.end' }>): void {
+    const start = e.type === 'generation.end' && e.startTime !== undefined ? Math.min(e.startTime, e.time) : e.time;
+    const span = this.upsert('generation', e.key, start, e);
+    if (e.model) {
+      span.model = e.model;
+      this.noteModel(e.model);
+    }
+    if (e.provider) span.provider = e.provider;
+    if (e.type === 'generation.start') {
+      if (e.input !== undefined && span.input === undefined) span.input = e.input;
+    } else {
+      span.endTime = Math.max(span.endTime ?? 0, e.time, span.startTime);
+      if (e.usage) span.usage = cleanUsage(e.usage);
+      if (e.responseId) span.responseId = e.responseId;
+      if (e.finishReasons?.length) span.finishReasons = e.finishReasons;
+      if (e.output) span.output = mergeOutput(span.output as GenerationOutput | undefined, e.output);
+      if (e.error) {
+        span.status = 'error';
+        span.statusMessage = e.error;
+        span.errorType = 'api_error';
+      } else if (span.status !== 'error') span.status = 'ok';
+      span.interrupted = undefined;
+    }
+    this.touch(span);
+  }
+
+  private onTool(e: Extract<AgentEvent, { type: 'tool.start' | 'tool.end' }>): void {
+    const start = e.type === 'tool.end' && e.startTime !== undefined ? Math.min(e.startTime, e.time) : e.time;
+    const span = this.upsert('tool', e.key, start, e);
+    if (e.name && !span.name) span.name = e.name;
+    if (e.input !== undefined && span.input === undefined) span.input = e.input;
+    if (e.type === 'tool.start') {
+      if (e.toolType) span.toolType = e.toolType;
+    } else {
+      span.endTime = Math.max(span.endTime ?? 0, e.time, span.startTime);
+      if (e.output !== undefined && span.output === undefined) span.output = e.output;
+      if (e.error !== undefined) {
+        span.status = 'error';
+        span.statusMessage = e.error;
+        span.errorType = e.errorType ?? 'tool_error';
+        if (span.output === undefined) span.output = e.error;
+      } else if (span.status !== 'error') span.status = 'ok';
+      span.interrupted = undefined;
+    }
+    this.touch(span);
+    // A spawning tool may learn its subagent only now (or the subagent may have arrived first).
+    if (span.name && SPAWNING_TOOLS.has(span.name)) this.adoptOrphanSubagents(span);
+  }
+
+  private onSubagent(e: Extract<AgentEvent, { type: 'subagent.start' | 'subagent.end' }>): void {
+    const id = spanIdFor(this.sessionId, 'subagent', e.key);
+    let span = this.spans.get(id);
+    if (!span) {
+      span = this.createSpan('subagent', e.key, null, e.time);
+      this.placeSubagent(span, e.time, e.agentType);
+    } else if (e.time < span.startTime) span.startTime = e.time;
+    if (e.agentType) span.name = e.agentType;
+    if (e.type === 'subagent.start') {
+      if (e.prompt !== undefined && span.input === undefined) span.input = e.prompt;
+      if (e.parentToolKey) this.setParent(span, spanIdFor(this.sessionId, 'tool', e.parentToolKey), true);
+      else if (e.agentKey) this.setParent(span, this.subagentSpan(e.agentKey, e.time).id, true);
+    } else {
+      span.endTime = Math.max(span.endTime ?? 0, e.time, span.startTime);
+      span.status = e.status === 'error' ? 'error' : 'ok';
+      if (e.output !== undefined) span.output = e.output;
+      span.interrupted = undefined;
+    }
+    if (e.attributes) span.extra = { ...span.extra, ...e.attributes };
+    this.touch(span);
+  }
+
+  private onCompaction(e: Extract<AgentEvent, { type: 'compaction.start' | 'compaction.end' }>): void {
+    let key = e.key;
+    if (!key) {
+      // Ordinal keys per source let PreCompact/PostCompact hooks and the transcript's boundary meet.
+      const counter = `compact|${e.source ?? ''}`;
+      const open = e.type === 'compaction.end' ? this.lastOpen('compaction') : undefined;
+      key = open?.key ?? `compact:${this.nextOrdinal(counter)}`;
+      if (open && e.type === 'compaction.end') this.nextOrdinal(counter);
+    }
+    const start = e.type === 'compaction.end' && e.startTime !== undefined ? Math.min(e.startTime, e.time) : e.time;
+    const span = this.upsert('compaction', key, start, e);
+    if (e.trigger) span.trigger = e.trigger;
+    if (e.tokensBefore !== undefined) span.tokensBefore = e.tokensBefore;
+    if (e.type === 'compaction.end') {
+      span.endTime = Math.max(span.endTime ?? 0, e.time, span.startTime);
+      span.status = 'ok';
+      if (e.tokensAfter !== undefined) span.tokensAfter = e.tokensAfter;
+      if (e.summary !== undefined) span.output = e.summary;
+    }
+    this.touch(span);
+  }
+
+  private onMark(e: MarkEvent): void {
+    const target = e.toolKey ? this.spans.get(spanIdFor(this.sessionId, 'tool', e.toolKey)) ?? this.placeMark(e) : this.placeMark(e);
+    const name = { notification: 'notification', permission: 'permission_request', 'api.error': 'api_error', interrupt: 'interrupt' }[e.type];
+    const attrs = compact({ message: e.message, 'gen_ai.tool.name': e.toolName, ...e.attributes });
+    this.addEvent(target, name, e.time, attrs);
+  }
+
+  private onOtelSpan(e: OtelSpanEvent): void {
+    if (this.eventCount === 1 || this.order.length === 1) {
+      if (this.sessionId === `otel-${e.traceId}`) this.traceId = e.traceId;
+    }
+    const attributes = e.attributes ?? {};
+    let span = this.spans.get(e.spanId);
+    if (!span) {
+      span = {
+        id: e.spanId,
+        kind: otelKind(attributes, Boolean(e.parentSpanId)),
+        key: e.spanId,
+        seq: this.seq++,
+        parentId: e.parentSpanId ?? this.root.id,
+        parentFixed: true,
+        startTime: e.startTime,
+        status: 'unset',
+        events: [],
+      };
+      this.spans.set(span.id, span);
+      this.order.push(span);
+    }
+    span.otel = { name: e.name, attributes };
+    span.startTime = e.startTime;
+    span.endTime = e.endTime;
+    span.status = e.status ?? 'unset';
+    span.statusMessage = e.statusMessage;
+    span.events = e.events ?? [];
+    const model = attributes['gen_ai.response.model'] ?? attributes['gen_ai.request.model'] ?? attributes['llm.model_name'];
+    if (typeof model === 'string') {
+      span.model = model;
+      this.noteModel(model);
+    }
+    if (span.kind === 'generation') span.usage = usageFromAttributes(attributes);
+    if (span.kind === 'tool') span.name = String(attributes['gen_ai.tool.name'] ?? attributes['tool.name'] ?? e.name);
+    const agentName = attributes['gen_ai.agent.name'];
+    if (!e.parentSpanId && typeof agentName === 'string' && this.agent.name === 'unknown') this.agent = { name: agentName };
+    this.noteTime(e.startTime);
+    if (e.endTime !== undefined) this.noteTime(e.endTime);
+    this.touch(span);
+  }
+
+  // ——— helpers ———
+
+  private upsert(
+    kind: 'generation' | 'tool' | 'compaction',
+    key: string,
+    start: number,
+    e: { time: number; agentKey?: string; turnKey?: string; attributes?: Attributes },
+  ): SpanState {
+    const id = spanIdFor(this.sessionId, kind, key);
+    let span = this.spans.get(id);
+    if (!span) {
+      span = this.createSpan(kind, key, null, start);
+      this.place(span, e, start);
+    } else {
+      if (start < span.startTime) span.startTime = start;
+      if (e.agentKey || e.turnKey) this.place(span, e, span.startTime);
+    }
+    if (e.attributes) span.extra = { ...span.extra, ...e.attributes };
+    return span;
+  }
+
+  /** Explicit placement (subagent, turn) wins; otherwise the turn open at that moment, or the session. */
+  private place(span: SpanState, e: { agentKey?: string; turnKey?: string }, time: number): void {
+    if (e.agentKey) this.setParent(span, this.subagentSpan(e.agentKey, time).id, true);
+    else if (e.turnKey) this.setParent(span, spanIdFor(this.sessionId, 'turn', e.turnKey), true);
+    else if (!span.parentFixed) this.setParent(span, (this.turnAt(time) ?? this.root).id, false);
+  }
+
+  private placeMark(e: { agentKey?: string; turnKey?: string; time: number }): SpanState {
+    if (e.agentKey) return this.subagentSpan(e.agentKey, e.time);
+    if (e.turnKey) return this.spans.get(spanIdFor(this.sessionId, 'turn', e.turnKey)) ?? this.root;
+    return this.turnAt(e.time) ?? this.root;
+  }
+
+  private setParent(span: SpanState, parentId: string, fixed: boolean): void {
+    if (span.parentFixed && !fixed) return;
+    if (span.parentId !== parentId) {
+      span.parentId = parentId;
+      this.touch(span);
+    }
+    if (fixed) span.parentFixed = true;
+  }
+
+  private subagentSpan(key: string, time: number): SpanState {
+    const id = spanIdFor(this.sessionId, 'subagent', key);
+    let span = this.spans.get(id);
+    if (!span) {
+      span = this.createSpan('subagent', key, null, time);
+      this.placeSubagent(span, time, undefined);
+    }
+    return span;
+  }
+
+  /** A subagent without a named parent belongs to the open spawning tool (Task/Agent) that has none yet. */
+  private placeSubagent(span: SpanState, time: number, agentType: string | undefined): void {
+    const tool = this.findSpawningTool(agentType, span);
+    if (tool) this.setParent(span, tool.id, false);
+    else this.setParent(span, (this.turnAt(time) ?? this.root).id, false);
+  }
+
+  private findSpawningTool(agentType: string | undefined, subagent: SpanState): SpanState | undefined {
+    const taken = new Set<string>();
+    for (const s of this.order) if (s.kind === 'subagent' && s !== subagent && s.parentId) taken.add(s.parentId);
+    let fallback: SpanState | undefined;
+    for (let i = this.order.length - 1; i >= 0; i--) {
+      const s = this.order[i]!;
+      if (s.kind !== 'tool' || !s.name || !SPAWNING_TOOLS.has(s.name) || taken.has(s.id)) continue;
+      if (s.endTime !== undefined && s.endTime < subagent.startTime) continue;
+      const wanted = (s.input as Record<string, unknown> | undefined)?.subagent_type;
+      if (agentType && wanted === agentType) return s;
+      fallback ??= s;
+    }
+    return fallback;
+  }
+
+  private adoptOrphanSubagents(tool: SpanState): void {
+    for (const s of this.order) {
+      if (s.kind !== 'subagent' || s.parentFixed) continue;
+      const parent = s.parentId ? this.spans.get(s.parentId) : undefined;
+      if (parent?.kind === 'tool') continue;
+      if (s.startTime >= tool.startTime && (tool.endTime === undefined || s.startTime <= tool.endTime)) {
+        const wanted = (tool.input as Record<string, unknown> | undefined)?.subagent_type;
+        if (!s.name || !wanted || wanted === s.name) {
+          this.setParent(s, tool.id, false);
+          return;
+        }
+      }
+    }
+  }
+
+  private lastOpen(kind: SpanKind): SpanState | undefined {
+    for (let i = this.order.length - 1; i >= 0; i--) {
+      const s = this.order[i]!;
+      if (s.kind === kind && s.endTime === undefined) return s;
+    }
+    return undefined;
+  }
+
+  private createSpan(kind: SpanKind, key: string, parentId: string | null, start: number): SpanState {
+    const span: SpanState = {
+      id: spanIdFor(this.sessionId, kind, key),
+      kind,
+      key,
+      seq: this.seq++,
+      parentId,
+      parentFixed: false,
+      startTime: start,
+      status: 'unset',
+      events: [],
+    };
+    this.spans.set(span.id, span);
+    this.order.push(span);
+    return span;
+  }
+
+  /**
+   * Work that was open when its process went away will never finish: close it where the session was last
+   * seen alive, marked interrupted, with status unset — an interruption is not the agent's error.
+   */
+  private closeOpenSpans(time: number, interrupted: boolean): void {
+    for (const span of this.order) {
+      if (span === this.root || span.endTime !== undefined || span.otel) continue;
+      span.endTime = Math.max(span.startTime, time);
+      if (span.kind !== 'turn' || interrupted) {
+        span.interrupted = true;
+        span.events.push({ name: 'interrupted', time: span.endTime });
+      }
+      this.touch(span);
+    }
+  }
+
+  private addEvent(span: SpanState, name: string, time: number, attributes?: Attributes): void {
+    span.events.push(attributes && Object.keys(attributes).length ? { name, time, attributes } : { name, time });
+    this.touch(span);
+  }
+
+  private nextOrdinal(counter: string): number {
+    const n = (this.ordinalCounters.get(counter) ?? 0) + 1;
+    this.ordinalCounters.set(counter, n);
+    return n;
+  }
+
+  private noteTime(time: number): void {
+    if (time < this.startTime) {
+      this.startTime = time;
+      this.root.startTime = time;
+      this.touch(this.root);
+    }
+    if (time > this.lastTime) this.lastTime = time;
+  }
+
+  private lastTimeBefore(time: number): number {
+    let last = this.startTime;
+    for (const s of this.order) {
+      if (s.startTime < time) last = Math.max(last, s.startTime);
+      if (s.endTime !== undefined && s.endTime < time) last = Math.max(last, s.endTime);
+      for (const ev of s.events) if (ev.time < time) last = Math.max(last, ev.time);
+    }
+    return last;
+  }
+
+  private noteModel(model: string): void {
+    if (!this.models.includes(model)) this.models.push(model);
+  }
+
+  private touch(span: SpanState): void {
+    span.json = undefined;
+    if (span.parentId === null) return;
+    const parent = this.spans.get(span.parentId);
+    if (parent) parent.activity = Math.max(parent.activity ?? 0, span.endTime ?? span.startTime);
+  }
+
+  // ——— output ———
+
+  private spanName(span: SpanState): string {
+    if (span.otel) return span.otel.name;
+    switch (span.kind) {
+      case 'session':
+        return `invoke_agent ${this.agent.name}`;
+      case 'turn':
+        return `turn ${span.ordinal ?? 0}`;
+      case 'generation':
+        return span.model ? `chat ${span.model}` : 'chat';
+      case 'tool':
+        return `execute_tool ${span.name ?? 'unknown'}`;
+      case 'subagent':
+        return `invoke_agent ${span.name ?? 'subagent'}`;
+      case 'compaction':
+        return 'compact';
+    }
+  }
+
+  private spanAttributes(span: SpanState): Attributes {
+    let a: Attributes;
+    if (span.otel) a = { ...span.otel.attributes };
+    else {
+      switch (span.kind) {
+        case 'session':
+          a = sessionAttributes({
+            sessionId: this.sessionId,
+            agentName: this.agent.name,
+            agentVersion: this.agent.version,
+            provider: this.provider,
+            agentPid: this.agentPid,
+            cwd: this.cwd,
+          });
+          break;
+        case 'turn':
+          a = turnAttributes(this.sessionId, span.ordinal ?? 0);
+          break;
+        case 'generation':
+          a = generationAttributes(this.sessionId, {
+            model: span.model,
+            provider: span.provider ?? this.provider,
+            responseId: span.responseId,
+            finishReasons: span.finishReasons,
+            usage: span.usage,
+          });
+          break;
+        case 'tool':
+          a = toolAttributes(this.sessionId, {
+            name: span.name ?? 'unknown',
+            callId: span.key,
+            toolType: span.toolType,
+            errorType: span.errorType,
+          });
+          break;
+        case 'subagent':
+          a = subagentAttributes(this.sessionId, { agentType: span.name ?? 'subagent', agentId: span.key });
+          break;
+        case 'compaction':
+          a = compactionAttributes(this.sessionId, span);
+          break;
+      }
+    }
+    if (span.extra) Object.assign(a, span.extra);
+    if (span.interrupted) a['agent_trace.interrupted'] = true;
+    return a;
+  }
+
+  private rootStatus(): { status: SpanStatus; message?: string } {
+    switch (this.lifecycle) {
+      case 'completed':
+        return { status: 'ok' };
+      case 'crashed':
+      case 'error':
+        return { status: 'error', message: this.lifecycleMessage ?? this.lifecycle };
+      default:
+        return { status: 'unset' };
+    }
+  }
+
+  private toTraceSpan(span: SpanState): TraceSpan {
+    const isRoot = span === this.root;
+    const status = isRoot ? this.rootStatus() : { status: span.status, message: span.statusMessage };
+    const endTime = isRoot ? this.endTime : span.endTime;
+    const out: TraceSpan = {
+      spanId: span.id,
+      parentSpanId: span.parentId,
+      name: this.spanName(span),
+      kind: span.kind,
+      startTime: span.startTime,
+      status: status.status,
+      attributes: this.spanAttributes(span),
+    };
+    if (endTime !== undefined) out.endTime = endTime;
+    if (status.message !== undefined) out.statusMessage = status.message;
+    const input = isRoot ? this.firstPrompt : span.input;
+    if (input !== undefined) out.input = input;
+    if (span.output !== undefined) out.output = span.output;
+    if (span.events.length) out.events = span.events;
+    // Keep the documented field order whatever optional fields were filled in.
+    return orderSpanFields(out);
+  }
+
+  private sortedSpans(): SpanState[] {
+    if (this.root.startTime === Number.POSITIVE_INFINITY) this.root.startTime = 0;
+    return [...this.order].sort((a, b) => {
+      if (a === this.root) return -1;
+      if (b === this.root) return 1;
+      return a.startTime - b.startTime || a.seq - b.seq;
+    });
+  }
+
+  private summary(spans: SpanState[]): TraceSummary {
+    const tokens = { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, reasoning: 0 };
+    const files: string[] = [];
+    const seenFiles = new Set<string>();
+    let turns = 0;
+    let generations = 0;
+    let toolCalls = 0;
+    let toolErrors = 0;
+    let subagents = 0;
+    let cost = 0;
+    let priced = false;
+    for (const s of spans) {
+      switch (s.kind) {
+        case 'turn':
+          turns++;
+          break;
+        case 'generation':
+          generations++;
+          if (s.usage) {
+            tokens.input += s.usage.input ?? 0;
+            tokens.output += s.usage.output ?? 0;
+            tokens.cacheRead += s.usage.cacheRead ?? 0;
+            tokens.cacheWrite += s.usage.cacheWrite ?? 0;
+            tokens.reasoning += s.usage.reasoning ?? 0;
+            const c = costOf(s.model, s.usage, this.prices);
+            if (c !== undefined) {
+              cost += c;
+              priced = true;
+            }
+          }
+          break;
+        case 'tool':
+          toolCalls++;
+          if (s.status === 'error') toolErrors++;
+          if (s.name && FILE_WRITING_TOOL.test(s.name)) {
+            const path = filePathOf(s.input);
+            if (path && !seenFiles.has(path)) {
+              seenFiles.add(path);
+              files.push(path);
+            }
+          }
+          break;
+        case 'subagent':
+          subagents++;
+          break;
+        default:
+          break;
+      }
+    }
+    const start = this.startTime === Number.POSITIVE_INFINITY ? 0 : this.startTime;
+    const summary: TraceSummary = {
+      turns,
+      generations,
+      toolCalls,
+      toolErrors,
+      subagents,
+      durationMs: Math.max(0, (this.endTime ?? this.lastTime) - start),
+      tokens,
+      ...(priced ? { cost: { usd: Math.round(cost * 1e6) / 1e6, estimated: true as const } } : {}),
+      filesTouched: files,
+    };
+    return summary;
+  }
+
+  private header(spans: SpanState[]): Omit<TraceDocument, 'spans'> {
+    const doc: Omit<TraceDocument, 'spans'> = {
+      schemaVersion: 1,
+      traceId: this.traceId,
+      sessionId: this.sessionId,
+      agent: this.agent,
+      status: this.lifecycle,
+      startTime: this.startTime === Number.POSITIVE_INFINITY ? 0 : this.startTime,
+      models: [...this.models],
+      summary: this.summary(spans),
+    };
+    if (this.endTime !== undefined && this.lifecycle !== 'running') doc.endTime = this.endTime;
+    const title = this.title ?? titleFrom(this.firstPrompt);
+    if (title) doc.title = title;
+    if (this.cwd) doc.cwd = this.cwd;
+    if (this.gitBranch) doc.gitBranch = this.gitBranch;
+    return orderDocFields(doc);
+  }
+
+  toDocument(): TraceDocument {
+    const spans = this.sortedSpans();
+    return { ...this.header(spans), spans: spans.map((s) => this.toTraceSpan(s)) };
+  }
+
+  private spanJson(span: SpanState): string {
+    // The root's fields depend on session state (status, end), which changes without touching the root.
+    if (span === this.root || span.json === undefined) span.json = JSON.stringify(this.toTraceSpan(span));
+    return span.json;
+  }
+
+  /**
+   * The document as JSON text in pieces, so a writer can yield to the event loop between pieces. Joined,
+   * the pieces equal `JSON.stringify(toDocument())`.
+   */
+  *serializeParts(): Generator<string> {
+    const spans = this.sortedSpans();
+    const head = JSON.stringify(this.header(spans));
+    yield `${head.slice(0, -1)},"spans":[`;
+    for (let i = 0; i < spans.length; i++) yield i === 0 ? this.spanJson(spans[i]!) : `,${this.spanJson(spans[i]!)}`;
+    yield ']}';
+  }
+
+  serialize(): string {
+    let out = '';
+    for (const part of this.serializeParts()) out += part;
+    return out;
+  }
+}
+
+function byStart(a: SpanState, b: SpanState): number {
+  return a.startTime - b.startTime || a.seq - b.seq;
+}
+
+function compact(attrs: Record<string, unknown>): Attributes {
+  const out: Attributes = {};
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === undefined || v === null) continue;
+    if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' || Array.isArray(v)) out[k] = v as never;
+    else out[k] = JSON.stringify(v);
+  }
+  return out;
+}
+
+function cleanUsage(u: Usage): Usage {
+  const out: Usage = {};
+  for (const k of ['input', 'output', 'cacheRead', 'cacheWrite', 'reasoning'] as const) {
+    const v = u[k];
+    if (typeof v === 'number' && Number.isFinite(v) && v > 0) out[k] = v;
+  }
+  return out;
+}
+
+function mergeOutput(prev: GenerationOutput | undefined, next: GenerationOutput): GenerationOutput {
+  if (!prev) return next;
+  return {
+    ...(next.text ?? prev.text ? { text: next.text ?? prev.text } : {}),
+    ...(next.thinking ?? prev.thinking ? { thinking: next.thinking ?? prev.thinking } : {}),
+    ...(next.toolCalls ?? prev.toolCalls ? { toolCalls: next.toolCalls ?? prev.toolCalls } : {}),
+  };
+}
+
+function filePathOf(input: unknown): string | undefined {
+  if (!input || typeof input !== 'object') return undefined;
+  const record = input as Record<string, unknown>;
+  for (const field of FILE_PATH_FIELDS) if (typeof record[field] === 'string') return record[field] as string;
+  return undefined;
+}
+
+function titleFrom(prompt: string | undefined): string | undefined {
+  if (!prompt) return undefined;
+  const line = prompt.trim().split('\n')[0]?.trim() ?? '';
+  return line.length > 80 ? `${line.slice(0, 79)}…` : line || undefined;
+}
+
+function otelKind(attributes: Attributes, hasParent: boolean): SpanKind {
+  const op = attributes['gen_ai.operation.name'];
+  const oi = attributes['openinference.span.kind'];
+  if (op === 'chat' || op === 'text_completion' || op === 'generate_content' || oi === 'LLM') return 'generation';
+  if (op === 'execute_tool' || oi === 'TOOL') return 'tool';
+  if (op === 'invoke_agent' || op === 'create_agent' || oi === 'AGENT') return hasParent ? 'subagent' : 'subagent';
+  return 'turn';
+}
+
+function usageFromAttributes(a: Attributes): Usage {
+  const num = (k: string) => (typeof a[k] === 'number' ? (a[k] as number) : 0);
+  const cacheRead = num('gen_ai.usage.cache_read.input_tokens') || num('llm.token_count.prompt_details.cache_read');
+  const cacheWrite = num('gen_ai.usage.cache_creation.input_tokens') || num('llm.token_count.prompt_details.cache_write');
+  const prompt = num('gen_ai.usage.input_tokens') || num('llm.token_count.prompt');
+  return cleanUsage({
+    input: Math.max(0, prompt - cacheRead - cacheWrite),
+    output: num('gen_ai.usage.output_tokens') || num('llm.token_count.completion'),
+    cacheRead,
+    cacheWrite,
+  });
+}
+
+const SPAN_FIELDS = ['spanId', 'parentSpanId', 'name', 'kind', 'startTime', 'endTime', 'status', 'statusMessage', 'attributes', 'input', 'output', 'events'] as const;
+function orderSpanFields(span: TraceSpan): TraceSpan {
+  const out: Record<string, unknown> = {};
+  for (const f of SPAN_FIELDS) if (span[f] !== undefined) out[f] = span[f];
+  return out as unknown as TraceSpan;
+}
+
+const DOC_FIELDS = ['schemaVersion', 'traceId', 'sessionId', 'agent', 'status', 'startTime', 'endTime', 'title', 'cwd', 'gitBranch', 'models', 'summary'] as const;
+function orderDocFields<T extends Record<string, unknown>>(doc: T): T {
+  const out: Record<string, unknown> = {};
+  for (const f of DOC_FIELDS) if (doc[f] !== undefined) out[f] = doc[f];
+  return out as T;
+}
+
+/** Rebuilds a document from a list of events (the journal, an import). */
+export function buildTrace(sessionId: string, events: Iterable<AgentEvent>, options?: TraceBuilderOptions): TraceBuilder {
+  const builder = new TraceBuilder(sessionId, options);
+  for (const e of events) builder.apply(e);
+  return builder;
+}

@@ -1,0 +1,166 @@
+import { closeSync, fsyncSync, openSync, readdirSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { open, unlink } from 'node:fs/promises';
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import { basename, dirname, join } from 'node:path';
+import { FILE_MODE } from './fs-util.js';
+
+/**
+ * Atomic replacement of a file: write a temp file in the same folder, fsync it, rename it over the target.
+ * A reader at any instant sees the old file or the new one, never a torn one.
+ *
+ * Written here rather than taken from write-file-atomic because the trace needs three things that library
+ * does not offer: the final rename happens synchronously on the main thread right after a caller-supplied
+ * check (so a crash write can never be overtaken by a stale async write already in flight), large documents
+ * are streamed in pieces so the host's event loop is never blocked, and temp names carry the writer's pid so
+ * the sweep can tell a dead writer's leftovers from a live writer's work in progress.
+ */
+
+let counter = 0;
+
+function tempName(target: string): string {
+  counter = (counter + 1) % 1_000_000;
+  return join(dirname(target), `${basename(target)}.${process.pid}.${counter}.tmp`);
+}
+
+function writeAll(fd: number, data: string): void {
+  const buffer = Buffer.from(data);
+  let offset = 0;
+  while (offset < buffer.length) offset += writeSync(fd, buffer, offset, buffer.length - offset);
+}
+
+export function writeFileAtomicSync(target: string, data: string | Iterable<string>): void {
+  const tmp = tempName(target);
+  const fd = openSync(tmp, 'w', FILE_MODE);
+  try {
+    if (typeof data === 'string') writeAll(fd, data);
+    else {
+      let batch = '';
+      for (const part of data) {
+        batch += part;
+        if (batch.length >= 1 << 20) {
+          writeAll(fd, batch);
+          batch = '';
+        }
+      }
+      writeAll(fd, batch);
+    }
+    fsyncSync(fd);
+    closeSync(fd);
+    renameSync(tmp, target);
+  } catch (error) {
+    safeUnlinkSync(tmp);
+    try {
+      closeSync(fd);
+    } catch {
+      // already closed
+    }
+    throw error;
+  }
+}
+
+export interface AsyncWriteOptions {
+  /** Checked right before the rename; returning false abandons the write (the target is left as it is). */
+  commit?: () => boolean;
+  /** Awaited after the temp file is complete and before `commit()` is asked (a seam for tests). */
+  beforeCommit?: () => Promise<void> | void;
+  /** Longest stretch, in ms, spent serializing before yielding to the event loop. */
+  sliceMs?: number;
+}
+
+/**
+ * Streams `parts` into a temp file, yielding to the event loop between slices, then fsyncs and — if
+ * `commit()` still agrees — renames synchronously. Resolves true when the target was replaced.
+ */
+export async function writeFileAtomicAsync(
+  target: string,
+  parts: Iterable<string>,
+  options: AsyncWriteOptions = {},
+): Promise<boolean> {
+  const sliceMs = options.sliceMs ?? 0.5;
+  const tmp = tempName(target);
+  const handle = await open(tmp, 'w', FILE_MODE);
+  let closed = false;
+  try {
+    let batch = '';
+    let sliceStart = performance.now();
+    for (const part of parts) {
+      batch += part;
+      if (batch.length >= 1 << 18) {
+        await handle.write(batch);
+        batch = '';
+        sliceStart = performance.now();
+      } else if (performance.now() - sliceStart > sliceMs) {
+        await yieldToLoop();
+        sliceStart = performance.now();
+      }
+    }
+    if (batch) await handle.write(batch);
+    await handle.sync();
+    await handle.close();
+    closed = true;
+    await options.beforeCommit?.();
+    if (options.commit && !options.commit()) {
+      await unlink(tmp).catch(() => undefined);
+      return false;
+    }
+    renameSync(tmp, target);
+    return true;
+  } catch (error) {
+    if (!closed) await handle.close().catch(() => undefined);
+    await unlink(tmp).catch(() => undefined);
+    throw error;
+  }
+}
+
+function safeUnlinkSync(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // gone already
+  }
+}
+
+function isAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+const TEMP = /^(.+)\.(\d+)\.\d+\.tmp$/;
+
+/**
+ * Removes temp files left by writers that died mid-write. A temp whose writer is alive is left alone unless
+ * it is older than `maxAgeMs` (its pid may have been reused).
+ */
+export function sweepTempFiles(folder: string, maxAgeMs = 10 * 60_000): number {
+  let removed = 0;
+  let names: string[];
+  try {
+    names = readdirSync(folder);
+  } catch {
+    return 0;
+  }
+  const now = Date.now();
+  for (const name of names) {
+    const match = TEMP.exec(name);
+    if (!match) continue;
+    const path = join(folder, name);
+    let stale = !isAlive(Number(match[2]));
+    if (!stale) {
+      try {
+        stale = now - statSync(path).mtimeMs > maxAgeMs;
+      } catch {
+        continue;
+      }
+    }
+    if (stale) {
+      safeUnlinkSync(path);
+      removed++;
+    }
+  }
+  return removed;
+}
