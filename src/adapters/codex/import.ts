@@ -1,8 +1,521 @@
-import type { ImportAdapter } from '../types.js';
+import { readFileSync } from 'node:fs';
+import type {
+  AgentEvent,
+  GenerationEndEvent,
+  GenerationOutput,
+  TurnStartEvent,
+  Usage,
+} from '../../events/types.js';
+import type { ImportAdapter, ImportedSession } from '../types.js';
+import { arr, baseName, Clock, firstLine, maybeJson, nonEmpty, num, parseJsonLines, rec, str, textOf, toMillis, type Rec } from './util.js';
 
-/** Placeholder: replaced by the real codex reader. */
+/**
+ * Codex CLI rollouts (`~/.codex/sessions/YYYY/MM/DD/rollout-<time>-<uuid>.jsonl`).
+ *
+ * Each line is `{timestamp, type, payload}` with type session_meta | turn_context | response_item | event_msg |
+ * compacted; rollouts written before mid-2025 have a bare header line `{id, timestamp, instructions, git}`,
+ * `{"record_type":"state"}` markers and bare response items without a timestamp. Both are read.
+ *
+ * Model calls: the Responses API items of one model response (reasoning, assistant message, function calls)
+ * are followed by an `event_msg` token_count whose `info.last_token_usage` is that response's usage. Codex
+ * writes the same token_count twice (again when the next request starts, with fresh rate limits), so a
+ * token_count counts as a new response only when its running total changed. OpenAI's `input_tokens` include
+ * `cached_input_tokens` and `output_tokens` include `reasoning_output_tokens`.
+ *
+ * Prompts: the person's words come from `event_msg` user_message; the response_item user messages also carry
+ * AGENTS.md, `<environment_context>` and other injected context and are used only by rollouts that have no
+ * user_message events.
+ */
+
+const SYNTHETIC_PROMPT = [
+  /^<(environment_context|user_instructions|permissions instructions|INSTRUCTIONS|developer_instructions|turn_aborted|subagent_notification|user_shell_command|collaboration_mode|skill|model_switch)\b/i,
+  /^# AGENTS\.md instructions\b/,
+  /^<[a-z_ -]+>[\s\S]*<\/[a-z_ -]+>$/i,
+];
+
+export function isSyntheticPrompt(text: string): boolean {
+  const t = text.trim();
+  if (!t) return true;
+  return SYNTHETIC_PROMPT.some((re) => re.test(t));
+}
+
+interface PendingResponse {
+  startTime: number;
+  text: string[];
+  thinking: string[];
+  toolCalls: Array<{ id: string; name: string }>;
+  fallbackText: string[];
+  fallbackThinking: string[];
+}
+
+interface CodexUsage {
+  input_tokens?: unknown;
+  cached_input_tokens?: unknown;
+  output_tokens?: unknown;
+  reasoning_output_tokens?: unknown;
+  total_tokens?: unknown;
+}
+
+/** Codex usage (OpenAI semantics) → billed token kinds: input without the cached part, output with reasoning. */
+export function codexUsage(u: CodexUsage | undefined): Usage | undefined {
+  if (!u) return undefined;
+  const input = num(u.input_tokens) ?? 0;
+  const cached = num(u.cached_input_tokens) ?? 0;
+  const output = num(u.output_tokens) ?? 0;
+  const reasoning = num(u.reasoning_output_tokens) ?? 0;
+  return { input: Math.max(0, input - cached), output, cacheRead: cached, cacheWrite: 0, reasoning };
+}
+
+function usageDelta(total: Rec, previous: Rec | undefined): CodexUsage {
+  const out: Record<string, number> = {};
+  for (const k of ['input_tokens', 'cached_input_tokens', 'output_tokens', 'reasoning_output_tokens', 'total_tokens']) {
+    const now = num(total[k]) ?? 0;
+    const before = num(previous?.[k]) ?? 0;
+    out[k] = previous && now >= before ? now - before : now;
+  }
+  return out;
+}
+
+/** Was a tool output a failure? Codex reports exit codes inside the output text. */
+export function codexToolFailure(output: unknown): { error: string; errorType: string } | undefined {
+  const obj = rec(output);
+  if (obj && obj.success === false) {
+    return { error: truncate(textOf(obj.content) || 'tool reported failure'), errorType: 'tool_error' };
+  }
+  const text = typeof output === 'string' ? output : obj ? textOf(obj.content) : '';
+  if (!text) return undefined;
+  const parsed = rec(maybeJson(text));
+  const metaCode = num(rec(parsed?.metadata)?.exit_code);
+  if (metaCode !== undefined) {
+    return metaCode === 0 ? undefined : { error: `exit code ${metaCode}`, errorType: 'exit_code' };
+  }
+  const m = /(?:^|\n)(?:Process exited with code|Exit code:)\s*(-?\d+)/.exec(text);
+  if (m) {
+    const code = Number(m[1]);
+    return code === 0 ? undefined : { error: `exit code ${code}`, errorType: 'exit_code' };
+  }
+  if (/^(execution error|aborted by user|failed to parse function arguments|unsupported call|sandbox (error|denied))/i.test(text.trim())) {
+    return { error: truncate(text.trim().split('\n')[0] ?? 'tool failed'), errorType: 'tool_error' };
+  }
+  return undefined;
+}
+
+function truncate(text: string, max = 500): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
+/** The tool output as a reader wants it: the `output` of Codex's `{output, metadata}` wrapper, else as given. */
+function toolOutputValue(output: unknown): unknown {
+  const obj = rec(output);
+  if (obj && 'content' in obj) return obj.content;
+  if (Array.isArray(output)) return textOf(output) || output;
+  if (typeof output === 'string') {
+    const parsed = rec(maybeJson(output));
+    if (parsed && typeof parsed.output === 'string' && 'metadata' in parsed) return parsed.output;
+  }
+  return output;
+}
+
+function sessionIdFromPath(path: string): string | undefined {
+  const m = /([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.jsonl$/i.exec(path);
+  return m?.[1];
+}
+
+/** Reads one rollout file's text into normalized events. Exposed for tests; `codexImporter.read` wraps it. */
+export function readCodexRollout(text: string, path = 'rollout.jsonl'): ImportedSession[] {
+  const lines = parseJsonLines(text);
+  if (lines.length === 0) return [];
+
+  // Normalize both layouts to {time, type, payload}.
+  const items: Array<{ time: unknown; type: string; payload: Rec }> = [];
+  for (const { value } of lines) {
+    const payload = rec(value.payload);
+    if (typeof value.type === 'string' && payload) items.push({ time: value.timestamp, type: value.type, payload });
+    else if (value.record_type !== undefined) continue;
+    else if (value.type === undefined && typeof value.id === 'string') items.push({ time: value.timestamp, type: 'session_meta', payload: value });
+    else if (typeof value.type === 'string') items.push({ time: value.timestamp, type: 'response_item', payload: value });
+  }
+
+  const meta = items.find((i) => i.type === 'session_meta')?.payload;
+  const sessionId = nonEmpty(meta?.id) ?? sessionIdFromPath(path) ?? baseName(path).replace(/\.jsonl?$/, '');
+  const hasUserMessageEvents = items.some((i) => i.type === 'event_msg' && i.payload.type === 'user_message');
+  const hasCompactedLines = items.some((i) => i.type === 'compacted');
+  // Rollouts before ~0.9x record no turn end: a model response without tool calls ends Codex's turn loop.
+  const hasTurnEnds = items.some((i) => i.type === 'event_msg' && (i.payload.type === 'task_complete' || i.payload.type === 'turn_complete'));
+
+  const clock = new Clock(toMillis(meta?.timestamp));
+  const events: AgentEvent[] = [];
+  const base = { sessionId, source: 'import' as const };
+
+  let model: string | undefined = nonEmpty(meta?.model);
+  let provider: string | undefined = nonEmpty(meta?.model_provider);
+  let started = false;
+  let responseCount = 0;
+  let compactions = 0;
+  let webSearches = 0;
+  let pending: PendingResponse | undefined;
+  let lastGeneration: GenerationEndEvent | undefined;
+  let lastSignature: string | undefined;
+  let previousTotal: Rec | undefined;
+  let inputMark = clock.now;
+
+  // Turn bookkeeping: turn ids (newer rollouts) key turns so Codex hooks and the rollout meet on one span.
+  let currentTurnId: string | undefined;
+  const turnIdUses = new Map<string, number>();
+  let openTurn: TurnStartEvent | undefined;
+  const toolNames = new Map<string, string>();
+
+  const startSession = (time: number) => {
+    if (started) return;
+    started = true;
+    const git = rec(meta?.git);
+    events.push({
+      ...base,
+      type: 'session.start',
+      time,
+      agent: { name: 'codex', ...(nonEmpty(meta?.cli_version) ? { version: meta!.cli_version as string } : {}) },
+      ...(nonEmpty(meta?.cwd) ? { cwd: meta!.cwd as string } : {}),
+      ...(nonEmpty(git?.branch) ? { gitBranch: git!.branch as string } : {}),
+      ...(model ? { model } : {}),
+      ...(provider ? { provider } : {}),
+      ...sessionStartAttributes(meta),
+    });
+  };
+
+  const flushPending = (time: number, usage?: Usage) => {
+    if (!pending) return;
+    const output: GenerationOutput = {};
+    const text = (pending.text.length ? pending.text : pending.fallbackText).join('\n').trim();
+    const thinking = (pending.thinking.length ? pending.thinking : pending.fallbackThinking).join('\n').trim();
+    if (text) output.text = text;
+    if (thinking) output.thinking = thinking;
+    if (pending.toolCalls.length) output.toolCalls = pending.toolCalls;
+    const ev: GenerationEndEvent = {
+      ...base,
+      type: 'generation.end',
+      key: `response:${++responseCount}`,
+      time: Math.max(time, pending.startTime),
+      startTime: pending.startTime,
+      ...(model ? { model } : {}),
+      ...(provider ? { provider } : {}),
+      ...(usage ? { usage } : {}),
+      ...(Object.keys(output).length ? { output } : {}),
+      ...(pending.toolCalls.length ? { finishReasons: ['tool_calls'] } : {}),
+    };
+    events.push(ev);
+    lastGeneration = ev;
+    pending = undefined;
+    if (!hasTurnEnds && openTurn && !output.toolCalls && output.text) endTurn(ev.time, undefined, output.text);
+  };
+
+  const outputItem = (time: number): PendingResponse => {
+    if (!pending) {
+      pending = {
+        startTime: Math.min(inputMark, time),
+        text: [],
+        thinking: [],
+        toolCalls: [],
+        fallbackText: [],
+        fallbackThinking: [],
+      };
+    }
+    return pending;
+  };
+
+  const inputBoundary = (time: number) => {
+    // A new input (tool result, prompt) means the model call that produced the pending items is over.
+    if (pending) flushPending(time);
+    inputMark = time;
+  };
+
+  const startTurn = (time: number, prompt: string, attrs?: Record<string, string | number>) => {
+    inputBoundary(time);
+    let key: string | undefined;
+    if (currentTurnId) {
+      const n = (turnIdUses.get(currentTurnId) ?? 0) + 1;
+      turnIdUses.set(currentTurnId, n);
+      key = n === 1 ? currentTurnId : `${currentTurnId}:${n}`;
+    }
+    const ev: TurnStartEvent = { ...base, type: 'turn.start', time, prompt, ...(key ? { key } : {}), ...(attrs ? { attributes: attrs } : {}) };
+    events.push(ev);
+    openTurn = ev;
+    lastGeneration = undefined;
+  };
+
+  const endTurn = (time: number, turnId: string | undefined, output?: string, reason?: string) => {
+    inputBoundary(time);
+    let key = openTurn?.key;
+    if (turnId && !(key && (key === turnId || key.startsWith(`${turnId}:`))) && turnIdUses.has(turnId)) key = turnId;
+    events.push({
+      ...base,
+      type: 'turn.end',
+      time,
+      ...(key ? { key } : {}),
+      ...(output ? { output } : {}),
+      ...(reason ? { reason } : {}),
+    });
+    openTurn = undefined;
+  };
+
+  for (const item of items) {
+    const time = clock.at(item.time);
+    const p = item.payload;
+    switch (item.type) {
+      case 'session_meta': {
+        startSession(time);
+        break;
+      }
+      case 'turn_context': {
+        startSession(time);
+        const m = nonEmpty(p.model);
+        if (m && m !== model) {
+          model = m;
+          events.push({ ...base, type: 'session.meta', time, model: m });
+        }
+        const turnId = nonEmpty(p.turn_id);
+        if (turnId) {
+          if (openTurn && !openTurn.key && !turnIdUses.has(turnId)) {
+            // The prompt came before the context that names its turn: key it now.
+            openTurn.key = turnId;
+            turnIdUses.set(turnId, 1);
+          }
+          currentTurnId = turnId;
+        }
+        break;
+      }
+      case 'event_msg':
+        startSession(time);
+        handleEvent(time, p);
+        break;
+      case 'response_item':
+        startSession(time);
+        handleResponseItem(time, p);
+        break;
+      case 'compacted': {
+        startSession(time);
+        inputBoundary(time);
+        events.push({
+          ...base,
+          type: 'compaction.end',
+          key: `compact:${++compactions}`,
+          time,
+          ...(nonEmpty(p.message) ? { summary: (p.message as string).trim() } : {}),
+        });
+        break;
+      }
+      default:
+        break;
+    }
+  }
+  if (pending) flushPending(clock.now);
+
+  function handleEvent(time: number, p: Rec): void {
+    switch (p.type) {
+      case 'task_started':
+      case 'turn_started': {
+        const turnId = nonEmpty(p.turn_id);
+        if (turnId) currentTurnId = turnId;
+        break;
+      }
+      case 'user_message': {
+        if (!hasUserMessageEvents) break;
+        const kind = str(p.kind);
+        if (kind && kind !== 'plain') break;
+        const message = str(p.message) ?? '';
+        if (isSyntheticPrompt(message)) break;
+        const images = arr(p.images).length + arr(p.local_images).length;
+        startTurn(time, message.trim(), images ? { 'agent_trace.prompt.images': images } : undefined);
+        break;
+      }
+      case 'agent_message': {
+        // Duplicates the assistant response_item; kept only in case a version wrote no response item.
+        const m = str(p.message);
+        if (m && pending) pending.fallbackText.push(m);
+        break;
+      }
+      case 'agent_reasoning': {
+        const t = str(p.text);
+        if (t && pending) pending.fallbackThinking.push(t);
+        break;
+      }
+      case 'token_count': {
+        const info = rec(p.info);
+        const total = rec(info?.total_token_usage);
+        const last = rec(info?.last_token_usage) ?? (num(p.input_tokens) !== undefined ? p : undefined);
+        if (!total && !last) break;
+        const signature = JSON.stringify(total ?? last);
+        if (signature === lastSignature) break; // the same response reported again
+        lastSignature = signature;
+        const usage = codexUsage((last as CodexUsage | undefined) ?? (total ? usageDelta(total, previousTotal) : undefined));
+        if (total) previousTotal = total;
+        if (pending) flushPending(time, usage);
+        else if (lastGeneration && !lastGeneration.usage && usage) lastGeneration.usage = usage;
+        else {
+          outputItem(time);
+          flushPending(time, usage);
+        }
+        inputMark = time;
+        break;
+      }
+      case 'task_complete':
+      case 'turn_complete': {
+        endTurn(time, nonEmpty(p.turn_id), nonEmpty(p.last_agent_message));
+        break;
+      }
+      case 'turn_aborted': {
+        events.push({ ...base, type: 'interrupt', time, message: nonEmpty(p.reason) ?? 'turn aborted' });
+        endTurn(time, nonEmpty(p.turn_id), undefined, `aborted: ${nonEmpty(p.reason) ?? 'interrupted'}`);
+        break;
+      }
+      case 'context_compacted': {
+        if (hasCompactedLines) break;
+        inputBoundary(time);
+        events.push({ ...base, type: 'compaction.end', key: `compact:${++compactions}`, time });
+        break;
+      }
+      case 'error':
+      case 'stream_error': {
+        events.push({ ...base, type: 'api.error', time, message: nonEmpty(p.message) ?? String(p.type) });
+        break;
+      }
+      case 'exec_command_end': {
+        const callId = nonEmpty(p.call_id);
+        const code = num(p.exit_code);
+        if (callId && code !== undefined && code !== 0) {
+          events.push({ ...base, type: 'tool.end', key: callId, time, error: `exit code ${code}`, errorType: 'exit_code' });
+        }
+        break;
+      }
+      case 'patch_apply_end': {
+        const callId = nonEmpty(p.call_id);
+        if (callId && p.success === false) {
+          events.push({ ...base, type: 'tool.end', key: callId, time, error: nonEmpty(p.stderr) ?? 'patch failed', errorType: 'tool_error' });
+        }
+        break;
+      }
+      default:
+        break;
+    }
+  }
+
+  function handleResponseItem(time: number, p: Rec): void {
+    switch (p.type) {
+      case 'message': {
+        const role = str(p.role);
+        const text = textOf(p.content);
+        if (role === 'assistant') {
+          if (text.trim()) outputItem(time).text.push(text);
+        } else if (role === 'user' && !hasUserMessageEvents) {
+          if (!isSyntheticPrompt(text)) startTurn(time, text.trim());
+        }
+        break;
+      }
+      case 'reasoning': {
+        const pieces = [...arr(p.summary), ...arr(p.content)].map((s) => str(rec(s)?.text)).filter((s): s is string => !!s);
+        const r = outputItem(time);
+        if (pieces.length) r.thinking.push(pieces.join('\n'));
+        break;
+      }
+      case 'function_call':
+      case 'custom_tool_call':
+      case 'local_shell_call': {
+        const callId = nonEmpty(p.call_id) ?? nonEmpty(p.id);
+        if (!callId) break;
+        const name = nonEmpty(p.name) ?? (p.type === 'local_shell_call' ? 'local_shell' : 'tool');
+        toolNames.set(callId, name);
+        const input = p.type === 'function_call' ? maybeJson(p.arguments) : p.type === 'custom_tool_call' ? p.input : p.action;
+        outputItem(time).toolCalls.push({ id: callId, name });
+        events.push({
+          ...base,
+          type: 'tool.start',
+          key: callId,
+          name,
+          time,
+          ...(input !== undefined ? { input } : {}),
+          toolType: /__/.test(name) || /^mcp[_.]/.test(name) ? 'extension' : 'function',
+        });
+        break;
+      }
+      case 'web_search_call': {
+        const key = nonEmpty(p.id) ?? `web_search:${++webSearches}`;
+        outputItem(time).toolCalls.push({ id: key, name: 'web_search' });
+        const action = rec(p.action);
+        events.push({ ...base, type: 'tool.start', key, name: 'web_search', time, ...(action ? { input: action } : {}) });
+        events.push({
+          ...base,
+          type: 'tool.end',
+          key,
+          time,
+          ...(p.status === 'failed' ? { error: 'web search failed' } : {}),
+        });
+        break;
+      }
+      case 'function_call_output':
+      case 'custom_tool_call_output': {
+        const callId = nonEmpty(p.call_id);
+        inputBoundary(time);
+        if (!callId) break;
+        const failure = codexToolFailure(p.output);
+        events.push({
+          ...base,
+          type: 'tool.end',
+          key: callId,
+          time,
+          ...(toolNames.has(callId) ? {} : { name: 'tool' }),
+          output: toolOutputValue(p.output),
+          ...(failure ? { error: failure.error, errorType: failure.errorType } : {}),
+        });
+        break;
+      }
+      default:
+        break;
+    }
+  }
+
+  if (!started) return [];
+  return [{ sessionId, events, source: path }];
+}
+
+function sessionStartAttributes(meta: Rec | undefined): { attributes?: Record<string, string> } {
+  if (!meta) return {};
+  const attrs: Record<string, string> = {};
+  const originator = nonEmpty(meta.originator);
+  if (originator) attrs['codex.originator'] = originator;
+  const source = meta.source;
+  if (typeof source === 'string') attrs['codex.source'] = source;
+  else if (rec(source)) attrs['codex.source'] = Object.keys(rec(source)!)[0] ?? 'unknown';
+  const forked = nonEmpty(meta.forked_from_id);
+  if (forked) attrs['codex.forked_from_id'] = forked;
+  return Object.keys(attrs).length ? { attributes: attrs } : {};
+}
+
+/** Does this head (the first bytes of a file) look like a Codex rollout? */
+export function detectCodex(path: string, head: string): boolean {
+  const line = firstLine(head);
+  if (!line.startsWith('{')) return false;
+  // Current layout: the first line is the session_meta envelope (it can be longer than the head: match text).
+  if (/^\{\s*"timestamp"\s*:\s*"[^"]*"\s*,\s*"type"\s*:\s*"session_meta"/.test(line)) return true;
+  if (/"type"\s*:\s*"session_meta"\s*,\s*"payload"\s*:\s*\{/.test(line.slice(0, 400))) return true;
+  const rolloutName = /rollout-[^/\\]*\.jsonl$/i.test(path);
+  if (rolloutName && /"type"\s*:\s*"(response_item|event_msg|turn_context|compacted)"\s*,\s*"payload"/.test(line.slice(0, 400))) return true;
+  // Legacy layout: a bare header followed by {"record_type":"state"}.
+  if (/^\{\s*"id"\s*:\s*"[^"]+"\s*,\s*"timestamp"\s*:\s*"[^"]+"/.test(line)) {
+    return head.includes('{"record_type":"state"}') || /"instructions"\s*:/.test(line) || rolloutName;
+  }
+  return false;
+}
+
 export const codexImporter: ImportAdapter = {
   agent: 'codex',
-  detect: () => false,
-  read: () => [],
+  detect(path: string, head: string): boolean {
+    try {
+      return detectCodex(path, head);
+    } catch {
+      return false;
+    }
+  },
+  read(path: string): ImportedSession[] {
+    const text = readFileSync(path, 'utf8');
+    return readCodexRollout(text, path);
+  },
 };
