@@ -100,9 +100,10 @@ export function firstLine(text: string): string {
 }
 
 /**
- * JSON.parse that survives a truncated document: when the text ends early, the containers that were open
- * are closed and the members read so far are kept (a half-written member is dropped). Leading bytes before
- * the first `{`/`[` are ignored. Returns undefined when nothing usable is found.
+ * JSON.parse that survives a damaged document: when the text ends early (or turns into garbage), the
+ * containers that were open are closed and the members read so far are kept (a half-written member is
+ * dropped). Leading bytes before the first `{`/`[` and trailing bytes after the value are ignored. Returns
+ * undefined when nothing usable is found.
  */
 export function parseJsonTolerant(text: string): unknown {
   const begin = text.search(/[[{]/);
@@ -120,14 +121,14 @@ export function parseJsonTolerant(text: string): unknown {
   }
 }
 
-/** Thrown when the text ends early; carries what the innermost open container had read so far. */
+/** Thrown when the text ends early or stops being JSON; carries what the innermost open container had read. */
 class Truncated extends Error {
   constructor(readonly partial: unknown) {
     super('truncated');
   }
 }
 
-/** A small recursive-descent JSON parser whose only leniency is an early end of input. */
+/** A small recursive-descent JSON parser whose only leniency is where the input stops being valid JSON. */
 class TolerantParser {
   private i = 0;
   constructor(private readonly s: string) {}
@@ -171,10 +172,10 @@ class TolerantParser {
       }
       for (;;) {
         this.ws();
-        if (this.s[this.i] !== '"') throw new SyntaxError(`expected a key at ${this.i}`);
+        if (this.s[this.i] !== '"') throw new Truncated(undefined);
         const key = this.string();
         this.ws();
-        if (this.s[this.i] !== ':') throw new SyntaxError(`expected ':' at ${this.i}`);
+        if (this.s[this.i] !== ':') throw new Truncated(undefined);
         this.i++;
         try {
           out[key] = this.value();
@@ -186,7 +187,7 @@ class TolerantParser {
         const c = this.s[this.i];
         this.i++;
         if (c === '}') return out;
-        if (c !== ',') throw new SyntaxError(`expected ',' or '}' at ${this.i - 1}`);
+        if (c !== ',') throw new Truncated(undefined);
       }
     } catch (error) {
       if (error instanceof Truncated) throw new Truncated(out);
@@ -214,7 +215,7 @@ class TolerantParser {
         const c = this.s[this.i];
         this.i++;
         if (c === ']') return out;
-        if (c !== ',') throw new SyntaxError(`expected ',' or ']' at ${this.i - 1}`);
+        if (c !== ',') throw new Truncated(undefined);
       }
     } catch (error) {
       if (error instanceof Truncated) throw new Truncated(out);
@@ -240,12 +241,17 @@ class TolerantParser {
     if (j >= s.length) throw new Truncated(undefined);
     this.i = j + 1;
     const raw = s.slice(start, j + 1);
-    return escaped ? (JSON.parse(raw) as string) : raw.slice(1, -1);
+    if (!escaped) return raw.slice(1, -1);
+    try {
+      return JSON.parse(raw) as string;
+    } catch {
+      throw new Truncated(undefined);
+    }
   }
 
   private literal(): unknown {
     const m = /^(-?\d+(\.\d+)?([eE][+-]?\d+)?|true|false|null)/.exec(this.s.slice(this.i, this.i + 64));
-    if (!m) throw new SyntaxError(`unexpected character at ${this.i}`);
+    if (!m) throw new Truncated(undefined);
     this.i += m[0].length;
     // A number cut short could be a different number: drop it.
     if (this.i >= this.s.length) throw new Truncated(undefined);
