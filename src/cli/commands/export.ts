@@ -1,5 +1,294 @@
+import { displayEndpoint, OtlpExportError, OtlpExporter } from '../../../exporters/otlp-exporter.js';
+import { buildResource, msToNanos, SpanConverter, spanShapes } from '../../../exporters/otlp-spans.js';
+import { BACKGROUND_ENV, claimWaiter } from '../../export/background.js';
+import { createProgress, formatBytes } from '../../export/progress.js';
+import { ExportLockError, exportSession, planSession, type SessionExportResult } from '../../export/session-export.js';
+import { OtlpSettingsError, resolveOtlpSettings, type OtlpSettings } from '../../export/settings.js';
+import { agentTraceVersion } from '../../export/version.js';
+import { readWatermark } from '../../export/watermark.js';
+import { defaultConfigPath } from '../../store/paths.js';
+import { logError } from '../../store/log.js';
+import { SessionNotFoundError } from '../../store/session-store.js';
+import { cliContext, type CliContext } from '../context.js';
 import { CliError } from '../errors.js';
+import { paint, plain, useColor } from '../format.js';
 
-export async function runExport(..._args: unknown[]): Promise<void> {
-  throw new CliError('`export` is not available in this build yet');
+export interface ExportCommandOptions {
+  dir?: string;
+  all?: boolean;
+  endpoint?: string;
+  protocol?: string;
+  header?: string[];
+  timeout?: string;
+  compression?: string;
+  traceMode?: string;
+  dryRun?: boolean;
+  json?: boolean;
+}
+
+/**
+ * `agent-trace export [SESSION... | --all]`: sends every finished span not yet acknowledged by the endpoint,
+ * session by session, each under its export lock (see src/export/session-export.ts). Prints a progress bar on
+ * a TTY and a one-line summary; `--dry-run` prints what would be sent. With AGENT_TRACE_EXPORT_BACKGROUND=1
+ * (the hook's detached export) it prints nothing and reports failures to the log.
+ */
+export async function runExport(sessions: string[], opts: ExportCommandOptions): Promise<void> {
+  const background = process.env[BACKGROUND_ENV] === '1';
+  let ctx: CliContext | undefined;
+  try {
+    ctx = cliContext(opts);
+    await exportCommand(ctx, sessions, opts, background);
+  } catch (error) {
+    if (background) {
+      if (ctx) logError(ctx.dir, `background export (${sessions.join(' ') || 'all'})`, error);
+      process.exitCode = 1;
+      return;
+    }
+    throw error;
+  }
+}
+
+function settingsFrom(ctx: CliContext, opts: ExportCommandOptions): OtlpSettings {
+  let settings: OtlpSettings | undefined;
+  try {
+    settings = resolveOtlpSettings({
+      flags: {
+        endpoint: opts.endpoint,
+        protocol: opts.protocol,
+        headers: opts.header,
+        timeoutMs: opts.timeout,
+        compression: opts.compression,
+        traceMode: opts.traceMode,
+      },
+      env: process.env,
+      config: ctx.config.otlp,
+    });
+  } catch (error) {
+    if (error instanceof OtlpSettingsError) throw new CliError(error.message, 2);
+    throw error;
+  }
+  if (!settings) {
+    throw new CliError(
+      `no OTLP endpoint: pass --endpoint URL (e.g. http://localhost:4318), set OTEL_EXPORTER_OTLP_ENDPOINT, or set otlp.endpoint in ${defaultConfigPath()}`,
+    );
+  }
+  return settings;
+}
+
+function sessionIds(ctx: CliContext, sessions: string[], all: boolean | undefined): string[] {
+  if (all) {
+    // Oldest first, so a collector receives sessions in the order they happened.
+    return ctx.store
+      .sessionIds()
+      .map((id) => ({ id, t: ctx.store.lastActivity(id) }))
+      .sort((a, b) => a.t - b.t || a.id.localeCompare(b.id))
+      .map((x) => x.id);
+  }
+  const ids: string[] = [];
+  for (const query of sessions) {
+    try {
+      const id = ctx.store.resolve(query);
+      if (!ids.includes(id)) ids.push(id);
+    } catch (error) {
+      if (error instanceof SessionNotFoundError) throw new CliError(error.message);
+      throw error;
+    }
+  }
+  return ids;
+}
+
+async function exportCommand(ctx: CliContext, sessions: string[], opts: ExportCommandOptions, background: boolean): Promise<void> {
+  if (opts.all && sessions.length) throw new CliError('give session ids or --all, not both', 2);
+  if (!opts.all && sessions.length === 0) throw new CliError('name the sessions to export, or use --all (see `agent-trace list`)', 2);
+  const settings = settingsFrom(ctx, opts);
+  const ids = sessionIds(ctx, sessions, opts.all);
+  const resource = buildResource({
+    serviceName: settings.serviceName,
+    serviceVersion: agentTraceVersion(),
+    attributes: settings.resourceAttributes,
+  });
+  if (opts.dryRun) {
+    dryRun(ctx, ids, settings, resource, opts.json === true);
+    return;
+  }
+
+  const progress = createProgress(process.stderr, !background && !opts.json && Boolean(process.stderr.isTTY));
+  const exporter = new OtlpExporter({
+    url: settings.url,
+    protocol: settings.protocol,
+    headers: settings.headers,
+    timeoutMs: settings.timeoutMs,
+    compression: settings.compression,
+    retries: settings.retries,
+    backoffMs: settings.backoffMs,
+    onRetry: ({ attempt, delayMs, reason }) => progress.note(`${reason}; retry ${attempt - 1} in ${(delayMs / 1000).toFixed(1)}s`),
+  });
+  const started = performance.now();
+  const results: SessionExportResult[] = [];
+  let spans = 0;
+  try {
+    for (let i = 0; i < ids.length; i++) {
+      const sessionId = ids[i]!;
+      const folder = ctx.store.folder(sessionId);
+      let releaseWaiter: (() => void) | undefined;
+      if (background) {
+        // Another background export already waits for this session's lock: it will send our spans too.
+        releaseWaiter = claimWaiter(folder);
+        if (!releaseWaiter) continue;
+      }
+      let sessionSpans = 0;
+      let sessionDone = 0;
+      const show = (): void =>
+        progress.update({ session: i, sessions: ids.length, sessionSpans, sessionDone, spans, bytes: exporter.stats.bytesSent });
+      try {
+        const result = await exportSession({
+          store: ctx.store,
+          sessionId,
+          exporter,
+          resource,
+          traceMode: settings.traceMode,
+          lockWaitMs: background ? 120_000 : 300_000,
+          onWait: () => progress.note(`waiting for another export of ${sessionId.slice(0, 8)}`),
+          onLocked: () => releaseWaiter?.(),
+          onPlan: (plan) => {
+            sessionSpans = plan.pending.length;
+            progress.note('');
+            show();
+          },
+          onProgress: (n) => {
+            sessionDone += n;
+            spans += n;
+            show();
+          },
+        });
+        results.push(result);
+      } finally {
+        releaseWaiter?.();
+      }
+    }
+  } catch (error) {
+    progress.done();
+    await exporter.shutdown().catch(() => undefined);
+    if (error instanceof OtlpExportError) {
+      const sent = spans > 0 ? ` (${spans} spans were sent and recorded before the failure)` : '';
+      throw new CliError(`${error.message}${sent}; nothing is lost: the next \`agent-trace export\` sends what is left`);
+    }
+    if (error instanceof ExportLockError) throw new CliError(error.message);
+    throw error;
+  }
+  progress.done();
+  const bytes = exporter.stats.bytesSent;
+  await exporter.shutdown().catch(() => undefined);
+  const seconds = (performance.now() - started) / 1000;
+  if (background) return;
+  const alreadySent = results.reduce((n, r) => n + r.alreadySent, 0);
+  const open = results.reduce((n, r) => n + r.open, 0);
+  if (opts.json) {
+    process.stdout.write(
+      `${JSON.stringify(
+        {
+          endpoint: exporter.endpoint,
+          protocol: settings.protocol,
+          traceMode: settings.traceMode,
+          sessions: results.length,
+          spans,
+          bytes,
+          seconds: Math.round(seconds * 1000) / 1000,
+          alreadySent,
+          open,
+          results,
+        },
+        null,
+        2,
+      )}\n`,
+    );
+    return;
+  }
+  const color = useColor();
+  const extra = [alreadySent ? `${alreadySent} already sent` : '', open ? `${open} still open, sent when they finish` : '']
+    .filter(Boolean)
+    .join(', ');
+  const sessionsText = `${results.length} session${results.length === 1 ? '' : 's'}`;
+  if (spans === 0) {
+    process.stdout.write(`nothing new to export to ${exporter.endpoint} (${sessionsText}${extra ? `, ${extra}` : ''})\n`);
+    return;
+  }
+  process.stdout.write(
+    `${paint('exported', 'green', color)} ${spans} span${spans === 1 ? '' : 's'} from ${sessionsText}, ` +
+      `${formatBytes(bytes)} in ${seconds.toFixed(2)}s to ${exporter.endpoint}${extra ? ` (${extra})` : ''}\n`,
+  );
+}
+
+function dryRun(ctx: CliContext, ids: string[], settings: OtlpSettings, resource: ReturnType<typeof buildResource>, json: boolean): void {
+  const endpoint = displayEndpoint(settings.url);
+  const sessions = [];
+  let total = 0;
+  for (const sessionId of ids) {
+    const doc = ctx.store.load(sessionId);
+    const plan = planSession(doc, sessionId, readWatermark(ctx.store.folder(sessionId), endpoint));
+    total += plan.pending.length;
+    const converter = doc
+      ? new SpanConverter({
+          sessionId,
+          traceId: doc.traceId,
+          mode: settings.traceMode,
+          resource,
+          shapes: settings.traceMode === 'turn' ? spanShapes(doc.spans) : undefined,
+          rootSpanId: doc.spans.find((s) => s.parentSpanId === null)?.spanId,
+        })
+      : undefined;
+    sessions.push({
+      sessionId,
+      title: doc?.title,
+      status: doc?.status,
+      pending: plan.pending.length,
+      alreadySent: plan.alreadySent,
+      open: plan.open,
+      spans: plan.pending.map((s) => {
+        const placement = converter!.placement(s);
+        return {
+          traceId: placement.traceId,
+          spanId: s.spanId,
+          parentSpanId: placement.parentSpanId,
+          name: s.name,
+          kind: s.kind,
+          status: s.status,
+          startTimeUnixNano: msToNanos(s.startTime).toString(),
+          endTimeUnixNano: msToNanos(s.endTime!).toString(),
+        };
+      }),
+    });
+  }
+  if (json) {
+    process.stdout.write(
+      `${JSON.stringify(
+        {
+          dryRun: true,
+          endpoint,
+          protocol: settings.protocol,
+          traceMode: settings.traceMode,
+          headers: Object.keys(settings.headers),
+          resource: resource.attributes,
+          spans: total,
+          sessions,
+        },
+        null,
+        2,
+      )}\n`,
+    );
+    return;
+  }
+  const headerNames = Object.keys(settings.headers);
+  const lines = [
+    `dry run: would send ${total} span${total === 1 ? '' : 's'} from ${sessions.length} session${sessions.length === 1 ? '' : 's'} to ${endpoint} ` +
+      `(${settings.protocol}, one trace per ${settings.traceMode}${headerNames.length ? `, headers: ${headerNames.join(', ')}` : ''})`,
+  ];
+  for (const s of sessions) {
+    const notes = [s.alreadySent ? `${s.alreadySent} already sent` : '', s.open ? `${s.open} open` : ''].filter(Boolean).join(', ');
+    lines.push(`${s.sessionId}  ${plain(s.title, 50)}  ${s.pending} to send${notes ? ` (${notes})` : ''}`);
+    const shown = s.spans.slice(0, 20);
+    for (const span of shown) lines.push(`  ${span.kind.padEnd(10)} ${span.spanId}  ${plain(span.name, 60)}`);
+    if (s.spans.length > shown.length) lines.push(`  … and ${s.spans.length - shown.length} more (--json lists every span)`);
+  }
+  process.stdout.write(`${lines.join('\n')}\n`);
 }

@@ -1,0 +1,195 @@
+import type { Resource } from '@opentelemetry/resources';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import type { OtlpExporter } from '../../exporters/otlp-exporter.js';
+import { estimateSpanBytes, SpanConverter, spanShapes, type TraceMode } from '../../exporters/otlp-spans.js';
+import type { TraceDocument, TraceSpan } from '../model/trace.js';
+import { acquire } from '../store/lock.js';
+import type { SessionStore } from '../store/session-store.js';
+import { appendWatermark, EXPORT_LOCK, readWatermark, type Watermark } from './watermark.js';
+
+/**
+ * Exports one session: under the session's export lock, reads the trace (rebuilt from the journal when
+ * trace.json lags it) and the endpoint's watermark, sends every finished span the endpoint has not
+ * acknowledged yet, and records each acknowledged request in the watermark as soon as it is acknowledged.
+ *
+ * Exactly once, concretely:
+ * - a span goes out when it is finished (has an end time) and never again to the same endpoint; open spans,
+ *   including the session's root span while the session runs, wait for a later export;
+ * - two exports of one session (two processes, the hook's background export and a manual one, the
+ *   in-process tracer and either) serialize on `export.lock`, and each reads the watermark only once it
+ *   holds the lock, so the second one finds nothing new;
+ * - a failed request leaves its spans out of the watermark: the next export sends them;
+ * - the one gap no client can close is a lost acknowledgement (the collector stored a request but the answer
+ *   never arrived): those spans are sent again, with the same ids, which backends keyed by span id merge.
+ */
+
+export interface SessionPlan {
+  sessionId: string;
+  doc: TraceDocument | undefined;
+  /** Finished spans this endpoint has not acknowledged, in document order (root first, then by start). */
+  pending: TraceSpan[];
+  alreadySent: number;
+  /** Spans without an end yet: they go out in a later export. */
+  open: number;
+  watermark: Watermark;
+}
+
+export function planSession(doc: TraceDocument | undefined, sessionId: string, watermark: Watermark): SessionPlan {
+  const pending: TraceSpan[] = [];
+  let alreadySent = 0;
+  let open = 0;
+  for (const span of doc?.spans ?? []) {
+    if (watermark.sent.has(span.spanId)) alreadySent++;
+    else if (span.endTime === undefined) open++;
+    else pending.push(span);
+  }
+  return { sessionId, doc, pending, alreadySent, open, watermark };
+}
+
+export interface SessionExportOptions {
+  store: SessionStore;
+  sessionId: string;
+  exporter: Pick<OtlpExporter, 'send' | 'endpoint'>;
+  resource: Resource;
+  traceMode?: TraceMode;
+  /** The document to export (the in-process tracer passes its own); default: `store.load(sessionId)`. */
+  load?: () => TraceDocument | undefined;
+  /** How long to wait for another export of this session to finish. */
+  lockWaitMs?: number;
+  /** Only send spans these ids name (the in-process batch processor); default: every pending span. */
+  only?: ReadonlySet<string>;
+  batchSpans?: number;
+  batchBytes?: number;
+  /** Requests in flight at once. */
+  concurrency?: number;
+  /** Called once the plan is known (inside the lock). */
+  onPlan?: (plan: SessionPlan) => void;
+  /** Called after each acknowledged request with the spans it carried. */
+  onProgress?: (spans: number) => void;
+  /** Called when the lock is held by another export and this one starts waiting. */
+  onWait?: () => void;
+  /** Called once the lock is held, before the trace and the watermark are read. */
+  onLocked?: () => void;
+}
+
+export interface SessionExportResult {
+  sessionId: string;
+  /** Spans sent and acknowledged by this export. */
+  sent: number;
+  alreadySent: number;
+  open: number;
+  /** Spans of the session (all states). */
+  total: number;
+}
+
+export class ExportLockError extends Error {
+  constructor(sessionId: string, folder: string) {
+    super(`another export of session ${sessionId} is still running (lock ${folder}/${EXPORT_LOCK}); try again when it ends`);
+    this.name = 'ExportLockError';
+  }
+}
+
+const DEFAULT_BATCH_SPANS = 512;
+const DEFAULT_BATCH_BYTES = 3 * 1024 * 1024;
+
+export async function exportSession(options: SessionExportOptions): Promise<SessionExportResult> {
+  const { store, sessionId } = options;
+  const folder = store.folder(sessionId);
+  store.ensureSession(sessionId);
+  let release: (() => void) | undefined;
+  try {
+    release = await acquireWithNotice(folder, options);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ELOCKED') throw new ExportLockError(sessionId, folder);
+    throw error;
+  }
+  try {
+    options.onLocked?.();
+    return await exportLocked(options, folder);
+  } finally {
+    release();
+  }
+}
+
+async function acquireWithNotice(folder: string, options: SessionExportOptions): Promise<() => void> {
+  try {
+    return await acquire(folder, { name: EXPORT_LOCK, waitMs: 0 });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ELOCKED') throw error;
+  }
+  options.onWait?.();
+  return acquire(folder, { name: EXPORT_LOCK, waitMs: options.lockWaitMs ?? 120_000 });
+}
+
+async function exportLocked(options: SessionExportOptions, folder: string): Promise<SessionExportResult> {
+  const { exporter, sessionId } = options;
+  const doc = options.load ? options.load() : options.store.load(sessionId);
+  const watermark = readWatermark(folder, exporter.endpoint);
+  const plan = planSession(doc, sessionId, watermark);
+  if (options.only) plan.pending = plan.pending.filter((s) => options.only!.has(s.spanId));
+  options.onPlan?.(plan);
+  const result: SessionExportResult = {
+    sessionId,
+    sent: 0,
+    alreadySent: plan.alreadySent,
+    open: plan.open,
+    total: doc?.spans.length ?? 0,
+  };
+  if (!doc || plan.pending.length === 0) return result;
+
+  const converter = new SpanConverter({
+    sessionId,
+    traceId: doc.traceId,
+    mode: options.traceMode ?? 'session',
+    resource: options.resource,
+    shapes: options.traceMode === 'turn' ? spanShapes(doc.spans) : undefined,
+    rootSpanId: doc.spans.find((s) => s.parentSpanId === null && s.kind === 'session')?.spanId,
+  });
+  const batchSpans = options.batchSpans ?? DEFAULT_BATCH_SPANS;
+  const batchBytes = options.batchBytes ?? DEFAULT_BATCH_BYTES;
+  const concurrency = Math.max(1, options.concurrency ?? 4);
+
+  let index = 0;
+  const nextBatch = (): { spans: ReadableSpan[]; ids: string[] } | undefined => {
+    if (index >= plan.pending.length) return undefined;
+    const spans: ReadableSpan[] = [];
+    const ids: string[] = [];
+    let bytes = 0;
+    while (index < plan.pending.length && spans.length < batchSpans) {
+      const source = plan.pending[index]!;
+      const span = converter.convert(source);
+      const size = estimateSpanBytes(span);
+      if (spans.length > 0 && bytes + size > batchBytes) break;
+      spans.push(span);
+      ids.push(source.spanId);
+      bytes += size;
+      index++;
+    }
+    return { spans, ids };
+  };
+
+  let failure: unknown;
+  const worker = async (): Promise<void> => {
+    for (;;) {
+      if (failure !== undefined) return;
+      const batch = nextBatch();
+      if (!batch) return;
+      try {
+        await exporter.send(batch.spans);
+      } catch (error) {
+        failure ??= error;
+        return;
+      }
+      // Acknowledged: record it before anything else can happen.
+      appendWatermark(folder, exporter.endpoint, batch.ids, watermark);
+      result.sent += batch.ids.length;
+      options.onProgress?.(batch.ids.length);
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, () => worker()));
+  if (failure !== undefined) {
+    if (failure instanceof Error) Object.assign(failure, { partial: result });
+    throw failure;
+  }
+  return result;
+}
