@@ -3,8 +3,8 @@ import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import type { OtlpExporter } from '../../exporters/otlp-exporter.js';
 import { estimateSpanBytes, SpanConverter, spanShapes, type TraceMode } from '../../exporters/otlp-spans.js';
 import type { TraceDocument, TraceSpan } from '../model/trace.js';
-import { acquire } from '../store/lock.js';
 import type { SessionStore } from '../store/session-store.js';
+import { acquireExportLock } from './export-lock.js';
 import { appendWatermark, EXPORT_LOCK, readWatermark, type Watermark } from './watermark.js';
 
 /**
@@ -113,12 +113,12 @@ export async function exportSession(options: SessionExportOptions): Promise<Sess
 
 async function acquireWithNotice(folder: string, options: SessionExportOptions): Promise<() => void> {
   try {
-    return await acquire(folder, { name: EXPORT_LOCK, waitMs: 0 });
+    return await acquireExportLock(folder, 0);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ELOCKED') throw error;
   }
   options.onWait?.();
-  return acquire(folder, { name: EXPORT_LOCK, waitMs: options.lockWaitMs ?? 120_000 });
+  return acquireExportLock(folder, options.lockWaitMs ?? 120_000);
 }
 
 async function exportLocked(options: SessionExportOptions, folder: string): Promise<SessionExportResult> {

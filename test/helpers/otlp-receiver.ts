@@ -263,6 +263,8 @@ export interface OtlpReceiverOptions {
   decode?: boolean;
   /** How long a `'timeout'` request is held before the socket is destroyed (default 60 s). */
   holdMs?: number;
+  /** Delay before each accepted request is answered (a slow collector). */
+  latencyMs?: number;
 }
 
 export class OtlpReceiver {
@@ -270,6 +272,8 @@ export class OtlpReceiver {
   readonly requests: ReceivedRequest[] = [];
   /** Spans counted without decoding (when `decode: false`): accepted requests' sizes only. */
   acceptedBytes = 0;
+  /** Delay before accepted requests are answered; may be changed at any time. */
+  latencyMs: number;
   private readonly queue: Behavior[] = [];
   private fallback: Behavior = 'ok';
   private readonly sockets = new Set<Socket>();
@@ -279,6 +283,7 @@ export class OtlpReceiver {
     private readonly server: Server,
     private readonly options: OtlpReceiverOptions,
   ) {
+    this.latencyMs = options.latencyMs ?? 0;
     server.on('connection', (socket: Socket) => {
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));
@@ -318,6 +323,7 @@ export class OtlpReceiver {
     this.queue.length = 0;
     this.fallback = 'ok';
     this.acceptedBytes = 0;
+    this.latencyMs = this.options.latencyMs ?? 0;
   }
 
   /** Span ids that arrived more than once. */
@@ -410,13 +416,17 @@ export class OtlpReceiver {
         res.end(`cannot decode: ${(error as Error).message}`);
         return;
       }
-      if (json) {
-        res.writeHead(200, { 'content-type': 'application/json' });
-        res.end('{}');
-      } else {
-        res.writeHead(200, { 'content-type': 'application/x-protobuf' });
-        res.end();
-      }
+      const answer = (): void => {
+        if (json) {
+          res.writeHead(200, { 'content-type': 'application/json' });
+          res.end('{}');
+        } else {
+          res.writeHead(200, { 'content-type': 'application/x-protobuf' });
+          res.end();
+        }
+      };
+      if (this.latencyMs > 0) setTimeout(answer, this.latencyMs);
+      else answer();
     });
   }
 

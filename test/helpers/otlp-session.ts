@@ -118,7 +118,7 @@ export function writeSession(dir: string, sessionId: string, events: EventInput[
   return { store, doc };
 }
 
-/** A session of `n` small finished tool spans (for volume tests). */
+/** A finished session of `n` small tool spans (for volume tests). */
 export function manyToolEvents(sessionId: string, n: number, t0 = T0): EventInput[] {
   const events: Record<string, unknown>[] = [
     { type: 'session.start', agent: { name: 'bulk' } },
@@ -129,5 +129,6 @@ export function manyToolEvents(sessionId: string, n: number, t0 = T0): EventInpu
     events.push({ type: 'tool.end', key: `t${i}`, output: `ok ${i}` });
   }
   events.push({ type: 'turn.end', key: 'turn-bulk' });
+  events.push({ type: 'session.end', status: 'completed' });
   return events.map((e, i) => ({ sessionId, time: t0 + i, source: 'sdk', ...e }) as unknown as EventInput);
 }

@@ -1,0 +1,262 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { OtlpExportError, OtlpExporter, type OtlpExporterOptions } from '../exporters/otlp-exporter.js';
+import { buildResource } from '../exporters/otlp-spans.js';
+import { exportSession } from '../src/export/session-export.js';
+import { readWatermark, WATERMARK_FILE } from '../src/export/watermark.js';
+import { SessionStore } from '../src/store/session-store.js';
+import { startOtlpReceiver, type Behavior, type OtlpReceiver } from './helpers/otlp-receiver.js';
+import { cleanEnv, cli, manyToolEvents, richSessionEvents, tempDir, writeConfig, writeSession } from './helpers/otlp-session.js';
+
+let receiver: OtlpReceiver;
+beforeAll(async () => {
+  receiver = await startOtlpReceiver();
+});
+afterAll(async () => {
+  await receiver.close();
+});
+beforeEach(() => receiver.reset());
+
+const resource = buildResource({ serviceVersion: 'test' });
+
+function exporterFor(options: Partial<OtlpExporterOptions> = {}): OtlpExporter {
+  // A short timeout keeps the SDK's own retry loop out of the way; our retries use a 10 ms backoff.
+  return new OtlpExporter({ url: receiver.url, timeoutMs: 400, retries: 4, backoffMs: 10, ...options });
+}
+
+async function run(store: SessionStore, sessionId: string, exporter: OtlpExporter, extra: { batchSpans?: number; concurrency?: number } = {}) {
+  return exportSession({ store, sessionId, exporter, resource, ...extra });
+}
+
+function uniqueIds(): Set<string> {
+  return new Set(receiver.spans.map((s) => s.spanId));
+}
+
+describe('exactly once', () => {
+  it('a second export sends nothing new', async () => {
+    const dir = tempDir();
+    const { store, doc } = writeSession(dir, 'twice', richSessionEvents('twice'));
+    const exporter = exporterFor();
+    const first = await run(store, 'twice', exporter);
+    const second = await run(store, 'twice', exporter);
+    await exporter.shutdown();
+    expect(first.sent).toBe(doc.spans.length);
+    expect(second).toMatchObject({ sent: 0, alreadySent: doc.spans.length, open: 0 });
+    expect(receiver.spans).toHaveLength(doc.spans.length);
+    expect(receiver.requests).toHaveLength(1);
+    expect(readWatermark(store.folder('twice'), exporter.endpoint).sent.size).toBe(doc.spans.length);
+  });
+
+  it.each<[string, Behavior, number]>([
+    ['refuses the first connections', 'refuse', 2],
+    ['drops the connection after reading the request', 'drop', 2],
+    ['times out', 'timeout', 1],
+    ['answers 503 (the SDK retry status)', 503, 2],
+    ['answers 500', 500, 2],
+    ['answers 429', 429, 1],
+  ])('a collector that %s: after retries every span arrived once', async (_label, behavior, count) => {
+    const dir = tempDir();
+    const { store, doc } = writeSession(dir, 'flaky', richSessionEvents('flaky'));
+    receiver.failNext(count, behavior);
+    const retries: string[] = [];
+    const exporter = exporterFor({ onRetry: (r) => retries.push(r.reason) });
+    const result = await run(store, 'flaky', exporter);
+    await exporter.shutdown();
+    expect(result.sent).toBe(doc.spans.length);
+    expect(receiver.spans).toHaveLength(doc.spans.length);
+    expect(receiver.duplicates()).toEqual([]);
+    expect(receiver.requests.length).toBeGreaterThan(count);
+    expect(retries.length).toBeGreaterThanOrEqual(1);
+  });
+
+  it('a collector that keeps failing: the export fails naming the endpoint, the watermark stays, the next export sends everything once', async () => {
+    const dir = tempDir();
+    const { store, doc } = writeSession(dir, 'down', richSessionEvents('down'));
+    receiver.setDefault(503);
+    const exporter = exporterFor({ retries: 2 });
+    const error = await run(store, 'down', exporter).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(OtlpExportError);
+    expect((error as Error).message).toContain(receiver.url);
+    expect((error as Error).message).toMatch(/HTTP 503/);
+    expect((error as Error).message).not.toContain('\n');
+    expect(readWatermark(store.folder('down'), exporter.endpoint).sent.size).toBe(0);
+    expect(receiver.spans).toHaveLength(0);
+
+    receiver.setDefault('ok');
+    const result = await run(store, 'down', exporter);
+    await exporter.shutdown();
+    expect(result.sent).toBe(doc.spans.length);
+    expect(receiver.spans).toHaveLength(doc.spans.length);
+    expect(receiver.duplicates()).toEqual([]);
+  });
+
+  it('a failure half-way keeps what was acknowledged; the next export sends only the rest', async () => {
+    const dir = tempDir();
+    const n = 600;
+    const { store, doc } = writeSession(dir, 'half', manyToolEvents('half', n));
+    receiver.failNext(3, 'ok').setDefault(500);
+    const exporter = exporterFor({ retries: 1 });
+    const error = await run(store, 'half', exporter, { batchSpans: 50, concurrency: 1 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(OtlpExportError);
+    expect(receiver.spans).toHaveLength(150);
+    expect(readWatermark(store.folder('half'), exporter.endpoint).sent.size).toBe(150);
+
+    receiver.setDefault('ok');
+    const result = await run(store, 'half', exporter, { batchSpans: 50 });
+    await exporter.shutdown();
+    expect(result.sent).toBe(doc.spans.length - 150);
+    expect(uniqueIds().size).toBe(doc.spans.length);
+    expect(receiver.spans).toHaveLength(doc.spans.length);
+  });
+
+  it('credentials refused (401): no pointless retries, a message that says what to fix', async () => {
+    const dir = tempDir();
+    const { store } = writeSession(dir, 'auth', richSessionEvents('auth'));
+    receiver.setDefault(401);
+    const exporter = exporterFor();
+    const error = (await run(store, 'auth', exporter).catch((e: unknown) => e)) as OtlpExportError;
+    await exporter.shutdown();
+    expect(error).toBeInstanceOf(OtlpExportError);
+    expect(error.status).toBe(401);
+    expect(error.message).toMatch(/credentials/);
+    expect(error.message).toMatch(/--header|OTEL_EXPORTER_OTLP_HEADERS/);
+    expect(receiver.requests).toHaveLength(1);
+  });
+
+  it('an unreachable collector: connection refused, retried, then a clear error', async () => {
+    const dir = tempDir();
+    const { store } = writeSession(dir, 'gone', richSessionEvents('gone'));
+    const closed = await startOtlpReceiver();
+    const url = closed.url;
+    await closed.close();
+    const exporter = new OtlpExporter({ url, timeoutMs: 300, retries: 2, backoffMs: 10 });
+    const error = (await run(store, 'gone', exporter).catch((e: unknown) => e)) as OtlpExportError;
+    expect(error).toBeInstanceOf(OtlpExportError);
+    expect(error.message).toContain(url);
+    expect(error.message).toMatch(/connection refused after 3 attempts/);
+    expect(error.message).toMatch(/start the collector or fix the endpoint/);
+    expect(existsSync(join(store.folder('gone'), WATERMARK_FILE))).toBe(false);
+  });
+
+  it('open spans wait; they go out once they finish, the others are not repeated', async () => {
+    const dir = tempDir();
+    const sessionId = 'growing';
+    const all = richSessionEvents(sessionId, { end: false });
+    // Stop in the middle of turn 1: the turn, the Task tool and the subagent are still open.
+    const cut = all.findIndex((e) => e.type === 'tool.start' && (e as { key?: string }).key === 'toolu_grep');
+    const store = new SessionStore(dir);
+    store.append(all.slice(0, cut + 1) as unknown[]);
+    const exporter = exporterFor();
+    const first = await run(store, sessionId, exporter);
+    const partial = store.load(sessionId)!;
+    const openIds = partial.spans.filter((s) => s.endTime === undefined).map((s) => s.spanId);
+    expect(openIds.length).toBeGreaterThanOrEqual(4); // root, turn, Task, subagent, Grep
+    expect(first.open).toBe(openIds.length);
+    expect(first.sent).toBe(partial.spans.length - openIds.length);
+    for (const id of openIds) expect(uniqueIds().has(id)).toBe(false);
+
+    store.append(all.slice(cut + 1) as unknown[]);
+    store.append([{ type: 'session.end', sessionId, time: all.at(-1)!.time! + 1000, status: 'completed' }]);
+    const second = await run(store, sessionId, exporter);
+    await exporter.shutdown();
+    const final = store.load(sessionId)!;
+    expect(second.sent).toBe(final.spans.length - first.sent);
+    expect(receiver.spans).toHaveLength(final.spans.length);
+    expect(receiver.duplicates()).toEqual([]);
+    const root = receiver.spans.find((s) => s.parentSpanId === null)!;
+    expect(root.status.code).toBe(1);
+  });
+
+  it('two exports of one session at the same time (same process) never duplicate', async () => {
+    const dir = tempDir();
+    const { store, doc } = writeSession(dir, 'racing', manyToolEvents('racing', 1500));
+    receiver.latencyMs = 20;
+    const a = exporterFor({ timeoutMs: 10_000 });
+    const b = exporterFor({ timeoutMs: 10_000 });
+    const [ra, rb] = await Promise.all([run(store, 'racing', a, { batchSpans: 100 }), run(store, 'racing', b, { batchSpans: 100 })]);
+    await Promise.all([a.shutdown(), b.shutdown()]);
+    expect(ra.sent + rb.sent).toBe(doc.spans.length);
+    expect(Math.min(ra.sent, rb.sent)).toBe(0);
+    expect(receiver.spans).toHaveLength(doc.spans.length);
+    expect(receiver.duplicates()).toEqual([]);
+  });
+
+  it('a torn watermark line (crash during the append) is ignored and never glued to the next one', async () => {
+    const dir = tempDir();
+    const { store, doc } = writeSession(dir, 'torn', richSessionEvents('torn'));
+    const { appendFileSync } = await import('node:fs');
+    appendFileSync(join(store.folder('torn'), WATERMARK_FILE), `{"v":1,"endpoint":"${receiver.url}","spans":["abc`);
+    const exporter = exporterFor();
+    await run(store, 'torn', exporter);
+    expect(receiver.spans).toHaveLength(doc.spans.length);
+    const again = await run(store, 'torn', exporter);
+    await exporter.shutdown();
+    expect(again.sent).toBe(0);
+    const lines = readFileSync(join(store.folder('torn'), WATERMARK_FILE), 'utf8').split('\n');
+    expect(lines.filter((l) => l.startsWith('{"v":1') && l.endsWith('}'))).toHaveLength(1);
+  });
+
+  it('watermarks are per endpoint: a second collector gets everything too', async () => {
+    const dir = tempDir();
+    const { store, doc } = writeSession(dir, 'two-backends', richSessionEvents('two-backends'));
+    const other = await startOtlpReceiver();
+    try {
+      const a = exporterFor();
+      const b = new OtlpExporter({ url: other.url, timeoutMs: 2000 });
+      await run(store, 'two-backends', a);
+      await run(store, 'two-backends', b);
+      expect((await run(store, 'two-backends', b)).sent).toBe(0);
+      await Promise.all([a.shutdown(), b.shutdown()]);
+      expect(receiver.spans).toHaveLength(doc.spans.length);
+      expect(other.spans).toHaveLength(doc.spans.length);
+    } finally {
+      await other.close();
+    }
+  });
+});
+
+describe('exactly once across processes (the built CLI)', () => {
+  it('two concurrent `agent-trace export` processes of one session: no duplicates', async () => {
+    const dir = tempDir();
+    const config = writeConfig(dir);
+    const { doc } = writeSession(dir, 'two-procs', manyToolEvents('two-procs', 3000));
+    receiver.latencyMs = 15;
+    const env = cleanEnv({ AGENT_TRACE_CONFIG: config });
+    const args = ['export', 'two-procs', '--dir', dir, '--endpoint', receiver.baseUrl, '--json'];
+    const [a, b] = await Promise.all([cli(args, { env }), cli(args, { env })]);
+    expect(a.stderr).toBe('');
+    expect(b.stderr).toBe('');
+    expect([a.code, b.code]).toEqual([0, 0]);
+    const ra = JSON.parse(a.stdout) as { spans: number };
+    const rb = JSON.parse(b.stdout) as { spans: number };
+    expect(ra.spans + rb.spans).toBe(doc.spans.length);
+    expect(receiver.spans).toHaveLength(doc.spans.length);
+    expect(receiver.duplicates()).toEqual([]);
+  });
+
+  it('a refusing collector: exit 1, one line naming the endpoint and the fix; a second export sends every span once', async () => {
+    const dir = tempDir();
+    const config = writeConfig(dir);
+    const { doc } = writeSession(dir, 'cli-down', richSessionEvents('cli-down'));
+    const env = cleanEnv({ AGENT_TRACE_CONFIG: config, AGENT_TRACE_EXPORT_RETRIES: '1' });
+    receiver.setDefault('refuse');
+    const failed = await cli(['export', 'cli-down', '--dir', dir, '--endpoint', receiver.baseUrl, '--timeout', '300'], { env });
+    expect(failed.code).toBe(1);
+    expect(failed.stdout).toBe('');
+    const lines = failed.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain(receiver.url);
+    expect(lines[0]).toMatch(/agent-trace export/);
+    expect(receiver.spans).toHaveLength(0);
+
+    receiver.setDefault('ok');
+    const ok = await cli(['export', 'cli-down', '--dir', dir, '--endpoint', receiver.baseUrl], { env });
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(new RegExp(`^exported ${doc.spans.length} spans from 1 session, .* in [0-9.]+s to ${receiver.url.replace(/[.]/g, '\\.')}\\n$`));
+    const again = await cli(['export', 'cli-down', '--dir', dir, '--endpoint', receiver.baseUrl], { env });
+    expect(again.stdout).toMatch(/^nothing new to export/);
+    expect(receiver.spans).toHaveLength(doc.spans.length);
+    expect(receiver.duplicates()).toEqual([]);
+  });
+});
