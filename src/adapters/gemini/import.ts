@@ -14,6 +14,8 @@ import {
   str,
   textOf,
   toMillis,
+  hashOf,
+  stableStringify,
   type Rec,
 } from '../codex/util.js';
 
@@ -35,6 +37,24 @@ import {
  */
 
 export const GEMINI_PROVIDER = 'gcp.gemini';
+
+/**
+ * Keys shared with the Gemini hook mapper. Hook payloads carry no tool call id and no message id, so both
+ * sides key a tool call by its name and arguments (the nth identical call in a session gets `:n`), and a
+ * model response by its token counts (promptTokenCount, candidatesTokenCount, totalTokenCount), which the
+ * chat file and the AfterModel hook both report. Hook data and an imported chat file then meet on one span.
+ */
+export function geminiToolKey(name: string, args: unknown, occurrence = 1): string {
+  const key = `tool:${hashOf(`${name}\u0000${stableStringify(args ?? {})}`)}`;
+  return occurrence > 1 ? `${key}:${occurrence}` : key;
+}
+
+export function geminiUsageKey(prompt: unknown, candidates: unknown, total: unknown): string | undefined {
+  const p = num(prompt);
+  const c = num(candidates);
+  const t = num(total);
+  return p && c !== undefined && t ? `usage:${p}:${c}:${t}` : undefined;
+}
 
 /** Gemini token summary → billed token kinds. */
 export function geminiUsage(tokens: unknown): Usage | undefined {
@@ -174,6 +194,8 @@ export function readGeminiChat(text: string, path = 'session.json'): ImportedSes
   let lastInput = firstTime; // when the latest model call could have started
   let turnOpen = false;
   let compactions = 0;
+  const toolOccurrences = new Map<string, number>();
+  const usedKeys = new Set<string>();
   const rewriteAt = new Map<number, Rec[]>();
   for (const r of conv.rewrites) rewriteAt.set(r.afterIndex, [...(rewriteAt.get(r.afterIndex) ?? []), ...r.messages]);
 
@@ -203,7 +225,8 @@ export function readGeminiChat(text: string, path = 'session.json'): ImportedSes
       case 'user': {
         const prompt = promptText(m);
         if (isSyntheticPrompt(prompt)) break;
-        events.push({ ...base, type: 'turn.start', key: id, time, prompt });
+        // No explicit key: the nth time this prompt was typed identifies the turn, as for Gemini's hooks.
+        events.push({ ...base, type: 'turn.start', time, prompt });
         turnOpen = true;
         lastInput = time;
         break;
@@ -216,13 +239,26 @@ export function readGeminiChat(text: string, path = 'session.json'): ImportedSes
         if (text) output.text = text;
         const thinking = thoughtsText(m.thoughts);
         if (thinking) output.thinking = thinking;
-        const toolCalls = calls.map((c, i) => ({ id: nonEmpty(c.id) ?? `${id}:tool:${i + 1}`, name: nonEmpty(c.name) ?? 'tool' }));
+        const toolCalls = calls.map((c) => ({ id: nonEmpty(c.id) ?? '', name: nonEmpty(c.name) ?? 'tool' }));
+        const toolKeys = calls.map((c, i) => {
+          const signature = geminiToolKey(toolCalls[i]!.name, c.args);
+          const n = (toolOccurrences.get(signature) ?? 0) + 1;
+          toolOccurrences.set(signature, n);
+          return geminiToolKey(toolCalls[i]!.name, c.args, n);
+        });
+        toolCalls.forEach((c, i) => {
+          if (!c.id) c.id = toolKeys[i]!;
+        });
         if (toolCalls.length) output.toolCalls = toolCalls;
         const usage = geminiUsage(m.tokens);
+        const tokens = rec(m.tokens);
+        let key = geminiUsageKey(tokens?.input, tokens?.output, tokens?.total) ?? id;
+        if (usedKeys.has(key)) key = id;
+        usedKeys.add(key);
         events.push({
           ...base,
           type: 'generation.end',
-          key: id,
+          key,
           time,
           startTime: Math.min(lastInput, time),
           provider: GEMINI_PROVIDER,
@@ -230,15 +266,18 @@ export function readGeminiChat(text: string, path = 'session.json'): ImportedSes
           ...(usage ? { usage } : {}),
           ...(Object.keys(output).length ? { output } : {}),
           ...(toolCalls.length ? { finishReasons: ['tool_calls'] } : {}),
+          ...(key !== id ? { attributes: { 'gemini.message.id': id } } : {}),
         });
         let latest = time;
         calls.forEach((c, i) => {
-          const key = toolCalls[i]!.id;
+          const key = toolKeys[i]!;
           const done = toMillis(c.timestamp) ?? time;
           const start = Math.min(time, done);
           const name = toolCalls[i]!.name;
           const { output: result, error } = toolOutput(c);
           const attrs: Record<string, string> = {};
+          // The span is keyed for merging with hook data; the attribute keeps Gemini's own call id.
+          if (nonEmpty(c.id)) attrs['gen_ai.tool.call.id'] = c.id as string;
           if (nonEmpty(c.displayName)) attrs['gemini.tool.display_name'] = c.displayName as string;
           if (nonEmpty(c.agentId)) attrs['gemini.agent_id'] = c.agentId as string;
           events.push({
