@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,6 +19,7 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 function write(name: string, lines: unknown[] | string): string {
   const file = path.join(tmp, name);
+  mkdirSync(path.dirname(file), { recursive: true });
   writeFileSync(file, typeof lines === 'string' ? lines : lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
   return file;
 }
@@ -288,6 +289,79 @@ describe('codex: rollouts written by the test', () => {
     const doc = docOf(file);
     expect(doc.summary.generations).toBe(2);
     expect(doc.summary.tokens).toEqual({ input: 100, output: 15, cacheRead: 150, cacheWrite: 0, reasoning: 0 });
+  });
+
+  it("skips the parent's history replayed at the top of a forked thread", () => {
+    const child = '019c0002-0000-7000-8000-00000000c41d';
+    const tok = (s: number, total: ReturnType<typeof usage>, last: ReturnType<typeof usage>) => env(s, 'event_msg', { type: 'token_count', info: { total_token_usage: total, last_token_usage: last } });
+    const file = write(`rollout-2026-01-02T10-00-00-${child}.jsonl`, [
+      env(0, 'session_meta', { id: child, forked_from_id: SID, source: { subagent: { thread_spawn: { parent_thread_id: SID, depth: 1 } } }, cli_version: '0.130.0', cwd: '/w' }),
+      env(0, 'session_meta', { id: SID, source: 'cli', cwd: '/w' }),
+      env(0, 'event_msg', { type: 'user_message', message: 'parent prompt copied into the child' }),
+      env(0, 'response_item', { type: 'function_call', name: 'exec_command', arguments: '{}', call_id: 'call_parent' }),
+      tok(0, usage(116000, 114000, 1000, 0), usage(73000, 72000, 500, 0)),
+      env(1, 'turn_context', { model: 'gpt-5.5', cwd: '/w' }),
+      tok(1, usage(116000, 114000, 1000, 0), usage(73000, 72000, 500, 0)), // replayed again
+      env(2, 'event_msg', { type: 'user_message', message: 'child task' }),
+      env(3, 'response_item', { type: 'message', role: 'assistant', content: [{ type: 'output_text', text: 'done' }] }),
+      tok(3, usage(117500, 115000, 1200, 50), usage(1500, 1000, 200, 50)),
+    ]);
+    const doc = docOf(file);
+    expect(doc.sessionId).toBe(child);
+    expect(doc.summary.generations).toBe(1);
+    expect(doc.summary.toolCalls).toBe(0);
+    expect(doc.summary.tokens).toEqual({ input: 500, output: 200, cacheRead: 1000, cacheWrite: 0, reasoning: 50 });
+    expect(turnPrompts(doc)).toEqual(['child task']);
+  });
+
+  it('nests a spawned subagent thread found beside the parent rollout, and does not import it twice', () => {
+    const parentId = '019c0003-0000-7000-8000-0000000000aa';
+    const childId = '019c0003-0000-7000-8000-0000000000bb';
+    const dir = path.join(tmp, 'threads');
+    const at = (s: number) => new Date(Date.UTC(2026, 0, 3, 9, 0, s)).toISOString();
+    const e = (s: number, type: string, payload: unknown) => ({ timestamp: at(s), type, payload });
+    const parent = [
+      e(0, 'session_meta', { id: parentId, cli_version: '0.130.0', cwd: '/w' }),
+      e(1, 'event_msg', { type: 'user_message', message: 'review the repo with a helper' }),
+      e(2, 'response_item', { type: 'function_call', name: 'spawn_agent', arguments: JSON.stringify({ agent_type: 'explorer', message: 'list the tests' }), call_id: 'call_spawn' }),
+      e(2, 'event_msg', { type: 'token_count', info: { total_token_usage: usage(100, 0, 10, 0), last_token_usage: usage(100, 0, 10, 0) } }),
+      e(3, 'response_item', { type: 'function_call_output', call_id: 'call_spawn', output: JSON.stringify({ agent_id: childId, nickname: 'Hypatia' }) }),
+      e(9, 'response_item', { type: 'message', role: 'assistant', content: [{ type: 'output_text', text: 'The helper found 3 tests.' }] }),
+      e(9, 'event_msg', { type: 'token_count', info: { total_token_usage: usage(300, 0, 20, 0), last_token_usage: usage(200, 0, 10, 0) } }),
+    ];
+    const child = [
+      e(3, 'session_meta', { id: childId, source: { subagent: { thread_spawn: { parent_thread_id: parentId, depth: 1 } } }, cli_version: '0.130.0', cwd: '/w' }),
+      e(3, 'event_msg', { type: 'user_message', message: 'list the tests' }),
+      e(4, 'turn_context', { model: 'gpt-5.4-mini', cwd: '/w' }),
+      e(5, 'response_item', { type: 'function_call', name: 'exec_command', arguments: '{"cmd":"ls test"}', call_id: 'call_child_ls' }),
+      e(5, 'event_msg', { type: 'token_count', info: { total_token_usage: usage(50, 0, 5, 0), last_token_usage: usage(50, 0, 5, 0) } }),
+      e(6, 'response_item', { type: 'function_call_output', call_id: 'call_child_ls', output: 'Exit code: 0\nOutput:\na b c' }),
+      e(7, 'response_item', { type: 'message', role: 'assistant', content: [{ type: 'output_text', text: '3 tests' }] }),
+      e(7, 'event_msg', { type: 'token_count', info: { total_token_usage: usage(120, 40, 9, 0), last_token_usage: usage(70, 40, 4, 0) } }),
+    ];
+    const parentFile = write(`threads/rollout-2026-01-03T09-00-00-${parentId}.jsonl`, parent);
+    const childFile = write(`threads/rollout-2026-01-03T09-00-03-${childId}.jsonl`, child);
+    expect(path.dirname(parentFile)).toBe(dir);
+
+    const doc = docOf(parentFile);
+    expect(turnPrompts(doc)).toEqual(['review the repo with a helper']);
+    const spawnTool = doc.spans.find((s) => s.kind === 'tool' && s.attributes['gen_ai.tool.call.id'] === 'call_spawn')!;
+    const sub = doc.spans.find((s) => s.kind === 'subagent')!;
+    expect(sub.parentSpanId).toBe(spawnTool.spanId);
+    expect(sub.name).toBe('invoke_agent explorer');
+    expect(sub.input).toBe('list the tests');
+    expect(sub.output).toBe('3 tests');
+    expect(sub.endTime).toBe(Date.parse(at(7)));
+    const childTool = doc.spans.find((s) => s.kind === 'tool' && s.attributes['gen_ai.tool.call.id'] === 'call_child_ls')!;
+    expect(childTool.parentSpanId).toBe(sub.spanId);
+    expect(doc.spans.filter((s) => s.kind === 'generation' && s.parentSpanId === sub.spanId)).toHaveLength(2);
+    expect(doc.summary.generations).toBe(4);
+    expect(doc.summary.tokens.input).toBe(100 + 200 + 50 + 30);
+    expect(doc.models).toEqual(expect.arrayContaining(['gpt-5.4-mini']));
+
+    expect(codexImporter.read(childFile)).toEqual([]);
+    const alone = write(`elsewhere/rollout-2026-01-03T09-00-03-${childId}.jsonl`, child);
+    expect(docOf(alone).summary.generations).toBe(2);
   });
 
   it('returns nothing (and does not throw) for empty or foreign files', () => {

@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type {
   AgentEvent,
   GenerationEndEvent,
@@ -121,8 +122,26 @@ function sessionIdFromPath(path: string): string | undefined {
   return m?.[1];
 }
 
+export interface CodexReadOptions {
+  /**
+   * Finds the rollout of a subagent thread the session spawned (by thread id), so its model calls and tools
+   * are nested under the spawning tool. Returns the file's path and text, or undefined.
+   */
+  findThread?: (threadId: string) => { path: string; text: string } | undefined;
+  /** Called with each thread id the session spawned (whether or not its rollout was found). */
+  onSpawn?: (threadId: string) => void;
+  /** Threads being read up the spawn chain (guards against cycles). */
+  reading?: Set<string>;
+}
+
+/** The thread a subagent rollout belongs to, from its first session_meta (`source.subagent.thread_spawn`). */
+export function parentThreadOf(meta: Rec | undefined): string | undefined {
+  const spawn = rec(rec(rec(meta?.source)?.subagent)?.thread_spawn) ?? rec(rec(rec(meta?.source)?.sub_agent)?.thread_spawn);
+  return nonEmpty(spawn?.parent_thread_id) ?? nonEmpty(meta?.parent_thread_id);
+}
+
 /** Reads one rollout file's text into normalized events. Exposed for tests; `codexImporter.read` wraps it. */
-export function readCodexRollout(text: string, path = 'rollout.jsonl'): ImportedSession[] {
+export function readCodexRollout(text: string, path = 'rollout.jsonl', options: CodexReadOptions = {}): ImportedSession[] {
   const lines = parseJsonLines(text);
   if (lines.length === 0) return [];
 
@@ -139,6 +158,17 @@ export function readCodexRollout(text: string, path = 'rollout.jsonl'): Imported
   const meta = items.find((i) => i.type === 'session_meta')?.payload;
   const sessionId = nonEmpty(meta?.id) ?? sessionIdFromPath(path) ?? baseName(path).replace(/\.jsonl?$/, '');
   const hasUserMessageEvents = items.some((i) => i.type === 'event_msg' && i.payload.type === 'user_message');
+
+  // A forked thread (a user fork, or a subagent spawned with the parent's history) starts with a copy of the
+  // parent's records — its session_meta, prompts, calls and token counts — before its own first turn. Those
+  // are the parent's work: skipped, except that their running token total is the baseline the child's own
+  // totals continue from (a replayed or lower total is not a new response).
+  const ownId = nonEmpty(meta?.id);
+  const replaysHistory = Boolean(nonEmpty(meta?.forked_from_id)) || items.some((i) => i.type === 'session_meta' && nonEmpty(i.payload.id) && i.payload.id !== ownId);
+  const forked = replaysHistory || parentThreadOf(meta) !== undefined;
+  let inherited = forked;
+  let maxTotal = 0;
+  const spawns = new Map<string, { time: number; end?: number; agentType?: string; prompt?: string; thread?: string }>();
   const hasCompactedLines = items.some((i) => i.type === 'compacted');
   // Rollouts before ~0.9x record no turn end: a model response without tool calls ends Codex's turn loop.
   const hasTurnEnds = items.some((i) => i.type === 'event_msg' && (i.payload.type === 'task_complete' || i.payload.type === 'turn_complete'));
@@ -257,9 +287,23 @@ export function readCodexRollout(text: string, path = 'rollout.jsonl'): Imported
     openTurn = undefined;
   };
 
+  let metaSeen = 0;
   for (const item of items) {
     const time = clock.at(item.time);
     const p = item.payload;
+    if (inherited) {
+      const ownTurn = item.type === 'turn_context' && (!nonEmpty(p.turn_id) || (ownId !== undefined && (p.turn_id as string) >= ownId));
+      const ownMeta = item.type === 'session_meta' && metaSeen > 0 && p.id === ownId;
+      if (item.type === 'session_meta') metaSeen++;
+      if (ownTurn || ownMeta) inherited = false;
+      else {
+        if (item.type === 'session_meta' && metaSeen === 1) startSession(time);
+        const total = num(rec(rec(p.info)?.total_token_usage)?.total_tokens);
+        if (item.type === 'event_msg' && p.type === 'token_count' && total !== undefined) maxTotal = Math.max(maxTotal, total);
+        // A spawned (not forked) subagent's own prompt can come before its first turn context: keep it.
+        if (replaysHistory || (item.type === 'event_msg' && p.type === 'token_count')) continue;
+      }
+    }
     switch (item.type) {
       case 'session_meta': {
         startSession(time);
@@ -346,6 +390,12 @@ export function readCodexRollout(text: string, path = 'rollout.jsonl'): Imported
         const signature = JSON.stringify(total ?? last);
         if (signature === lastSignature) break; // the same response reported again
         lastSignature = signature;
+        const totalTokens = num(total?.total_tokens);
+        if (forked && totalTokens !== undefined) {
+          // In a forked thread a total at or below the inherited one is the parent's usage replayed.
+          if (totalTokens <= maxTotal) break;
+          maxTotal = totalTokens;
+        }
         const usage = codexUsage((last as CodexUsage | undefined) ?? (total ? usageDelta(total, previousTotal) : undefined));
         if (total) previousTotal = total;
         if (pending) flushPending(time, usage);
@@ -376,6 +426,17 @@ export function readCodexRollout(text: string, path = 'rollout.jsonl'): Imported
       case 'error':
       case 'stream_error': {
         events.push({ ...base, type: 'api.error', time, message: nonEmpty(p.message) ?? String(p.type) });
+        break;
+      }
+      case 'sub_agent_activity':
+      case 'item_completed':
+      case 'item_started': {
+        const item = p.type === 'sub_agent_activity' ? p : rec(p.item);
+        if (!item || (p.type !== 'sub_agent_activity' && item.type !== 'SubAgentActivity')) break;
+        const callId = nonEmpty(item.event_id) ?? nonEmpty(item.id) ?? nonEmpty(item.call_id);
+        const thread = nonEmpty(item.agent_thread_id);
+        const spawn = callId ? spawns.get(callId) : undefined;
+        if (spawn && thread) spawn.thread ??= thread;
         break;
       }
       case 'exec_command_end': {
@@ -424,6 +485,14 @@ export function readCodexRollout(text: string, path = 'rollout.jsonl'): Imported
         const name = nonEmpty(p.name) ?? (p.type === 'local_shell_call' ? 'local_shell' : 'tool');
         toolNames.set(callId, name);
         const input = p.type === 'function_call' ? maybeJson(p.arguments) : p.type === 'custom_tool_call' ? p.input : p.action;
+        if (name === 'spawn_agent') {
+          const args = rec(input);
+          spawns.set(callId, {
+            time,
+            ...(nonEmpty(args?.agent_type) ?? nonEmpty(args?.agent_role) ? { agentType: (nonEmpty(args?.agent_type) ?? nonEmpty(args?.agent_role))! } : {}),
+            ...(nonEmpty(args?.message) ?? nonEmpty(args?.task) ?? nonEmpty(args?.prompt) ? { prompt: (nonEmpty(args?.message) ?? nonEmpty(args?.task) ?? nonEmpty(args?.prompt))! } : {}),
+          });
+        }
         outputItem(time).toolCalls.push({ id: callId, name });
         events.push({
           ...base,
@@ -456,6 +525,13 @@ export function readCodexRollout(text: string, path = 'rollout.jsonl'): Imported
         inputBoundary(time);
         if (!callId) break;
         const failure = codexToolFailure(p.output);
+        const spawn = spawns.get(callId);
+        if (spawn) {
+          spawn.end = time;
+          const out = rec(maybeJson(typeof p.output === 'string' ? p.output : textOf(p.output)));
+          const thread = nonEmpty(out?.agent_id) ?? nonEmpty(out?.thread_id) ?? nonEmpty(out?.agent_thread_id);
+          if (thread) spawn.thread ??= thread;
+        }
         events.push({
           ...base,
           type: 'tool.end',
@@ -473,7 +549,108 @@ export function readCodexRollout(text: string, path = 'rollout.jsonl'): Imported
   }
 
   if (!started) return [];
+  if (spawns.size) {
+    nestSubagents(events, sessionId, spawns, options, ownId);
+    // Children's events were added after the parent's: put everything back in time order (stable).
+    const [head, ...rest] = events;
+    rest.sort((a, b) => a.time - b.time);
+    return [{ sessionId, events: [head!, ...rest], source: path }];
+  }
   return [{ sessionId, events, source: path }];
+}
+
+/**
+ * Subagents spawned by `spawn_agent`: a span under the spawning tool, and — when the child thread's rollout
+ * is found — the child's model calls and tools inside it.
+ */
+function nestSubagents(
+  events: AgentEvent[],
+  sessionId: string,
+  spawns: Map<string, { time: number; end?: number; agentType?: string; prompt?: string; thread?: string }>,
+  options: CodexReadOptions,
+  ownId: string | undefined,
+): void {
+  const reading = new Set(options.reading ?? []);
+  if (ownId) reading.add(ownId);
+  for (const [callId, spawn] of spawns) {
+    if (!spawn.thread) continue;
+    options.onSpawn?.(spawn.thread);
+    events.push({
+      sessionId,
+      source: 'import',
+      type: 'subagent.start',
+      key: spawn.thread,
+      time: spawn.time,
+      parentToolKey: callId,
+      ...(spawn.agentType ? { agentType: spawn.agentType } : {}),
+      ...(spawn.prompt ? { prompt: spawn.prompt } : {}),
+    });
+    const found = !reading.has(spawn.thread) ? options.findThread?.(spawn.thread) : undefined;
+    const child = found ? readCodexRollout(found.text, found.path, { ...options, onSpawn: undefined, reading })[0] : undefined;
+    let end = spawn.end ?? spawn.time;
+    let output: string | undefined;
+    if (child) {
+      for (const e of child.events) {
+        end = Math.max(end, e.time);
+        if (e.type === 'turn.end' && e.output) output = e.output;
+        const moved = reparent(e, sessionId, spawn.thread);
+        if (moved) events.push(moved);
+      }
+    }
+    events.push({ sessionId, source: 'import', type: 'subagent.end', key: spawn.thread, time: end, ...(output ? { output } : {}) });
+  }
+}
+
+/** A child thread's event, placed inside its subagent span of the parent session (or dropped). */
+function reparent(e: AgentEvent, sessionId: string, agentKey: string): AgentEvent | undefined {
+  switch (e.type) {
+    case 'generation.start':
+    case 'generation.end':
+    case 'tool.start':
+    case 'tool.end':
+    case 'compaction.start':
+    case 'compaction.end':
+    case 'text':
+    case 'notification':
+    case 'permission':
+    case 'api.error':
+    case 'interrupt': {
+      const { turnKey: _turn, ...rest } = e as typeof e & { turnKey?: string; key?: string };
+      const out = { ...rest, sessionId, agentKey: (e as { agentKey?: string }).agentKey ?? agentKey } as AgentEvent & { key?: string };
+      // Keys made up per file (response:n, compact:n, web_search:n) would collide with the parent's own.
+      if (out.key && /^(response|compact|web_search):/.test(out.key)) out.key = `${agentKey}/${out.key}`;
+      return out;
+    }
+    case 'subagent.start':
+      return { ...e, sessionId, agentKey: e.agentKey ?? agentKey };
+    case 'subagent.end':
+      return { ...e, sessionId };
+    default:
+      // the child's session and turn records describe the child thread itself, not the parent's trace
+      return undefined;
+  }
+}
+
+function firstMeta(text: string): Rec | undefined {
+  const first = parseJsonLines(firstLine(text))[0]?.value;
+  return first?.type === 'session_meta' ? rec(first.payload) : undefined;
+}
+
+/** Finds rollouts of other threads among the files beside this one (`rollout-<time>-<thread id>.jsonl`). */
+function threadFinder(path: string): (threadId: string) => { path: string; text: string } | undefined {
+  let names: string[] | undefined;
+  return (threadId) => {
+    try {
+      names ??= readdirSync(dirname(path)).filter((n) => n.endsWith('.jsonl')).sort();
+      const name = names.find((n) => n.endsWith(`${threadId}.jsonl`));
+      if (!name) return undefined;
+      const file = join(dirname(path), name);
+      if (file === path) return undefined;
+      return { path: file, text: readFileSync(file, 'utf8') };
+    } catch {
+      return undefined;
+    }
+  };
 }
 
 function sessionStartAttributes(meta: Rec | undefined): { attributes?: Record<string, string> } {
@@ -516,6 +693,19 @@ export const codexImporter: ImportAdapter = {
   },
   read(path: string): ImportedSession[] {
     const text = readFileSync(path, 'utf8');
-    return readCodexRollout(text, path);
+    const findThread = threadFinder(path);
+    const first = readCodexRollout(text, path, { findThread });
+    // A subagent thread whose parent's rollout sits beside it is imported inside the parent's trace.
+    const parent = parentThreadOf(firstMeta(text));
+    const own = first[0]?.sessionId;
+    if (parent && own) {
+      const parentFile = findThread(parent);
+      if (parentFile) {
+        let spawned = false;
+        readCodexRollout(parentFile.text, parentFile.path, { onSpawn: (id) => (spawned ||= id === own) });
+        if (spawned) return [];
+      }
+    }
+    return first;
   },
 };
