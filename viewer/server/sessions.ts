@@ -1,0 +1,371 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import type { TraceDocument, TraceSpan } from '../../src/model/trace.js';
+import type { TraceBuilder } from '../../src/model/trace-builder.js';
+import { readJournal } from '../../src/store/journal.js';
+import { sessionsDir, TRACE_FILE } from '../../src/store/paths.js';
+import type { SessionStore } from '../../src/store/session-store.js';
+
+/** A trace document without its spans. */
+export type TraceHeader = Omit<TraceDocument, 'spans'>;
+
+/** One span of a live session: its JSON text as served, and the session version it last changed in. */
+interface SpanRecord {
+  readonly id: string;
+  readonly json: string;
+  readonly version: number;
+}
+
+const SPANS_KEY = ',"spans":[';
+const SPAN_ID = /^\{"spanId":"((?:[^"\\]|\\.)*)"/;
+
+let epochCounter = Math.floor(Math.random() * 1e9);
+
+function fileKey(path: string): string {
+  try {
+    const st = statSync(path);
+    return `${st.size}:${st.mtimeMs}`;
+  } catch {
+    return '-';
+  }
+}
+
+function fileSize(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return -1;
+  }
+}
+
+/**
+ * One session as the viewer serves it. It keeps a `TraceBuilder` and applies only the journal bytes added
+ * since the last look, so a big running session stays cheap; every span carries the version it last changed
+ * in, so a client that has version N receives only the spans changed after N. A journal that shrank (the
+ * session was re-imported or replaced) starts a new epoch: clients reload it whole.
+ */
+export class LiveSession {
+  readonly id: string;
+  epoch = ++epochCounter;
+  version = 0;
+  headerJson = '{}';
+  header: TraceHeader | undefined;
+  lastUsed = Date.now();
+  private builder: TraceBuilder | undefined;
+  private offset = 0;
+  private fileKey = '';
+  private records: SpanRecord[] = [];
+  private byId = new Map<string, SpanRecord>();
+
+  constructor(
+    private readonly store: SessionStore,
+    id: string,
+  ) {
+    this.id = id;
+  }
+
+  get spanCount(): number {
+    return this.records.length;
+  }
+
+  /** Brings the session up to date with the disk; true when anything changed. */
+  refresh(): boolean {
+    this.lastUsed = Date.now();
+    const journal = this.store.journalPath(this.id);
+    const size = fileSize(journal);
+    if (size < 0) return this.refreshFromFile();
+    if (!this.builder || size < this.offset) {
+      this.builder = this.store.newBuilder(this.id);
+      this.offset = 0;
+      this.reset();
+    }
+    if (size === this.offset && this.version > 0) return false;
+    const { events, end } = readJournal(journal, this.offset);
+    this.offset = end;
+    if (events.length === 0 && this.version > 0) return false;
+    for (const e of events) this.builder.apply(e);
+    return this.absorb(this.builder.serializeParts());
+  }
+
+  /** A session with a trace.json but no journal (written by another tool): re-read when the file changes. */
+  private refreshFromFile(): boolean {
+    const path = join(this.store.folder(this.id), TRACE_FILE);
+    const key = fileKey(path);
+    if (key === this.fileKey && this.version > 0) return false;
+    this.fileKey = key;
+    const doc = this.store.readTraceFile(this.id);
+    if (!doc) return false;
+    const { spans, ...header } = doc;
+    function* parts(): Generator<string> {
+      const head = JSON.stringify(header);
+      yield `${head.slice(0, -1)}${SPANS_KEY}`;
+      for (let i = 0; i < spans.length; i++) yield `${i ? ',' : ''}${JSON.stringify(spans[i])}`;
+      yield ']}';
+    }
+    return this.absorb(parts());
+  }
+
+  private reset(): void {
+    this.epoch = ++epochCounter;
+    this.version = 0;
+    this.records = [];
+    this.byId = new Map();
+  }
+
+  private absorb(parts: Iterable<string>): boolean {
+    const next = this.version + 1;
+    let changed = false;
+    let first = true;
+    const records: SpanRecord[] = [];
+    const seen = new Set<string>();
+    for (const part of parts) {
+      if (first) {
+        first = false;
+        const headerJson = `${part.slice(0, -SPANS_KEY.length)}}`;
+        if (headerJson !== this.headerJson) {
+          this.headerJson = headerJson;
+          this.header = JSON.parse(headerJson) as TraceHeader;
+          changed = true;
+        }
+        continue;
+      }
+      if (part === ']}') continue;
+      const json = part.charCodeAt(0) === 44 /* , */ ? part.slice(1) : part;
+      const match = SPAN_ID.exec(json);
+      const id = match ? (JSON.parse(`"${match[1]}"`) as string) : `#${records.length}`;
+      if (seen.has(id)) continue;
+      seen.add(id);
+      const prev = this.byId.get(id);
+      if (prev && prev.json === json) {
+        records.push(prev);
+        continue;
+      }
+      const record = { id, json, version: next };
+      this.byId.set(id, record);
+      records.push(record);
+      changed = true;
+    }
+    if (records.length !== this.records.length) changed = true;
+    if (this.byId.size !== seen.size) {
+      for (const id of [...this.byId.keys()]) if (!seen.has(id)) this.byId.delete(id);
+      changed = true;
+    }
+    this.records = records;
+    if (changed) this.version = next;
+    return changed;
+  }
+
+  /** The JSON text of one span. */
+  spanJson(id: string): string | undefined {
+    return this.byId.get(id)?.json;
+  }
+
+  /** The root span (its input is the first prompt). */
+  root(): TraceSpan | undefined {
+    const first = this.records[0];
+    return first ? (JSON.parse(first.json) as TraceSpan) : undefined;
+  }
+
+  /** The whole document as JSON text, in pieces of about 64 KB (a consistent snapshot). */
+  *documentParts(): Generator<string> {
+    const records = this.records;
+    let chunk = `${this.headerJson.slice(0, -1)}${SPANS_KEY}`;
+    for (let i = 0; i < records.length; i++) {
+      chunk += i ? `,${records[i]!.json}` : records[i]!.json;
+      if (chunk.length >= 65_536) {
+        yield chunk;
+        chunk = '';
+      }
+    }
+    yield `${chunk}]}`;
+  }
+
+  /** A page of spans in document order. */
+  page(offset: number, limit: number): string {
+    const slice = this.records.slice(offset, offset + limit);
+    return `{"epoch":${this.epoch},"version":${this.version},"total":${this.records.length},"offset":${offset},"spans":[${slice.map((r) => r.json).join(',')}]}`;
+  }
+
+  /** What a client at `since` lacks: the header and every span changed after `since`. */
+  delta(since: number): string {
+    const changed: string[] = [];
+    for (const r of this.records) if (r.version > since) changed.push(r.json);
+    return `{"epoch":${this.epoch},"version":${this.version},"total":${this.records.length},"header":${this.headerJson},"spans":[${changed.join(',')}]}`;
+  }
+}
+
+/** A row of the session list. */
+export interface SessionListEntry {
+  sessionId: string;
+  title: string | null;
+  agent: TraceHeader['agent'];
+  status: TraceHeader['status'];
+  startTime: number;
+  endTime: number | null;
+  lastActivity: number;
+  cwd: string | null;
+  gitBranch: string | null;
+  models: string[];
+  firstPrompt: string | null;
+  summary: Omit<TraceHeader['summary'], 'filesTouched'> & { filesTouched: number };
+}
+
+const MAX_PROMPT_IN_LIST = 600;
+
+function listEntry(header: TraceHeader, root: TraceSpan | undefined, lastActivity: number): SessionListEntry {
+  const prompt = typeof root?.input === 'string' ? root.input : null;
+  const { filesTouched, ...summary } = header.summary;
+  return {
+    sessionId: header.sessionId,
+    title: header.title ?? null,
+    agent: header.agent,
+    status: header.status,
+    startTime: header.startTime,
+    endTime: header.endTime ?? null,
+    lastActivity,
+    cwd: header.cwd ?? null,
+    gitBranch: header.gitBranch ?? null,
+    models: header.models ?? [],
+    firstPrompt: prompt && prompt.length > MAX_PROMPT_IN_LIST ? `${prompt.slice(0, MAX_PROMPT_IN_LIST)}…` : prompt,
+    summary: { ...summary, filesTouched: filesTouched?.length ?? 0 },
+  };
+}
+
+/**
+ * Reads the header and the root span of a trace.json without parsing its other spans. In JSON text a bare
+ * `,"spans":[` or `,{"spanId":` cannot occur inside a string (quotes there are escaped), so the first
+ * occurrences are the structure.
+ */
+function readHeadOfTrace(text: string): { header: TraceHeader; root: TraceSpan | undefined } | undefined {
+  const at = text.indexOf(SPANS_KEY);
+  if (at < 0) return undefined;
+  try {
+    const header = JSON.parse(`${text.slice(0, at)}}`) as TraceHeader;
+    const start = at + SPANS_KEY.length;
+    let end = text.indexOf(',{"spanId":', start);
+    if (end < 0) end = text.lastIndexOf(']');
+    const root = end > start ? (JSON.parse(text.slice(start, end)) as TraceSpan) : undefined;
+    return { header, root };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The sessions of a store as the viewer lists them, kept up to date cheaply: folders are re-read only when the
+ * set of folders changes, and a session is re-read only when its journal or trace.json changed. Sessions that
+ * change while the viewer watches (running ones) are followed incrementally by a `LiveSession`.
+ */
+export class SessionIndex {
+  version = 0;
+  private folderNames = '';
+  private ids = new Map<string, string>(); // session id -> folder
+  private entries = new Map<string, { key: string; entry: SessionListEntry }>();
+  private json = '[]';
+  private readonly live = new Map<string, LiveSession>();
+
+  constructor(
+    private readonly store: SessionStore,
+    private readonly maxLive = 12,
+  ) {}
+
+  has(id: string): boolean {
+    if (this.ids.has(id)) return true;
+    this.scanFolders();
+    return this.ids.has(id);
+  }
+
+  get listJson(): string {
+    return this.json;
+  }
+
+  /** The live view of a session (created on first use; the least recently used ones are dropped). */
+  session(id: string, pinned: ReadonlySet<string> = new Set()): LiveSession {
+    let live = this.live.get(id);
+    if (!live) {
+      live = new LiveSession(this.store, id);
+      this.live.set(id, live);
+      if (this.live.size > this.maxLive) {
+        const idle = [...this.live.values()].filter((s) => s !== live && !pinned.has(s.id)).sort((a, b) => a.lastUsed - b.lastUsed);
+        for (const s of idle.slice(0, this.live.size - this.maxLive)) this.live.delete(s.id);
+      }
+    }
+    live.refresh();
+    return live;
+  }
+
+  private scanFolders(): void {
+    let names: string[];
+    try {
+      names = readdirSync(sessionsDir(this.store.dir)).sort();
+    } catch {
+      names = [];
+    }
+    const joined = names.join('\n');
+    if (joined === this.folderNames) return;
+    this.folderNames = joined;
+    const ids = new Map<string, string>();
+    for (const id of this.store.sessionIds()) ids.set(id, basename(this.store.folder(id)));
+    this.ids = ids;
+  }
+
+  /** Re-reads what changed on disk; true when the list changed. */
+  scan(): boolean {
+    this.scanFolders();
+    let changed = false;
+    const first = this.version === 0;
+    for (const id of [...this.entries.keys()]) {
+      if (!this.ids.has(id)) {
+        this.entries.delete(id);
+        this.live.delete(id);
+        changed = true;
+      }
+    }
+    for (const id of this.ids.keys()) {
+      const folder = this.store.folder(id);
+      const journalKey = fileKey(join(folder, 'events.jsonl'));
+      const key = `${journalKey}|${fileKey(join(folder, TRACE_FILE))}`;
+      const cached = this.entries.get(id);
+      if (cached && cached.key === key) continue;
+      const lastActivity = Number(journalKey.split(':')[1]) || 0;
+      let entry: SessionListEntry | undefined;
+      try {
+        // A session that changed while we watched is running: follow it incrementally.
+        if (this.live.has(id) || (cached && !first)) {
+          const live = this.session(id);
+          if (live.header) entry = listEntry(live.header, live.root(), lastActivity);
+        } else entry = this.readEntry(id, lastActivity);
+      } catch {
+        entry = undefined;
+      }
+      if (!entry) continue;
+      this.entries.set(id, { key, entry });
+      changed = true;
+    }
+    if (changed || first) {
+      const list = [...this.entries.values()].map((e) => e.entry);
+      list.sort((a, b) => b.startTime - a.startTime || a.sessionId.localeCompare(b.sessionId));
+      this.json = JSON.stringify(list);
+      this.version++;
+    }
+    return changed;
+  }
+
+  private readEntry(id: string, lastActivity: number): SessionListEntry | undefined {
+    let text: string | undefined;
+    try {
+      text = readFileSync(join(this.store.folder(id), TRACE_FILE), 'utf8');
+    } catch {
+      text = undefined;
+    }
+    if (text) {
+      const head = readHeadOfTrace(text);
+      if (head && this.store.isFresh(id, head.header as TraceDocument)) return listEntry(head.header, head.root, lastActivity);
+    }
+    const doc = this.store.load(id);
+    if (!doc) return undefined;
+    const { spans, ...header } = doc;
+    return listEntry(header, spans[0], lastActivity);
+  }
+}
+
