@@ -1,3 +1,6 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { mapHook as mapCodexHook } from '../src/adapters/codex/hook.js';
 import { readCodexRollout } from '../src/adapters/codex/import.js';
@@ -145,6 +148,51 @@ describe('codex hook mapper', () => {
     expect(doc.summary.generations).toBe(1);
     const hookOnly = buildTrace(sid, hooks).toDocument();
     expect(hookOnly.spans.map((s) => s.spanId).filter((id) => doc.spans.some((d) => d.spanId === id))).toHaveLength(hookOnly.spans.length);
+  });
+});
+
+const claudeHooks = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../shared/fixtures/claude-code/hooks');
+const haveClaudeHooks = existsSync(claudeHooks);
+if (!haveClaudeHooks) console.warn(`[hook-mappers] ${claudeHooks} is absent: the real-payload suite is skipped (CI always has it)`);
+
+describe.skipIf(!haveClaudeHooks)('codex hook mapper on real Claude-shaped payloads', () => {
+  // Codex's hook payloads are Claude Code's plus `turn_id` and `model`: real recorded Claude Code payloads are
+  // the closest real-world shapes (extra fields, nulls, recorder-added timestamps) the mapper must take.
+  const expected: Record<string, string> = {
+    'session_start.json': 'session.start',
+    'user_prompt_submit.json': 'turn.start',
+    'pre_tool_use.json': 'tool.start',
+    'post_tool_use.json': 'tool.end',
+    'post_tool_use_failure.json': 'tool.end',
+    'permission_request.json': 'permission',
+    'notification.json': 'notification',
+    'subagent_start.json': 'subagent.start',
+    'subagent_stop.json': 'subagent.end',
+    'stop.json': 'turn.end',
+    'session_end.json': 'session.end',
+  };
+
+  it.each(Object.keys(expected))('%s maps every payload to %s-type events', (file) => {
+    const payloads = JSON.parse(readFileSync(path.join(claudeHooks, file), 'utf8')) as Array<Record<string, unknown>>;
+    for (const payload of payloads) {
+      const events = run(mapCodexHook, payload);
+      expect(events.map((e) => e.type), JSON.stringify(payload).slice(0, 200)).toContain(expected[file]);
+      for (const e of events) expect(e.sessionId).toBe(payload.session_id);
+      if (file === 'post_tool_use_failure.json') expect(events[0]).toHaveProperty('error');
+    }
+  });
+
+  it('builds one session from the hooks of session 7da73774: every tool call once', () => {
+    const sid = '7da73774-862d-4897-94a7-ef847ce65033';
+    const all = readdirSync(claudeHooks)
+      .filter((f) => f !== 'chat.json')
+      .flatMap((f) => JSON.parse(readFileSync(path.join(claudeHooks, f), 'utf8')) as Array<Record<string, unknown>>)
+      .filter((p) => p.session_id === sid);
+    const toolIds = new Set(all.filter((p) => typeof p.tool_use_id === 'string').map((p) => p.tool_use_id));
+    const events = all.flatMap((p, i) => run(mapCodexHook, p, { now: NOW + i }));
+    const doc = buildTrace(sid, events).toDocument();
+    expect(doc.summary.toolCalls).toBe(toolIds.size);
+    expect(doc.agent.name).toBe('codex');
   });
 });
 

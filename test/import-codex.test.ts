@@ -131,6 +131,7 @@ describe.skipIf(!haveFixtures)('codex: real rollout fixtures', () => {
   it('does not claim other agents’ files', () => {
     const others = [
       ...readdirSync(path.join(fixtures, 'claude-code/transcripts')).map((f) => path.join(fixtures, 'claude-code/transcripts', f)),
+      ...readdirSync(path.join(fixtures, 'claude-code/hooks')).map((f) => path.join(fixtures, 'claude-code/hooks', f)),
       path.join(fixtures, 'gemini/test_conversation_gemini.json'),
       ...readdirSync(path.join(fixtures, 'opencode/exports')).map((f) => path.join(fixtures, 'opencode/exports', f)),
       ...readdirSync(path.join(fixtures, 'opencode/events')).map((f) => path.join(fixtures, 'opencode/events', f)),

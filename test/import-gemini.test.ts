@@ -104,7 +104,7 @@ describe.skipIf(!haveFixtures)('gemini: real chat file fixture', () => {
     expect(geminiImporter.detect(file, head(file, 300))).toBe(true);
     const others = [
       ...readdirSync(path.join(fixtures, 'claude-code/transcripts')).map((f) => path.join(fixtures, 'claude-code/transcripts', f)),
-      path.join(fixtures, 'claude-code/hooks/chat.json'),
+      ...readdirSync(path.join(fixtures, 'claude-code/hooks')).map((f) => path.join(fixtures, 'claude-code/hooks', f)),
       path.join(fixtures, 'codex/agentlogs-crud.jsonl'),
       ...readdirSync(path.join(fixtures, 'opencode/exports')).map((f) => path.join(fixtures, 'opencode/exports', f)),
       ...readdirSync(path.join(fixtures, 'opencode/events')).map((f) => path.join(fixtures, 'opencode/events', f)),
