@@ -335,6 +335,50 @@ describe('opencode: sessions written by the test', () => {
     expect(JSON.stringify(doc.spans.flatMap((s) => s.events ?? []))).toContain('Overloaded');
   });
 
+  it("reads opencode's own storage folder: session, message and part files, child session nested", () => {
+    const store = (rel: string, value: unknown) => write(`storage/${rel}`, value);
+    const parent = exportDoc('ses_sp', [
+      user('msg_s1', 'ses_sp', T0 + 1, 'audit the deps'),
+      assistant('msg_s2', 'ses_sp', 'msg_s1', T0 + 2, T0 + 30, [
+        { type: 'step-start' },
+        { type: 'tool', callID: 'call_t', tool: 'task', state: { status: 'completed', input: { subagent_type: 'general', prompt: 'list deps' }, output: 'ok', metadata: { sessionId: 'ses_sc' }, time: { start: T0 + 3, end: T0 + 20 } } },
+        { type: 'step-finish', reason: 'tool-calls', tokens: tokens(10, 1) },
+      ], 'tool-calls'),
+    ], { title: 'Audit' });
+    const child = exportDoc('ses_sc', [
+      user('msg_c1', 'ses_sc', T0 + 4, 'list deps'),
+      assistant('msg_c2', 'ses_sc', 'msg_c1', T0 + 5, T0 + 19, [
+        { type: 'step-start' },
+        { type: 'tool', callID: 'call_r', tool: 'read', state: { status: 'error', input: { filePath: '/w/package.json' }, error: 'File not found', time: { start: T0 + 6, end: T0 + 7 } } },
+        { type: 'step-finish', reason: 'stop', tokens: tokens(5, 1) },
+      ]),
+    ], { parentID: 'ses_sp' });
+    const files: string[] = [];
+    for (const doc of [parent, child]) {
+      files.push(store(`session/proj1/${doc.info.id}.json`, doc.info));
+      for (const m of doc.messages) {
+        store(`message/${doc.info.id}/${m.info.id}.json`, m.info);
+        for (const part of m.parts) store(`part/${m.info.id}/${part.id}.json`, part);
+      }
+    }
+    const [parentFile, childFile] = files as [string, string];
+    expect(opencodeImporter.detect(parentFile, head(parentFile))).toBe(true);
+    const msgFile = path.join(tmp, 'storage/message/ses_sp/msg_s1.json');
+    const partFile = path.join(tmp, 'storage/part/msg_s2/msg_s2-p2.json');
+    expect(opencodeImporter.detect(msgFile, head(msgFile))).toBe(false);
+    expect(opencodeImporter.detect(partFile, head(partFile))).toBe(false);
+
+    const doc = docOf(parentFile);
+    expect(doc.sessionId).toBe('ses_sp');
+    expect(doc.title).toBe('Audit');
+    expect(prompts(doc)).toEqual(['audit the deps']);
+    const sub = doc.spans.find((s) => s.kind === 'subagent')!;
+    expect(sub.parentSpanId).toBe(byCallId(doc, 'call_t').spanId);
+    expect(byCallId(doc, 'call_r').parentSpanId).toBe(sub.spanId);
+    expect(doc.summary).toMatchObject({ generations: 2, toolCalls: 2, toolErrors: 1, subagents: 1 });
+    expect(opencodeImporter.read(childFile)).toEqual([]);
+  });
+
   it('maps usage: input excludes the cache, output includes reasoning whatever the provider', () => {
     expect(opencodeUsage({ total: 46737, input: 45922, output: 815, reasoning: 418, cache: { read: 0, write: 0 } }, 'openai')).toEqual({ input: 45922, output: 815, cacheRead: 0, cacheWrite: 0, reasoning: 418 });
     expect(opencodeUsage({ total: 39176, input: 39043, output: 28, reasoning: 105, cache: { read: 0, write: 0 } }, 'some-proxy')).toEqual({ input: 39043, output: 133, cacheRead: 0, cacheWrite: 0, reasoning: 105 });

@@ -689,9 +689,79 @@ function detectOpencodeExport(head: string): boolean {
   return /"messages"\s*:/.test(t) || /"id"\s*:\s*"ses_/.test(t) || /"projectID"\s*:/.test(t);
 }
 
-/** Does this head look like an opencode export or an opencode bus event stream? */
-export function detectOpencode(_path: string, head: string): boolean {
-  return detectOpencodeExport(head) || isEventStream(head);
+/** `<storage>/session/<projectID>/ses_….json`: a session record of opencode's own storage folder. */
+const STORAGE_SESSION = /[\\/]session[\\/][^\\/]+[\\/](ses_[^\\/]+)\.json$/;
+
+function detectStorageSession(path: string, head: string): boolean {
+  const m = STORAGE_SESSION.exec(path);
+  if (!m) return false;
+  const t = head.trimStart();
+  return t.startsWith('{') && !/^\{\s*"info"\s*:/.test(t) && t.includes(`"${m[1]}"`) && /"(projectID|directory|version)"\s*:/.test(t);
+}
+
+function readJsonFile(file: string): Rec | undefined {
+  try {
+    return rec(parseJsonTolerant(readFileSync(file, 'utf8')));
+  } catch {
+    return undefined;
+  }
+}
+
+function jsonFilesIn(dir: string): string[] {
+  try {
+    return readdirSync(dir)
+      .filter((n) => n.endsWith('.json'))
+      .sort()
+      .map((n) => join(dir, n));
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * A session from opencode's storage folder (`~/.local/share/opencode/storage`): the session record, its
+ * messages in `message/<sessionID>/`, each message's parts in `part/<messageID>/`.
+ */
+function fromStorage(sessionFile: string): OcSession | undefined {
+  const info = readJsonFile(sessionFile);
+  const id = nonEmpty(info?.id);
+  if (!info || !id) return undefined;
+  const root = dirname(dirname(dirname(sessionFile)));
+  const messages = jsonFilesIn(join(root, 'message', id)).map(readJsonFile).filter((m): m is Rec => !!m && typeof m.id === 'string');
+  return fromExport({
+    info,
+    messages: messages.map((m) => ({ info: m, parts: jsonFilesIn(join(root, 'part', m.id as string)).map(readJsonFile).filter(Boolean) })),
+  });
+}
+
+function readStorageSession(path: string): ImportedSession[] {
+  const root = fromStorage(path);
+  if (!root) return [];
+  // A child session (a task's subagent) is imported inside its parent's trace when the parent is stored too.
+  const parentID = nonEmpty(root.info.parentID);
+  if (parentID && parentID !== root.id && jsonFilesIn(dirname(path)).includes(join(dirname(path), `${parentID}.json`))) return [];
+  const sessions = new Map<string, OcSession>([[root.id, root]]);
+  const queue = [root];
+  while (queue.length) {
+    const s = queue.shift()!;
+    for (const m of s.messages.values()) {
+      for (const part of m.parts.values()) {
+        const child = part.type === 'tool' && part.tool === 'task' ? childSessionOf(part) : undefined;
+        if (!child || sessions.has(child)) continue;
+        const found = fromStorage(join(dirname(path), `${child}.json`));
+        if (found) {
+          sessions.set(child, found);
+          queue.push(found);
+        }
+      }
+    }
+  }
+  return [{ sessionId: root.id, events: sessionEvents(root, sessions), source: path }];
+}
+
+/** Does this file look like an opencode export, a bus event stream, or a session of opencode's storage? */
+export function detectOpencode(path: string, head: string): boolean {
+  return detectOpencodeExport(head) || isEventStream(head) || detectStorageSession(path, head);
 }
 
 export const opencodeImporter: ImportAdapter = {
@@ -706,6 +776,7 @@ export const opencodeImporter: ImportAdapter = {
   read(path: string): ImportedSession[] {
     const text = readFileSync(path, 'utf8');
     if (isEventStream(text)) return readOpencodeEvents(text, path);
+    if (detectStorageSession(path, text.slice(0, 4096))) return readStorageSession(path);
     const doc = rec(parseJsonTolerant(text));
     const self = doc ? fromExport(doc) : undefined;
     if (!self) return readOpencodeEvents(text, path);
