@@ -1,11 +1,14 @@
-import { createHash } from 'node:crypto';
-
 /**
  * Ids are derived, never random: the same session and key always give the same id, so a rebuild from the
  * journal, a re-import, or hook data merged with transcript data land on the same spans.
+ *
+ * `node:crypto` is loaded on first use rather than imported: the hook's hot path (which derives no id)
+ * starts on every tool call and should not pay for it.
  */
+let crypto: typeof import('node:crypto') | undefined;
 function digest(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
+  crypto ??= process.getBuiltinModule('node:crypto');
+  return crypto.createHash('sha256').update(text).digest('hex');
 }
 
 /** An all-zero id is invalid in OpenTelemetry; nudge it (vanishingly unlikely, but cheap to rule out). */

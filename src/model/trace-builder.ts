@@ -396,10 +396,24 @@ export class TraceBuilder {
   }
 
   private onMark(e: MarkEvent): void {
-    const target = e.toolKey ? this.spans.get(spanIdFor(this.sessionId, 'tool', e.toolKey)) ?? this.placeMark(e) : this.placeMark(e);
+    const target = this.markTool(e) ?? this.placeMark(e);
     const name = { notification: 'notification', permission: 'permission_request', 'api.error': 'api_error', interrupt: 'interrupt' }[e.type];
     const attrs = compact({ message: e.message, 'gen_ai.tool.name': e.toolName, ...e.attributes });
     this.addEvent(target, name, e.time, attrs);
+  }
+
+  /** The tool a mark is about: by call id, else the latest open call of the named tool. */
+  private markTool(e: MarkEvent): SpanState | undefined {
+    if (e.toolKey) {
+      const byKey = this.spans.get(spanIdFor(this.sessionId, 'tool', e.toolKey));
+      if (byKey) return byKey;
+    }
+    if (!e.toolName) return undefined;
+    for (let i = this.order.length - 1; i >= 0; i--) {
+      const s = this.order[i]!;
+      if (s.kind === 'tool' && s.name === e.toolName && s.endTime === undefined) return s;
+    }
+    return undefined;
   }
 
   private onOtelSpan(e: OtelSpanEvent): void {

@@ -1,5 +1,6 @@
-import lockfile from 'proper-lockfile';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import type * as ProperLockfile from 'proper-lockfile';
 import { LOCK_FILE } from './paths.js';
 
 /**
@@ -19,6 +20,13 @@ export type Release = () => void;
 
 const STALE_MS = 10_000;
 
+let loaded: typeof ProperLockfile | undefined;
+/** Loaded on first use: the hook's hot path and the in-process tracer never pay for it (nor for signal-exit). */
+function lockfile(): typeof ProperLockfile {
+  loaded ??= createRequire(import.meta.url)('proper-lockfile') as typeof ProperLockfile;
+  return loaded;
+}
+
 export async function withLock<T>(folder: string, fn: () => Promise<T> | T, options: LockOptions = {}): Promise<T> {
   const release = await acquire(folder, options);
   try {
@@ -30,7 +38,7 @@ export async function withLock<T>(folder: string, fn: () => Promise<T> | T, opti
 
 export async function acquire(folder: string, options: LockOptions = {}): Promise<Release> {
   const waitMs = options.waitMs ?? 5_000;
-  const release = await lockfile.lock(folder, {
+  const release = await lockfile().lock(folder, {
     lockfilePath: join(folder, options.name ?? LOCK_FILE),
     realpath: false,
     stale: options.staleMs ?? STALE_MS,
@@ -51,12 +59,12 @@ export function acquireSync(folder: string, options: LockOptions = {}): Release 
   const deadline = Date.now() + (options.waitMs ?? 2_000);
   for (;;) {
     try {
-      const release = lockfile.lockSync(folder, {
+      const release = lockfile().lockSync(folder, {
         lockfilePath: join(folder, options.name ?? LOCK_FILE),
         realpath: false,
         stale: options.staleMs ?? STALE_MS,
         onCompromised: () => undefined,
-      } as lockfile.LockOptions);
+      } as ProperLockfile.LockOptions);
       return () => {
         try {
           release();

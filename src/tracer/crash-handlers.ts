@@ -1,7 +1,8 @@
 /**
  * One set of process handlers for every tracer that asked for crash handling. They never change how the
  * process dies: uncaught exceptions are observed through 'uncaughtExceptionMonitor' (Node's own handling
- * still runs), and a signal is re-raised after the crash is recorded when nobody else listens for it.
+ * still runs), and a signal is re-raised after the crash is recorded when nobody else listens for it. A signal
+ * is taken as the end of the process: the crash is recorded even when the host also handles the signal.
  */
 export interface CrashAware {
   flushSync(reason: string): void;
@@ -23,10 +24,12 @@ function onExit(code: number): void {
 
 function onSignal(signal: NodeJS.Signals): void {
   for (const t of tracers) t.flushSync(`signal ${signal}`);
-  const othersListen = process.listenerCount(signal) > 1;
-  if (!othersListen) {
-    uninstall();
-    process.kill(process.pid, signal);
+  // Step aside before the other listeners run: libraries such as signal-exit re-raise the signal only when
+  // they are the last ones listening, and must not see us as a reason to keep the process alive.
+  uninstall();
+  if (process.listenerCount(signal) === 0) {
+    // Nobody else handles it: re-raise once Node has dropped its handler, so the process dies as it would have.
+    setImmediate(() => process.kill(process.pid, signal));
   }
 }
 
@@ -35,7 +38,7 @@ function install(): void {
   installed = true;
   process.on('uncaughtExceptionMonitor', onUncaught);
   process.on('exit', onExit);
-  for (const s of SIGNALS) process.on(s, onSignal);
+  for (const s of SIGNALS) process.prependListener(s, onSignal);
 }
 
 function uninstall(): void {

@@ -10,6 +10,8 @@ import { validateEvent } from '../events/validate.js';
 import { appendEvents, journalSize, readJournal } from '../store/journal.js';
 import { logError } from '../store/log.js';
 import { registerCrashHandling, unregisterCrashHandling } from './crash-handlers.js';
+// OTLP export (issue 5): kept in its own module; the tracer only notifies it (see src/export/tracer-export.ts).
+import { createTracerExport, type TracerExport, type TracerOtlpOptions } from '../export/tracer-export.js';
 
 export interface SessionTracerOptions {
   /** Defaults to a random UUID. An existing session id continues that session. */
@@ -32,6 +34,11 @@ export interface SessionTracerOptions {
   snapshotDelayMs?: number;
   /** Called with any internal error (the tracer itself never throws into its host). */
   onError?: (error: unknown) => void;
+  /**
+   * OTLP export of finished spans (batched; flushed by `end()`; handed to a background export by the crash
+   * path). On when an endpoint is set here, in OTEL_EXPORTER_OTLP_* or in the config file; `false` turns it off.
+   */
+  otlp?: TracerOtlpOptions | false;
 }
 
 export interface ModelCallStart {
@@ -116,6 +123,7 @@ class Tracer implements SessionTracer {
   private crashed = false;
   private ended = false;
   private keyCounter = 0;
+  private otlp: TracerExport | undefined;
 
   constructor(options: SessionTracerOptions, config: AgentTraceConfig) {
     this.sessionId = options.sessionId ?? randomUUID();
@@ -139,6 +147,18 @@ class Tracer implements SessionTracer {
       this.journalBytes = existing.end;
       continuing = existing.events.length > 0;
       if (continuing && this.exporter.isCrashed(this.sessionId)) this.exporter.clearCrash(this.sessionId);
+    });
+
+    this.guard('otlp', () => {
+      this.otlp = createTracerExport({
+        dir: this.dir,
+        sessionId: this.sessionId,
+        store,
+        options: options.otlp,
+        config,
+        builder: () => this.builder,
+        report: (context, error) => this.report(context, error),
+      });
     });
 
     const agent = typeof options.agent === 'string' ? { name: options.agent } : options.agent;
@@ -191,6 +211,7 @@ class Tracer implements SessionTracer {
       // The journal first: an event is accepted once it is on disk, then it joins the trace in memory.
       this.journalBytes += appendEvents(this.journal, [event]);
       this.builder.apply(event);
+      this.otlp?.noteEvent(event);
       if (event.type === 'session.end') this.ended = true;
       else if (event.type === 'session.start') this.ended = false;
       this.scheduleSnapshot();
@@ -339,6 +360,7 @@ class Tracer implements SessionTracer {
   async end(status: 'completed' | 'error' = 'completed'): Promise<void> {
     this.record({ type: 'session.end', status });
     await this.flush();
+    await this.otlp?.end();
     if (this.handlesCrashes) unregisterCrashHandling(this);
   }
 
@@ -360,6 +382,7 @@ class Tracer implements SessionTracer {
         this.exporter.writeCrashSync(this.builder, this.journalBytes, reason);
       }
     });
+    this.otlp?.handOffSync();
   }
 
   /** Called from the process 'exit' handler: a session left without end() was interrupted, not crashed. */
@@ -375,6 +398,7 @@ class Tracer implements SessionTracer {
       this.timer = undefined;
       this.exporter.writeTraceSync(this.builder, this.journalBytes);
     });
+    this.otlp?.handOffSync();
   }
 
   document(): TraceDocument {

@@ -1,0 +1,71 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { afterEach } from 'vitest';
+
+export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+export const binPath = join(repoRoot, 'dist/bin/agent-trace.js');
+export const libPath = join(repoRoot, 'dist/lib/index.js');
+export const fixturesDir = resolve(repoRoot, '../shared/fixtures');
+
+const made: string[] = [];
+afterEach(() => {
+  while (made.length) rmSync(made.pop()!, { recursive: true, force: true });
+});
+
+/** A fresh temporary folder, removed after the test. */
+export function tempDir(prefix = 'agent-trace-test-'): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  made.push(dir);
+  return dir;
+}
+
+export interface RunResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a command to completion, feeding `input` on stdin. */
+export function run(command: string, args: string[], options: SpawnOptions & { input?: string | Buffer } = {}): Promise<RunResult> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(command, args, { ...options, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolvePromise({ code, signal, stdout, stderr }));
+    child.stdin!.on('error', () => undefined);
+    child.stdin!.end(options.input ?? '');
+  });
+}
+
+/** Runs the built CLI. */
+export function cli(args: string[], options: SpawnOptions & { input?: string | Buffer } = {}): Promise<RunResult> {
+  return run(process.execPath, [binPath, ...args], options);
+}
+
+/** Resolves when the child prints a line matching `pattern` on stdout. */
+export function waitForLine(child: ChildProcess, pattern: RegExp): Promise<string> {
+  return new Promise((resolvePromise, reject) => {
+    let buffer = '';
+    const onData = (d: Buffer) => {
+      buffer += d.toString();
+      const lines = buffer.split('\n');
+      buffer = lines.pop() ?? '';
+      for (const line of lines) {
+        if (pattern.test(line)) {
+          child.stdout!.off('data', onData);
+          resolvePromise(line);
+          return;
+        }
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`child exited (${code}) before printing ${pattern}`)));
+  });
+}
