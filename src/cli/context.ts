@@ -19,6 +19,10 @@ export function cliContext(options: { dir?: string }): CliContext {
     throw error;
   }
   const dir = resolveDataDir(options.dir, config);
-  const store = new SessionStore(dir, { redactor: new Redactor(config.redaction), prices: config.prices });
+  const store = new SessionStore(dir, {
+    redactor: new Redactor(config.redaction),
+    prices: config.prices,
+    inactivityMinutes: config.inactivityMinutes,
+  });
   return { config, dir, store };
 }

@@ -8,6 +8,7 @@ import { Redactor } from '../redact.js';
 import { sweepTempFiles, writeFileAtomicSync } from './atomic-write.js';
 import { ensureDir, FILE_MODE, readTextIfExists } from './fs-util.js';
 import { appendEvents, journalSize, readJournal } from './journal.js';
+import { checkLiveness } from './liveness.js';
 import { acquireSync } from './lock.js';
 import {
   CRASH_MARKER,
@@ -20,6 +21,8 @@ import {
 
 export interface SessionStoreOptions extends TraceBuilderOptions {
   redactor?: Redactor;
+  /** A running session whose agent process is unknown is interrupted after this many idle minutes. */
+  inactivityMinutes?: number;
 }
 
 export interface CrashMarker {
@@ -48,11 +51,13 @@ export class SessionStore {
   readonly dir: string;
   readonly redactor: Redactor;
   private readonly builderOptions: TraceBuilderOptions;
+  private readonly inactivityMinutes: number | undefined;
 
   constructor(dir: string, options: SessionStoreOptions = {}) {
     this.dir = dir;
     this.redactor = options.redactor ?? new Redactor();
     this.builderOptions = { prices: options.prices };
+    this.inactivityMinutes = options.inactivityMinutes;
   }
 
   folder(sessionId: string): string {
@@ -186,11 +191,17 @@ export class SessionStore {
     }
   }
 
-  /** The current trace of a session, rebuilt first when trace.json lags the journal. */
+  /**
+   * The current trace of a session, rebuilt first when trace.json lags the journal. A session that claims
+   * to be running but whose agent is gone (or idle past the inactivity limit) is recorded as interrupted.
+   */
   load(sessionId: string): TraceDocument | undefined {
     if (!this.hasSession(sessionId)) return this.readTraceFile(sessionId);
     const trace = this.readTraceFile(sessionId);
-    return this.isFresh(sessionId, trace) ? trace : this.materialize(sessionId);
+    const doc = this.isFresh(sessionId, trace) ? trace : this.materialize(sessionId);
+    if (doc?.status !== 'running') return doc;
+    const minutes = this.inactivityMinutes;
+    return checkLiveness(this, sessionId, doc, minutes !== undefined && minutes > 0 ? { inactivityMs: minutes * 60_000 } : {});
   }
 
   /** Session ids on disk (read from each folder's journal, since folder names are not reversible). */

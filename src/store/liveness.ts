@@ -1,0 +1,172 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { TraceDocument } from '../model/trace.js';
+import { FILE_MODE } from './fs-util.js';
+import { acquireSync } from './lock.js';
+import type { SessionStore } from './session-store.js';
+
+/**
+ * Status truth for sessions whose end may never be reported (SessionEnd does not fire on a killed terminal,
+ * and not always on Ctrl-C): a running session is interrupted once its agent process is gone — recorded at
+ * SessionStart from the hook's parent chain, with the process start time so a reused pid is not mistaken
+ * for the agent — or, when no process could be recorded, once it has been inactive past a configurable time.
+ * The interruption is recorded as a `session.interrupted` event at the session's last activity, so every
+ * reader agrees; a later SessionStart (`--resume`) or prompt continues the same trace.
+ */
+
+export const AGENT_FILE = 'agent.json';
+export const DEFAULT_INACTIVITY_MINUTES = 30;
+const LIVENESS_LOCK = 'liveness.lock';
+
+export interface AgentProcess {
+  pid: number;
+  /** Process start time as the OS reports it (Linux: clock ticks since boot), to tell a reused pid apart. */
+  start?: string;
+  command?: string;
+}
+
+const WRAPPERS = /^(sh|bash|dash|zsh|fish|ksh|mksh|tcsh|csh|busybox|env|nice|nohup|timeout|stdbuf|sudo|doas|script|cmd\.exe|powershell|pwsh|npm|npx|node-gyp)$/i;
+
+interface ProcInfo {
+  ppid: number;
+  command: string;
+  start?: string;
+  zombie?: boolean;
+}
+
+function procInfo(pid: number): ProcInfo | undefined {
+  if (process.platform === 'linux') {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const close = stat.lastIndexOf(')');
+      const command = stat.slice(stat.indexOf('(') + 1, close);
+      const fields = stat.slice(close + 2).split(' ');
+      // fields[0] is the state (3rd field of stat), fields[1] the ppid, fields[19] the start time (22nd).
+      return { ppid: Number(fields[1]), command, start: fields[19], zombie: fields[0] === 'Z' || fields[0] === 'X' };
+    } catch {
+      return undefined;
+    }
+  }
+  if (process.platform === 'win32') return undefined;
+  try {
+    const out = execFileSync('ps', ['-o', 'ppid=,lstart=,comm=', '-p', String(pid)], { encoding: 'utf8', timeout: 2_000, stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const m = /^(\d+)\s+(\w{3}\s+\w{3}\s+\d+\s+[\d:]+\s+\d{4})\s+(.*)$/.exec(out);
+    if (!m) return undefined;
+    const command = m[3]!.split('/').pop() ?? m[3]!;
+    return { ppid: Number(m[1]), start: m[2], command };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The agent that ran this hook: the first ancestor that is not a shell or a wrapper (Claude Code runs hook
+ * commands through a shell). Undefined when the chain cannot be read.
+ */
+export function findAgentProcess(fromPid: number = process.ppid): AgentProcess | undefined {
+  let pid = fromPid;
+  for (let depth = 0; depth < 8 && pid > 1; depth++) {
+    const info = procInfo(pid);
+    if (!info) return depth === 0 && pid > 1 ? { pid } : undefined;
+    if (!WRAPPERS.test(info.command)) return { pid, ...(info.start ? { start: info.start } : {}), command: info.command };
+    pid = info.ppid;
+  }
+  return undefined;
+}
+
+export function recordAgentProcess(folder: string, agent: AgentProcess): void {
+  writeFileSync(join(folder, AGENT_FILE), JSON.stringify({ ...agent, recordedAt: Date.now() }), { mode: FILE_MODE });
+}
+
+export function readAgentProcess(folder: string): AgentProcess | undefined {
+  try {
+    const rec = JSON.parse(readFileSync(join(folder, AGENT_FILE), 'utf8')) as AgentProcess;
+    return typeof rec.pid === 'number' && rec.pid > 0 ? rec : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether a recorded process still runs (a zombie, or a pid now used by another process, does not). */
+export function isProcessAlive(agent: AgentProcess): boolean {
+  try {
+    process.kill(agent.pid, 0);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  if (process.platform === 'linux') {
+    const info = procInfo(agent.pid);
+    if (!info) return true;
+    if (info.zombie) return false;
+    if (agent.start && info.start && agent.start !== info.start) return false;
+  }
+  return true;
+}
+
+/** The last moment a trace shows activity. */
+export function lastActivityOf(doc: TraceDocument): number {
+  return doc.startTime + Math.max(0, doc.summary.durationMs);
+}
+
+export interface LivenessOptions {
+  now?: number;
+  inactivityMs?: number;
+  /** When the session was last active (default: the journal's modification time). */
+  lastActivity?: number;
+}
+
+/**
+ * Returns the session's trace, after recording an interruption when the session claims to be running but
+ * its agent is gone or it has been inactive too long. Never throws: status truth must not break a reader.
+ */
+export function checkLiveness(store: SessionStore, sessionId: string, doc: TraceDocument, options: LivenessOptions = {}): TraceDocument {
+  if (doc.status !== 'running') return doc;
+  try {
+    const reason = deadReason(store, sessionId, doc, options);
+    return reason ? markInterrupted(store, sessionId, doc, reason) : doc;
+  } catch {
+    return doc;
+  }
+}
+
+function deadReason(store: SessionStore, sessionId: string, doc: TraceDocument, options: LivenessOptions): string | undefined {
+  const folder = store.folder(sessionId);
+  const root = doc.spans.find((s) => s.parentSpanId === null && s.kind === 'session');
+  const pidAttr = root?.attributes['agent_trace.agent_pid'];
+  const recorded = readAgentProcess(folder);
+  const agent = recorded ?? (typeof pidAttr === 'number' && pidAttr > 0 ? { pid: pidAttr } : undefined);
+  if (agent) return isProcessAlive(agent) ? undefined : `agent process ${agent.pid} exited without ending the session`;
+  const now = options.now ?? Date.now();
+  const inactivityMs = options.inactivityMs ?? DEFAULT_INACTIVITY_MINUTES * 60_000;
+  const last = options.lastActivity ?? store.lastActivity(sessionId);
+  if (last > 0 && now - last > inactivityMs) return `no activity for ${Math.round(inactivityMs / 60_000)} minutes`;
+  return undefined;
+}
+
+function markInterrupted(store: SessionStore, sessionId: string, doc: TraceDocument, reason: string): TraceDocument {
+  const folder = store.folder(sessionId);
+  const release = acquireSync(folder, { name: LIVENESS_LOCK, waitMs: 1_000 });
+  if (!release) return doc;
+  try {
+    // Another reader may have recorded it while this one waited.
+    const current = store.materialize(sessionId);
+    if (current.status !== 'running') return current;
+    const journal = store.journalPath(sessionId);
+    const before = statSync(journal);
+    const time = Math.min(Date.now(), Math.max(lastActivityOf(current), current.startTime));
+    const [stored] = store.append([{ type: 'session.interrupted', sessionId, time, source: 'system', reason }]);
+    // The journal's time is the session's last activity (retention sorts by it): an interruption noticed
+    // now must not make a long-dead session look fresh.
+    try {
+      const after = statSync(journal);
+      const added = Buffer.byteLength(`${JSON.stringify(stored)}\n`);
+      if (after.size === before.size + added) utimesSync(journal, before.atime, before.mtime);
+    } catch {
+      // the time stays as it is
+    }
+    return store.materialize(sessionId);
+  } finally {
+    release();
+  }
+}
