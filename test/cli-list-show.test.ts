@@ -1,0 +1,106 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { AgentEvent } from '../src/events/types.js';
+import { SessionStore } from '../src/store/session-store.js';
+import { cli, tempDir } from './helpers/env.js';
+
+const T0 = 1_700_000_000_000;
+
+function seed(dir: string): void {
+  const store = new SessionStore(dir);
+  const session = (id: string, start: number, prompt: string): AgentEvent[] => [
+    { type: 'session.start', sessionId: id, time: start, agent: { name: 'claude-code', version: '2.1.62' } },
+    { type: 'turn.start', sessionId: id, time: start + 1, prompt },
+    { type: 'generation.end', sessionId: id, time: start + 500, startTime: start + 2, key: `${id}-m1`, model: 'claude-sonnet-4-5', usage: { input: 10, output: 20, cacheRead: 30, cacheWrite: 40 } },
+    { type: 'tool.start', sessionId: id, time: start + 600, key: `${id}-t1`, name: 'Bash', input: { command: 'ls' } },
+    { type: 'tool.end', sessionId: id, time: start + 700, key: `${id}-t1`, error: 'command not found' },
+    { type: 'session.end', sessionId: id, time: start + 1000 },
+  ];
+  store.append([...session('aaaa-1111', T0, 'older \u001b[31mred\u001b[0m session'), ...session('aaaa-2222', T0 + 60_000, 'newer session'), ...session('bbbb-3333', T0 + 120_000, 'newest')]);
+}
+
+describe('agent-trace list / show', () => {
+  it('list --json prints the documented shape, newest first', async () => {
+    const dir = tempDir();
+    seed(dir);
+    const r = await cli(['list', '--json', '--dir', dir]);
+    expect(r.code).toBe(0);
+    const list = JSON.parse(r.stdout);
+    expect(list.map((s: { sessionId: string }) => s.sessionId)).toEqual(['bbbb-3333', 'aaaa-2222', 'aaaa-1111']);
+    expect(Object.keys(list[0]).sort()).toEqual(['agent', 'endTime', 'sessionId', 'startTime', 'status', 'summary', 'title'].sort());
+    expect(list[0]).toMatchObject({ title: 'newest', status: 'completed', agent: { name: 'claude-code' }, startTime: T0 + 120_000, endTime: T0 + 121_000 });
+    expect(list[0].summary).toMatchObject({ generations: 1, toolCalls: 1, toolErrors: 1, tokens: { input: 10, output: 20, cacheRead: 30, cacheWrite: 40 } });
+  });
+
+  it('list prints a table without colour or terminal escapes from trace text', async () => {
+    const dir = tempDir();
+    seed(dir);
+    const r = await cli(['list', '--dir', dir]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^ID\s+TITLE\s+AGENT\s+STATUS/);
+    expect(r.stdout).toContain('bbbb-333');
+    expect(r.stdout).not.toContain('\u001b');
+  });
+
+  it('show accepts a unique prefix, prints a summary, and --json prints the trace document', async () => {
+    const dir = tempDir();
+    seed(dir);
+    const text = await cli(['show', 'bbbb', '--dir', dir]);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toContain('bbbb-3333');
+    expect(text.stdout).toMatch(/tool errors 1/);
+    expect(text.stdout).toContain('command not found');
+    const json = await cli(['show', 'aaaa-2', '--json', '--dir', dir]);
+    const doc = JSON.parse(json.stdout);
+    expect(doc).toMatchObject({ schemaVersion: 1, sessionId: 'aaaa-2222' });
+    expect(doc.spans.map((s: { kind: string }) => s.kind)).toEqual(['session', 'turn', 'generation', 'tool']);
+  });
+
+  it('names the problem and exits 1 for an ambiguous or unknown session, 2 for a usage error', async () => {
+    const dir = tempDir();
+    seed(dir);
+    const ambiguous = await cli(['show', 'aaaa', '--dir', dir]);
+    expect(ambiguous.code).toBe(1);
+    expect(ambiguous.stderr).toMatch(/ambiguous.*aaaa-1111.*aaaa-2222/);
+    expect(ambiguous.stderr.trim().split('\n')).toHaveLength(1);
+    const unknown = await cli(['show', 'zzz', '--dir', dir]);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('agent-trace list');
+    const usage = await cli(['show']);
+    expect(usage.code).toBe(2);
+    const bad = await cli(['frobnicate']);
+    expect(bad.code).toBe(2);
+  });
+
+  it('finds the data dir by flag, then AGENT_TRACE_DIR, then the config file, then XDG_DATA_HOME', async () => {
+    const home = tempDir();
+    const flagDir = join(home, 'flag');
+    const envDir = join(home, 'env');
+    const configDir = join(home, 'from-config');
+    const xdg = join(home, 'xdg');
+    for (const [d, id] of [[flagDir, 'flag-s'], [envDir, 'env-s'], [configDir, 'config-s'], [join(xdg, 'agent-trace'), 'xdg-s']] as const) {
+      new SessionStore(d).append([{ type: 'session.start', sessionId: id, time: T0 }]);
+    }
+    mkdirSync(join(home, 'cfg', 'agent-trace'), { recursive: true });
+    const base = { HOME: home, XDG_DATA_HOME: xdg, XDG_CONFIG_HOME: join(home, 'cfg'), PATH: process.env.PATH ?? '' };
+    const ids = async (args: string[], env: Record<string, string>) => JSON.parse((await cli(['list', '--json', ...args], { env: { ...base, ...env } })).stdout).map((s: { sessionId: string }) => s.sessionId);
+    expect(await ids([], {})).toEqual(['xdg-s']);
+    writeFileSync(join(home, 'cfg', 'agent-trace', 'config.json'), JSON.stringify({ dir: configDir }));
+    expect(await ids([], {})).toEqual(['config-s']);
+    expect(await ids([], { AGENT_TRACE_DIR: envDir })).toEqual(['env-s']);
+    expect(await ids(['--dir', flagDir], { AGENT_TRACE_DIR: envDir })).toEqual(['flag-s']);
+    writeFileSync(join(home, 'cfg', 'agent-trace', 'config.json'), '{ not json');
+    const broken = await cli(['list'], { env: base });
+    expect(broken.code).toBe(1);
+    expect(broken.stderr).toMatch(/config\.json is not valid JSON/);
+  });
+
+  it('has --help on every command', async () => {
+    for (const command of ['list', 'show', 'hook', 'install', 'uninstall', 'import', 'view', 'export', 'prune']) {
+      const r = await cli([command, '--help']);
+      expect(r.code, command).toBe(0);
+      expect(r.stdout, command).toMatch(/Usage: agent-trace/);
+    }
+  });
+});
