@@ -52,8 +52,13 @@ export interface RunResult {
 }
 
 export function cli(args: string[], options: SpawnOptions = {}): Promise<RunResult> {
+  return runNode([binPath, ...args], options);
+}
+
+/** Runs `node ARGS…` to completion. */
+export function runNode(args: string[], options: SpawnOptions = {}): Promise<RunResult> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [binPath, ...args], { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
