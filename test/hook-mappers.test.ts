@@ -172,7 +172,7 @@ describe.skipIf(!haveClaudeHooks)('codex hook mapper on real Claude-shaped paylo
     'session_end.json': 'session.end',
   };
 
-  it.each(Object.keys(expected))('%s maps every payload to %s-type events', (file) => {
+  it.each(Object.entries(expected))('%s: every payload maps to a %s event', (file) => {
     const payloads = JSON.parse(readFileSync(path.join(claudeHooks, file), 'utf8')) as Array<Record<string, unknown>>;
     for (const payload of payloads) {
       const events = run(mapCodexHook, payload);
