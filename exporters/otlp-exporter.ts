@@ -1,8 +1,9 @@
 import type { Agent as HttpAgent } from 'node:http';
+import { createRequire } from 'node:module';
 import type { Socket } from 'node:net';
 import type { ExportResult } from '@opentelemetry/core';
-import { OTLPTraceExporter as OtlpJsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { OTLPTraceExporter as OtlpProtoTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import type * as OtlpHttp from '@opentelemetry/exporter-trace-otlp-http';
+import type * as OtlpProto from '@opentelemetry/exporter-trace-otlp-proto';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
 
 /**
@@ -68,6 +69,17 @@ export class OtlpExportError extends Error {
 }
 
 const SUCCESS = 0;
+
+/**
+ * The official exporters are CommonJS packages that take ~0.1–0.2 s to load (protobufjs and friends): they
+ * are required on first construction, so importing the library (or a tracer that never exports) stays cheap.
+ */
+const requireHere = createRequire(import.meta.url);
+function officialExporter(protocol: OtlpProtocol): typeof OtlpProto.OTLPTraceExporter | typeof OtlpHttp.OTLPTraceExporter {
+  return protocol === 'http/json'
+    ? (requireHere('@opentelemetry/exporter-trace-otlp-http') as typeof OtlpHttp).OTLPTraceExporter
+    : (requireHere('@opentelemetry/exporter-trace-otlp-proto') as typeof OtlpProto).OTLPTraceExporter;
+}
 const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'ENOTFOUND', 'ENETUNREACH', 'EHOSTUNREACH', 'ECONNABORTED', 'UND_ERR_SOCKET']);
 
 interface Failure {
@@ -254,7 +266,8 @@ export class OtlpExporter implements SpanExporter {
       concurrencyLimit: 64,
       httpAgentOptions: countingAgentFactory(this.stats, this.sockets),
     };
-    this.inner = this.protocol === 'http/json' ? new OtlpJsonTraceExporter(config) : new OtlpProtoTraceExporter(config);
+    const Official = officialExporter(this.protocol);
+    this.inner = new Official(config);
   }
 
   get endpoint(): string {

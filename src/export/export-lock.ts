@@ -1,5 +1,6 @@
+import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
-import lockfile from 'proper-lockfile';
+import type * as ProperLockfile from 'proper-lockfile';
 import { EXPORT_LOCK } from './watermark.js';
 
 /**
@@ -16,6 +17,13 @@ import { EXPORT_LOCK } from './watermark.js';
 
 const STALE_MS = 10_000;
 
+let loaded: typeof ProperLockfile | undefined;
+/** Loaded on first use, as in store/lock.ts: a tracer that never exports never loads it (nor signal-exit). */
+function lockfile(): typeof ProperLockfile {
+  loaded ??= createRequire(import.meta.url)('proper-lockfile') as typeof ProperLockfile;
+  return loaded;
+}
+
 export type Release = () => void;
 
 export function exportLockPath(folder: string): string {
@@ -25,7 +33,7 @@ export function exportLockPath(folder: string): string {
 /** Acquires the export lock, waiting up to `waitMs` (0: fail at once with code ELOCKED). */
 export async function acquireExportLock(folder: string, waitMs: number): Promise<Release> {
   const path = resolve(exportLockPath(folder));
-  const release = await lockfile.lock(path, {
+  const release = await lockfile().lock(path, {
     lockfilePath: path,
     realpath: false,
     stale: STALE_MS,
