@@ -33,7 +33,7 @@ const FAILED = 1;
  */
 export class FileExporter implements SpanExporter {
   readonly store: SessionStore;
-  private readonly crashed = new Map<string, string>();
+  private readonly crashed = new Map<string, Buffer>();
   private readonly beforeCommit: (() => Promise<void> | void) | undefined;
   private pending = new Set<Promise<unknown>>();
   private shutDown = false;
@@ -66,7 +66,7 @@ export class FileExporter implements SpanExporter {
     const sessionId = builder.sessionId;
     const folder = this.store.ensureSession(sessionId);
     if (this.crashed.has(folder)) return false;
-    const committed = await writeFileAtomicAsync(join(folder, TRACE_FILE), builder.serializeParts(), {
+    const committed = await writeFileAtomicAsync(join(folder, TRACE_FILE), builder.serializeChunks(), {
       beforeCommit: this.beforeCommit,
       commit: () => !this.crashed.has(folder),
     });
@@ -77,7 +77,7 @@ export class FileExporter implements SpanExporter {
   writeTraceSync(builder: TraceBuilder, journalBytes: number): boolean {
     const folder = this.store.ensureSession(builder.sessionId);
     if (this.crashed.has(folder)) return false;
-    writeFileAtomicSync(join(folder, TRACE_FILE), builder.serializeParts());
+    writeFileAtomicSync(join(folder, TRACE_FILE), builder.serializeChunks());
     this.store.markMaterialized(builder.sessionId, journalBytes);
     return true;
   }
@@ -88,7 +88,7 @@ export class FileExporter implements SpanExporter {
    */
   writeCrashSync(builder: TraceBuilder, journalBytes: number, reason: string): void {
     const folder = this.store.ensureSession(builder.sessionId);
-    const text = builder.serialize();
+    const text = builder.serializeBuffer();
     this.crashed.set(folder, text);
     writeFileSync(join(folder, CRASH_MARKER), JSON.stringify({ time: Date.now(), reason, pid: process.pid }), { mode: FILE_MODE });
     writeFileAtomicSync(join(folder, TRACE_FILE), text);

@@ -41,8 +41,20 @@ export const DEFAULT_PRICES: Record<string, ModelPrice> = {
 
 export type PriceTable = Record<string, ModelPrice>;
 
+const lookups = new WeakMap<PriceTable, Map<string, ModelPrice | undefined>>();
+
+/** Summaries price every model call: remember each model's row per table. */
 export function findPrice(model: string | undefined, table: PriceTable = DEFAULT_PRICES): ModelPrice | undefined {
   if (!model) return undefined;
+  let cache = lookups.get(table);
+  if (!cache) lookups.set(table, (cache = new Map()));
+  if (cache.has(model)) return cache.get(model);
+  const price = lookupPrice(model, table);
+  cache.set(model, price);
+  return price;
+}
+
+function lookupPrice(model: string, table: PriceTable): ModelPrice | undefined {
   const name = model.toLowerCase().replace(/^[a-z0-9-]+\//, '');
   let best: string | undefined;
   for (const key of Object.keys(table)) {

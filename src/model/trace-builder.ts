@@ -62,8 +62,8 @@ interface SpanState {
   otel?: { name: string; attributes: Attributes };
   /** Latest start or end among its children: where an interrupted turn really ended. */
   activity?: number;
-  /** Cached serialization; dropped whenever the span changes. */
-  json?: string;
+  /** Cached serialization (UTF-8, so writers never re-encode it); dropped whenever the span changes. */
+  bytes?: Buffer;
 }
 
 export interface TraceBuilderOptions {
@@ -623,7 +623,7 @@ export class TraceBuilder {
   }
 
   private touch(span: SpanState): void {
-    span.json = undefined;
+    span.bytes = undefined;
     if (span.parentId === null) return;
     const parent = this.spans.get(span.parentId);
     if (parent) parent.activity = Math.max(parent.activity ?? 0, span.endTime ?? span.startTime);
@@ -829,30 +829,43 @@ export class TraceBuilder {
     return { ...this.header(spans), spans: spans.map((s) => this.toTraceSpan(s)) };
   }
 
-  private spanJson(span: SpanState): string {
+  private spanBytes(span: SpanState): Buffer {
     // The root's fields depend on session state (status, end), which changes without touching the root.
-    if (span === this.root || span.json === undefined) span.json = JSON.stringify(this.toTraceSpan(span));
-    return span.json;
+    if (span === this.root || span.bytes === undefined) span.bytes = Buffer.from(JSON.stringify(this.toTraceSpan(span)));
+    return span.bytes;
   }
 
   /**
-   * The document as JSON text in pieces, so a writer can yield to the event loop between pieces. Joined,
-   * the pieces equal `JSON.stringify(toDocument())`.
+   * The document as UTF-8 JSON in pieces, so a writer can yield to the event loop between pieces and never
+   * re-encode unchanged spans. Joined, the pieces equal `JSON.stringify(toDocument())`.
    */
-  *serializeParts(): Generator<string> {
+  *serializeChunks(): Generator<Buffer> {
     const spans = this.sortedSpans();
     const head = JSON.stringify(this.header(spans));
-    yield `${head.slice(0, -1)},"spans":[`;
-    for (let i = 0; i < spans.length; i++) yield i === 0 ? this.spanJson(spans[i]!) : `,${this.spanJson(spans[i]!)}`;
-    yield ']}';
+    yield Buffer.from(`${head.slice(0, -1)},"spans":[`);
+    for (let i = 0; i < spans.length; i++) {
+      if (i > 0) yield COMMA;
+      yield this.spanBytes(spans[i]!);
+    }
+    yield CLOSE;
+  }
+
+  /** The same pieces as text, for callers that stream to a string sink (an HTTP response). */
+  *serializeParts(): Generator<string> {
+    for (const chunk of this.serializeChunks()) yield chunk.toString('utf8');
+  }
+
+  serializeBuffer(): Buffer {
+    return Buffer.concat([...this.serializeChunks()]);
   }
 
   serialize(): string {
-    let out = '';
-    for (const part of this.serializeParts()) out += part;
-    return out;
+    return this.serializeBuffer().toString('utf8');
   }
 }
+
+const COMMA = Buffer.from(',');
+const CLOSE = Buffer.from(']}');
 
 function byStart(a: SpanState, b: SpanState): number {
   return a.startTime - b.startTime || a.seq - b.seq;

@@ -1,4 +1,4 @@
-import { closeSync, fsyncSync, openSync, readdirSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readdirSync, renameSync, statSync, unlinkSync, writeSync, writevSync } from 'node:fs';
 import { open, unlink } from 'node:fs/promises';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { basename, dirname, join } from 'node:path';
@@ -22,28 +22,43 @@ function tempName(target: string): string {
   return join(dirname(target), `${basename(target)}.${process.pid}.${counter}.tmp`);
 }
 
-function writeAll(fd: number, data: string): void {
-  const buffer = Buffer.from(data);
+function writeAll(fd: number, data: string | Buffer): void {
+  const buffer = typeof data === 'string' ? Buffer.from(data) : data;
   let offset = 0;
   while (offset < buffer.length) offset += writeSync(fd, buffer, offset, buffer.length - offset);
 }
 
-export function writeFileAtomicSync(target: string, data: string | Iterable<string>): void {
+/** Writes the pieces with writev, without first copying them into one buffer (the crash path is timed). */
+function writeChunks(fd: number, chunks: Iterable<Buffer>): void {
+  let batch: Buffer[] = [];
+  const flush = () => {
+    let pending = batch;
+    while (pending.length) {
+      let written = writevSync(fd, pending);
+      // A short write: drop what went out and retry with the rest.
+      let i = 0;
+      while (i < pending.length && written >= pending[i]!.length) written -= pending[i++]!.length;
+      pending = pending.slice(i);
+      if (written > 0 && pending.length) pending[0] = pending[0]!.subarray(written);
+    }
+    batch = [];
+  };
+  for (const chunk of chunks) {
+    if (chunk.length === 0) continue;
+    batch.push(chunk);
+    if (batch.length === 1024) flush();
+  }
+  flush();
+}
+
+export type Content = string | Buffer | Iterable<Buffer>;
+
+export function writeFileAtomicSync(target: string, data: Content): void {
   const tmp = tempName(target);
   const fd = openSync(tmp, 'w', FILE_MODE);
   try {
-    if (typeof data === 'string') writeAll(fd, data);
-    else {
-      let batch = '';
-      for (const part of data) {
-        batch += part;
-        if (batch.length >= 1 << 20) {
-          writeAll(fd, batch);
-          batch = '';
-        }
-      }
-      writeAll(fd, batch);
-    }
+    if (typeof data === 'string' || Buffer.isBuffer(data)) writeAll(fd, data);
+    else writeChunks(fd, data);
     fsyncSync(fd);
     closeSync(fd);
     renameSync(tmp, target);
@@ -73,7 +88,7 @@ export interface AsyncWriteOptions {
  */
 export async function writeFileAtomicAsync(
   target: string,
-  parts: Iterable<string>,
+  parts: Iterable<Buffer>,
   options: AsyncWriteOptions = {},
 ): Promise<boolean> {
   const sliceMs = options.sliceMs ?? 0.5;
@@ -81,20 +96,23 @@ export async function writeFileAtomicAsync(
   const handle = await open(tmp, 'w', FILE_MODE);
   let closed = false;
   try {
-    let batch = '';
+    let batch: Buffer[] = [];
+    let batchBytes = 0;
     let sliceStart = performance.now();
     for (const part of parts) {
-      batch += part;
-      if (batch.length >= 1 << 18) {
-        await handle.write(batch);
-        batch = '';
+      batch.push(part);
+      batchBytes += part.length;
+      if (batchBytes >= 1 << 18) {
+        await handle.write(Buffer.concat(batch, batchBytes));
+        batch = [];
+        batchBytes = 0;
         sliceStart = performance.now();
       } else if (performance.now() - sliceStart > sliceMs) {
         await yieldToLoop();
         sliceStart = performance.now();
       }
     }
-    if (batch) await handle.write(batch);
+    if (batchBytes) await handle.write(Buffer.concat(batch, batchBytes));
     await handle.sync();
     await handle.close();
     closed = true;

@@ -177,7 +177,7 @@ export class SessionStore {
     const release = safe(() => acquireSync(folder, { waitMs: options.waitMs ?? 1_000 }));
     try {
       const { builder, journalBytes } = this.rebuild(sessionId);
-      const text = builder.serialize();
+      const text = builder.serializeBuffer();
       if (release) {
         safe(() => {
           sweepTempFiles(folder);
@@ -185,7 +185,7 @@ export class SessionStore {
           this.markMaterialized(sessionId, journalBytes);
         });
       }
-      return JSON.parse(text) as TraceDocument;
+      return builder.toDocument();
     } finally {
       release?.();
     }
