@@ -180,7 +180,10 @@ export class SpanConverter {
       : undefined;
     const startTime = msToHrTime(span.startTime);
     const endTime = msToHrTime(Math.max(span.endTime, span.startTime));
-    const attributes: Attributes = { ...span.attributes, ...contentAttributes(span.kind, span.input, span.output) };
+    // Object.assign and a loop, not object spread: spread into objects with dotted keys is ~10× slower here.
+    const attributes: Attributes = Object.assign({}, span.attributes);
+    const content = contentAttributes(span.kind, span.input, span.output);
+    for (const key in content) attributes[key] = content[key]!;
     if (this.mode === 'turn' && span.kind === 'turn') attributes['agent_trace.session.trace_id'] = this.options.traceId;
     const events: TimedEvent[] = (span.events ?? []).map((e) =>
       e.attributes && Object.keys(e.attributes).length
@@ -219,18 +222,25 @@ export function spanShapes(spans: readonly Pick<TraceSpan, 'spanId' | 'parentSpa
   return shapes;
 }
 
-/** A rough upper bound of a span's encoded size, to keep requests well under collector limits. */
+/**
+ * A rough upper bound of a span's encoded size, to keep requests well under collector limits: content
+ * attributes and events dominate; the rest of a span is a few hundred bytes.
+ */
 export function estimateSpanBytes(span: ReadableSpan): number {
-  let bytes = 120 + span.name.length;
-  for (const [k, v] of Object.entries(span.attributes)) {
-    bytes += k.length + 8;
+  let bytes = 400 + span.name.length;
+  const a = span.attributes;
+  for (const key of CONTENT_KEYS) {
+    const v = a[key];
     if (typeof v === 'string') bytes += v.length;
-    else if (Array.isArray(v)) for (const x of v) bytes += typeof x === 'string' ? x.length + 4 : 10;
-    else bytes += 10;
   }
   for (const e of span.events) {
-    bytes += 40 + e.name.length;
-    for (const [k, v] of Object.entries(e.attributes ?? {})) bytes += k.length + (typeof v === 'string' ? v.length : 10) + 8;
+    bytes += 60 + e.name.length;
+    if (e.attributes) for (const key in e.attributes) {
+      const v = e.attributes[key];
+      bytes += key.length + (typeof v === 'string' ? v.length : 10);
+    }
   }
   return bytes;
 }
+
+const CONTENT_KEYS = ['input.value', 'output.value', 'gen_ai.tool.call.arguments', 'gen_ai.tool.call.result'] as const;

@@ -5,7 +5,7 @@ import { estimateSpanBytes, SpanConverter, spanShapes, type TraceMode } from '..
 import type { TraceDocument, TraceSpan } from '../model/trace.js';
 import type { SessionStore } from '../store/session-store.js';
 import { acquireExportLock } from './export-lock.js';
-import { appendWatermark, EXPORT_LOCK, readWatermark, type Watermark } from './watermark.js';
+import { appendWatermark, EXPORT_LOCK, readWatermark, syncWatermark, type Watermark } from './watermark.js';
 
 /**
  * Exports one session: under the session's export lock, reads the trace (rebuilt from the journal when
@@ -181,12 +181,13 @@ async function exportLocked(options: SessionExportOptions, folder: string): Prom
         return;
       }
       // Acknowledged: record it before anything else can happen.
-      appendWatermark(folder, exporter.endpoint, batch.ids, watermark);
+      appendWatermark(folder, exporter.endpoint, batch.ids, watermark, false);
       result.sent += batch.ids.length;
       options.onProgress?.(batch.ids.length);
     }
   };
   await Promise.all(Array.from({ length: concurrency }, () => worker()));
+  if (result.sent > 0) syncWatermark(folder);
   if (failure !== undefined) {
     if (failure instanceof Error) Object.assign(failure, { partial: result });
     throw failure;

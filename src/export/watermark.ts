@@ -83,8 +83,12 @@ export function watermarkEndpoints(folder: string): string[] {
   return [...out];
 }
 
-/** Records acknowledged spans: one fsynced append. Call under the session's export lock. */
-export function appendWatermark(folder: string, endpoint: string, spanIds: readonly string[], state?: Watermark): void {
+/**
+ * Records acknowledged spans: one append (one `write`), fsynced unless `fsync` is false — a bulk export
+ * fsyncs once at its end with `syncWatermark`. A record lost to an OS crash before its fsync only means its
+ * spans are sent again (same ids), never that a span is lost. Call under the session's export lock.
+ */
+export function appendWatermark(folder: string, endpoint: string, spanIds: readonly string[], state?: Watermark, fsync = true): void {
   if (spanIds.length === 0) return;
   const line = JSON.stringify({ v: 1, endpoint, time: Date.now(), spans: spanIds });
   const prefix = state?.torn ? '\n' : '';
@@ -93,12 +97,25 @@ export function appendWatermark(folder: string, endpoint: string, spanIds: reado
     const buffer = Buffer.from(`${prefix}${line}\n`);
     let offset = 0;
     while (offset < buffer.length) offset += writeSync(fd, buffer, offset, buffer.length - offset);
-    fsyncSync(fd);
+    if (fsync) fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
   if (state) {
     state.torn = false;
     for (const id of spanIds) state.sent.add(id);
+  }
+}
+
+/** Flushes the watermark to stable storage (after a bulk export's unsynced appends). */
+export function syncWatermark(folder: string): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(watermarkPath(folder), 'r');
+    fsyncSync(fd);
+  } catch {
+    // nothing written, or a filesystem without fsync: the appends are in place either way
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }

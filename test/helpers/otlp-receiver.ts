@@ -113,6 +113,10 @@ function hex(bytes: Uint8Array | string | null | undefined): string {
 function toBig(value: unknown): bigint {
   if (typeof value === 'bigint') return value;
   if (value === null || value === undefined) return 0n;
+  if (typeof value === 'object' && 'low' in value && 'high' in value) {
+    const long = value as { low: number; high: number };
+    return (BigInt(long.high >>> 0) << 32n) + BigInt(long.low >>> 0);
+  }
   return BigInt(String(value));
 }
 
@@ -259,8 +263,12 @@ export function decodeJson(body: Uint8Array): ReceivedSpan[] {
 }
 
 export interface OtlpReceiverOptions {
-  /** Decode and keep spans (default true); the bench turns it off to measure transport only. */
-  decode?: boolean;
+  /**
+   * `true` (default): decode each request before answering it. `'defer'`: answer at once and decode when
+   * `spans` is read (like a collector that queues before processing; the bench's replay). `false`: keep
+   * nothing (the bench's raw-POST baseline).
+   */
+  decode?: boolean | 'defer';
   /** How long a `'timeout'` request is held before the socket is destroyed (default 60 s). */
   holdMs?: number;
   /** Delay before each accepted request is answered (a slow collector). */
@@ -268,7 +276,8 @@ export interface OtlpReceiverOptions {
 }
 
 export class OtlpReceiver {
-  readonly spans: ReceivedSpan[] = [];
+  private readonly decoded: ReceivedSpan[] = [];
+  private readonly deferred: Array<{ body: Buffer; json: boolean; record: ReceivedRequest }> = [];
   readonly requests: ReceivedRequest[] = [];
   /** Spans counted without decoding (when `decode: false`): accepted requests' sizes only. */
   acceptedBytes = 0;
@@ -317,8 +326,19 @@ export class OtlpReceiver {
     return this;
   }
 
+  /** Spans of every accepted request, in arrival order. */
+  get spans(): ReceivedSpan[] {
+    for (const d of this.deferred.splice(0)) {
+      const spans = d.json ? decodeJson(d.body) : decodeProtobuf(d.body);
+      d.record.spans = spans.length;
+      for (const span of spans) this.decoded.push(span);
+    }
+    return this.decoded;
+  }
+
   reset(): void {
-    this.spans.length = 0;
+    this.decoded.length = 0;
+    this.deferred.length = 0;
     this.requests.length = 0;
     this.queue.length = 0;
     this.fallback = 'ok';
@@ -404,12 +424,12 @@ export class OtlpReceiver {
       }
       try {
         if (record.contentEncoding === 'gzip') body = gunzipSync(body);
-        if (this.options.decode === false) {
-          this.acceptedBytes += body.length;
-        } else {
+        this.acceptedBytes += body.length;
+        if (this.options.decode === 'defer') this.deferred.push({ body, json, record });
+        else if (this.options.decode !== false) {
           const spans = json ? decodeJson(body) : decodeProtobuf(body);
           record.spans = spans.length;
-          for (const s of spans) this.spans.push(s);
+          for (const s of spans) this.decoded.push(s);
         }
       } catch (error) {
         res.writeHead(400, { 'content-type': 'text/plain' });

@@ -87,7 +87,8 @@ function sessionIds(ctx: CliContext, sessions: string[], all: boolean | undefine
   const ids: string[] = [];
   for (const query of sessions) {
     try {
-      const id = ctx.store.resolve(query);
+      // An exact id needs no directory scan (resolve reads every session's trace to match prefixes).
+      const id = ctx.store.hasSession(query) ? query : ctx.store.resolve(query);
       if (!ids.includes(id)) ids.push(id);
     } catch (error) {
       if (error instanceof SessionNotFoundError) throw new CliError(error.message);
