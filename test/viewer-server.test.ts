@@ -342,9 +342,10 @@ describe('agent-trace view (CLI)', () => {
       const line = await p.line;
       expect(line).toMatch(/^agent-trace viewer: http:\/\/127\.0\.0\.1:\d+\/$/);
       expect(store.sessionIds()).toEqual(['abc-123-session']);
+      for (let i = 0; i < 100 && !p.err().includes('#/s/'); i++) await new Promise((r) => setTimeout(r, 50));
+      expect(p.err()).toContain('#/s/abc-123-session');
       p.child.kill('SIGTERM');
       await p.exited;
-      expect(p.err()).toContain('#/s/abc-123-session');
       const missing = run(['view', 'zzz', '--no-open', '--port', '0', '--dir', dir]);
       expect(await missing.exited).toBe(1);
       expect(missing.err()).toMatch(/no session matches "zzz"/);

@@ -133,6 +133,7 @@ export class LiveHub {
       }
       for (const [id, subs] of byId) {
         const live = this.index.session(id, pinned);
+        this.index.checkLiveness(id, live.header?.status);
         const deltas = new Map<number, string>();
         for (const sub of subs) {
           if (!sub.stream.ready) continue;

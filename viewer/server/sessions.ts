@@ -14,6 +14,8 @@ interface SpanRecord {
   readonly id: string;
   readonly json: string;
   readonly version: number;
+  /** The builder's cached bytes this JSON came from (same object = unchanged span). */
+  readonly source?: Buffer;
 }
 
 const SPANS_KEY = ',"spans":[';
@@ -84,7 +86,7 @@ export class LiveSession {
     this.offset = end;
     if (events.length === 0 && this.version > 0) return false;
     for (const e of events) this.builder.apply(e);
-    return this.absorb(this.builder.serializeParts());
+    return this.absorb(this.builder.serializeChunks());
   }
 
   /** A session with a trace.json but no journal (written by another tool): re-read when the file changes. */
@@ -112,16 +114,26 @@ export class LiveSession {
     this.byId = new Map();
   }
 
-  private absorb(parts: Iterable<string>): boolean {
+  /**
+   * Takes a serialized document as pieces (the header, then one piece per span, separators alone or leading)
+   * and keeps the JSON text of each span. A span whose piece is the very same Buffer as last time (the
+   * builder caches the bytes of unchanged spans) is not even decoded. Pieces in any other shape fall back to
+   * parsing the whole document.
+   */
+  private absorb(parts: Iterable<string | Buffer>): boolean {
     const next = this.version + 1;
     let changed = false;
     let first = true;
     const records: SpanRecord[] = [];
     const seen = new Set<string>();
+    const all: Array<string | Buffer> = [];
     for (const part of parts) {
+      all.push(part);
       if (first) {
         first = false;
-        const headerJson = `${part.slice(0, -SPANS_KEY.length)}}`;
+        const text = typeof part === 'string' ? part : part.toString('utf8');
+        if (!text.endsWith(SPANS_KEY)) return this.absorbSlowly(all, parts, next);
+        const headerJson = `${text.slice(0, -SPANS_KEY.length)}}`;
         if (headerJson !== this.headerJson) {
           this.headerJson = headerJson;
           this.header = JSON.parse(headerJson) as TraceHeader;
@@ -129,22 +141,40 @@ export class LiveSession {
         }
         continue;
       }
-      if (part === ']}') continue;
-      const json = part.charCodeAt(0) === 44 /* , */ ? part.slice(1) : part;
-      const match = SPAN_ID.exec(json);
-      const id = match ? (JSON.parse(`"${match[1]}"`) as string) : `#${records.length}`;
+      if (part.length <= 2) {
+        const t = typeof part === 'string' ? part : part.toString('latin1');
+        if (t === ',' || t === ']}' || t === ']' || t === '}') continue;
+      }
+      let piece = part;
+      const lead = typeof piece === 'string' ? piece.charCodeAt(0) : piece[0];
+      if (lead === 44 /* , */) piece = typeof piece === 'string' ? piece.slice(1) : piece.subarray(1);
+      const head = typeof piece === 'string' ? piece.slice(0, 96) : piece.toString('utf8', 0, Math.min(96, piece.length));
+      const match = SPAN_ID.exec(head);
+      if (!match) return this.absorbSlowly(all, parts, next);
+      const id = JSON.parse(`"${match[1]}"`) as string;
       if (seen.has(id)) continue;
       seen.add(id);
       const prev = this.byId.get(id);
-      if (prev && prev.json === json) {
+      if (prev && typeof piece !== 'string' && prev.source === piece) {
         records.push(prev);
         continue;
       }
-      const record = { id, json, version: next };
+      const json = typeof piece === 'string' ? piece : piece.toString('utf8');
+      if (prev && prev.json === json) {
+        const same = typeof piece === 'string' ? prev : { ...prev, source: piece };
+        this.byId.set(id, same);
+        records.push(same);
+        continue;
+      }
+      const record: SpanRecord = { id, json, version: next, ...(typeof piece === 'string' ? {} : { source: piece }) };
       this.byId.set(id, record);
       records.push(record);
       changed = true;
     }
+    return this.commit(records, seen, changed, next);
+  }
+
+  private commit(records: SpanRecord[], seen: Set<string>, changed: boolean, next: number): boolean {
     if (records.length !== this.records.length) changed = true;
     if (this.byId.size !== seen.size) {
       for (const id of [...this.byId.keys()]) if (!seen.has(id)) this.byId.delete(id);
@@ -153,6 +183,38 @@ export class LiveSession {
     this.records = records;
     if (changed) this.version = next;
     return changed;
+  }
+
+  /** The general path: parse the whole document and re-serialize each span. */
+  private absorbSlowly(head: Array<string | Buffer>, rest: Iterable<string | Buffer>, next: number): boolean {
+    const pieces = [...head, ...rest];
+    const text = pieces.map((p) => (typeof p === 'string' ? p : p.toString('utf8'))).join('');
+    const { spans, ...header } = JSON.parse(text) as TraceDocument;
+    let changed = false;
+    const headerJson = JSON.stringify(header);
+    if (headerJson !== this.headerJson) {
+      this.headerJson = headerJson;
+      this.header = header;
+      changed = true;
+    }
+    const records: SpanRecord[] = [];
+    const seen = new Set<string>();
+    for (const span of spans) {
+      const id = String(span.spanId);
+      if (seen.has(id)) continue;
+      seen.add(id);
+      const json = JSON.stringify(span);
+      const prev = this.byId.get(id);
+      if (prev && prev.json === json) {
+        records.push(prev);
+        continue;
+      }
+      const record: SpanRecord = { id, json, version: next };
+      this.byId.set(id, record);
+      records.push(record);
+      changed = true;
+    }
+    return this.commit(records, seen, changed, next);
   }
 
   /** The JSON text of one span. */
@@ -211,6 +273,7 @@ export interface SessionListEntry {
 }
 
 const MAX_PROMPT_IN_LIST = 600;
+const LIVENESS_MS = 30_000;
 
 function listEntry(header: TraceHeader, root: TraceSpan | undefined, lastActivity: number): SessionListEntry {
   const prompt = typeof root?.input === 'string' ? root.input : null;
@@ -263,6 +326,7 @@ export class SessionIndex {
   private entries = new Map<string, { key: string; entry: SessionListEntry }>();
   private json = '[]';
   private readonly live = new Map<string, LiveSession>();
+  private readonly livenessChecked = new Map<string, number>();
 
   constructor(
     private readonly store: SessionStore,
@@ -309,6 +373,25 @@ export class SessionIndex {
     this.ids = ids;
   }
 
+  /**
+   * A running session whose agent went away never says so itself: `store.load` notices (the agent process
+   * is gone, or the session sat idle too long) and records the interruption in the journal, which the next
+   * look picks up like any other change. Checked at most every `LIVENESS_MS` per session.
+   */
+  checkLiveness(id: string, status: string | undefined): void {
+    if (status !== 'running') return;
+    const now = Date.now();
+    if (now - (this.livenessChecked.get(id) ?? 0) < LIVENESS_MS) return;
+    this.livenessChecked.set(id, now);
+    // a session that wrote a moment ago is alive
+    if (now - this.store.lastActivity(id) < LIVENESS_MS) return;
+    try {
+      this.store.load(id);
+    } catch {
+      // unreadable right now; the next check tries again
+    }
+  }
+
   /** Re-reads what changed on disk; true when the list changed. */
   scan(): boolean {
     this.scanFolders();
@@ -326,7 +409,10 @@ export class SessionIndex {
       const journalKey = fileKey(join(folder, 'events.jsonl'));
       const key = `${journalKey}|${fileKey(join(folder, TRACE_FILE))}`;
       const cached = this.entries.get(id);
-      if (cached && cached.key === key) continue;
+      if (cached && cached.key === key) {
+        this.checkLiveness(id, cached.entry.status);
+        continue;
+      }
       const lastActivity = Number(journalKey.split(':')[1]) || 0;
       let entry: SessionListEntry | undefined;
       try {

@@ -163,12 +163,14 @@ export class ChatView implements TabView {
       if (!r || r.rev !== entry.rev) {
         const el = entry.render();
         el.dataset.key = entry.key;
-        if (r) r.el.replaceWith(el);
+        if (r) {
+          if (cursor === r.el) cursor = el;
+          r.el.replaceWith(el);
+        }
         r = { rev: entry.rev, el };
         this.rendered.set(entry.key, r);
       }
       if (r.el !== cursor) this.inner.insertBefore(r.el, cursor);
-      else cursor = cursor.nextSibling;
       cursor = r.el.nextSibling;
     }
     for (const [key, r] of this.rendered) {

@@ -321,7 +321,10 @@ export class ListView {
       if (f.status && e.status !== f.status) return false;
       if (f.agent && e.agent.name !== f.agent) return false;
       if (f.model && !e.models.includes(f.model)) return false;
-      if (since && e.startTime < now - since && e.lastActivity < now - since) return false;
+      if (since) {
+        const last = e.status === 'running' ? now : (e.endTime ?? e.startTime + e.summary.durationMs);
+        if (last < now - since) return false;
+      }
       if (q) {
         const hay = `${e.title ?? ''}\n${e.firstPrompt ?? ''}\n${e.sessionId}\n${e.cwd ?? ''}\n${e.gitBranch ?? ''}`.toLowerCase();
         if (!q.split(/\s+/).every((word) => hay.includes(word))) return false;

@@ -327,9 +327,12 @@ export class WaterfallView implements TabView {
       r.el.hidden = false;
     }
     for (const r of this.pool) {
-      if (!used.has(r)) {
+      if (!used.has(r) && !r.el.hidden) {
         r.el.hidden = true;
+        r.el.removeAttribute('aria-selected');
+        r.el.className = 'wf-row';
         r.index = -1;
+        r.key = '';
       }
     }
     if (!this.painted && this.rows.length) {
