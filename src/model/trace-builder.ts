@@ -238,6 +238,13 @@ export class TraceBuilder {
     const turnKey = key ?? `p:${shortHash(prompt, 12)}:${this.nextOrdinal(`turn|${source ?? ''}|${prompt}`)}`;
     const id = spanIdFor(this.sessionId, 'turn', turnKey);
     let turn = this.spans.get(id);
+    if (this.lifecycle === 'interrupted' && time > (this.endTime ?? 0)) {
+      // A new prompt after the session was presumed gone (idle past the limit): the agent is alive after all.
+      this.lifecycle = 'running';
+      this.lifecycleMessage = undefined;
+      this.endTime = undefined;
+      this.touch(this.root);
+    }
     if (!turn) {
       for (const open of this.turns) {
         if (open.endTime === undefined) this.endTurnQuietly(open, time);
@@ -482,7 +489,12 @@ export class TraceBuilder {
   private place(span: SpanState, e: { agentKey?: string; turnKey?: string }, time: number): void {
     if (e.agentKey) this.setParent(span, this.subagentSpan(e.agentKey, time).id, true);
     else if (e.turnKey) this.setParent(span, spanIdFor(this.sessionId, 'turn', e.turnKey), true);
-    else if (!span.parentFixed) this.setParent(span, (this.turnAt(time) ?? this.root).id, false);
+    else if (!span.parentFixed) {
+      const turn = this.turnAt(time);
+      // A compaction after its turn ended (`/compact` between prompts) belongs to the session, not that turn.
+      const between = span.kind === 'compaction' && turn?.endTime !== undefined && turn.endTime < time;
+      this.setParent(span, (turn && !between ? turn : this.root).id, false);
+    }
   }
 
   private placeMark(e: { agentKey?: string; turnKey?: string; time: number }): SpanState {

@@ -145,7 +145,9 @@ export interface ParsedFile {
   agentKey?: string;
 }
 
-function parseFile(sessionId: string, path: string, agentKey?: string): ParsedFile {
+type Scrub = (text: string) => string;
+
+function parseFile(sessionId: string, path: string, agentKey?: string, scrub?: Scrub): ParsedFile {
   const buf = readFileSync(path);
   let end = buf.length;
   if (buf.length && buf[buf.length - 1] !== 10 && buf.toString('utf8', 0, 64).trimStart()[0] !== '[') {
@@ -158,22 +160,29 @@ function parseFile(sessionId: string, path: string, agentKey?: string): ParsedFi
     }
   }
   const text = buf.toString('utf8', 0, end);
-  const parser = new TranscriptParser(sessionId, undefined, agentKey ? { agentKey } : {});
+  const parser = new TranscriptParser(sessionId, undefined, { ...(agentKey ? { agentKey } : {}), ...(scrub ? { scrub } : {}) });
   for (const line of transcriptLines(text)) parser.feed(line);
   const events = [...parser.drain(), ...parser.finish()];
   return { path, events, state: parser.state, bytes: end, ...(agentKey ? { agentKey } : {}) };
 }
 
 /** Reads one session: its main transcript and every subagent file, finished (the import path). */
-export function readClaudeSession(mainPath: string): { sessionId: string; files: ParsedFile[] } {
+export function readClaudeSession(mainPath: string, scrub?: Scrub): { sessionId: string; files: ParsedFile[] } {
   const text = readFileSync(mainPath, 'utf8');
   const sessionId = sessionIdOfTranscript(mainPath, text) ?? basename(mainPath);
-  const files: ParsedFile[] = [parseFile(sessionId, mainPath)];
+  const files: ParsedFile[] = [parseFile(sessionId, mainPath, undefined, scrub)];
   for (const sub of subagentFilesFor(mainPath, sessionId)) {
     const agentKey = agentIdOfFile(sub) ?? basename(sub);
-    files.push(parseFile(sessionId, sub, agentKey));
+    files.push(parseFile(sessionId, sub, agentKey, scrub));
   }
   return { sessionId, files };
+}
+
+/** A subagent file whose session transcript is gone: its events still belong to that session. */
+export function readOrphanAgentFile(path: string, scrub?: Scrub): ParsedFile & { sessionId: string } {
+  const agentId = agentIdOfFile(path) ?? basename(path);
+  const sessionId = sessionIdInLines(path) ?? agentId;
+  return { ...parseFile(sessionId, path, agentId, scrub), sessionId };
 }
 
 export const claudeCodeImporter: ImportAdapter = {
@@ -186,10 +195,8 @@ export const claudeCodeImporter: ImportAdapter = {
     const agentId = agentIdOfFile(path);
     if (agentId) main = mainTranscriptFor(path) ?? path;
     if (main === path && agentId) {
-      // A subagent file whose session transcript is gone: its events still belong to that session.
-      const sessionId = sessionIdInLines(path) ?? agentId;
-      const parsed = parseFile(sessionId, path, agentId);
-      return [{ sessionId, events: parsed.events, source: path }];
+      const parsed = readOrphanAgentFile(path);
+      return [{ sessionId: parsed.sessionId, events: parsed.events, source: path }];
     }
     if (!statSync(main).isFile()) return [];
     const { sessionId, files } = readClaudeSession(main);

@@ -103,6 +103,12 @@ export function emptyState(): ParserState {
 export interface ParserOptions {
   /** Every line of this file belongs to this subagent (a `subagents/agent-<id>.jsonl` file). */
   agentKey?: string;
+  /**
+   * The redaction the store applies (`Redactor.redactString`). Text kept in the parser state (which is
+   * written to disk) goes through it, and prompts are keyed by their redacted form — the form the hook's
+   * UserPromptSubmit prompt has in the journal — so a prompt holding a secret is still one turn.
+   */
+  scrub?: (text: string) => string;
 }
 
 type Line = Record<string, unknown>;
@@ -148,12 +154,22 @@ export class TranscriptParser {
   readonly sessionId: string;
   readonly state: ParserState;
   private readonly fixedAgent: string | undefined;
+  private readonly scrub: (text: string) => string;
   private out: AgentEvent[] = [];
 
   constructor(sessionId: string, state?: ParserState, options: ParserOptions = {}) {
     this.sessionId = sessionId;
     this.state = state && state.v === 1 ? state : emptyState();
     this.fixedAgent = options.agentKey;
+    this.scrub = options.scrub ?? ((t) => t);
+  }
+
+  /** Whether the main thread's last assistant text is this one (a Stop hook's `last_assistant_message`). */
+  saidLast(text: string): boolean {
+    const norm = (t: string) => t.replace(/\s+/g, ' ').trim();
+    const want = norm(this.scrub(text));
+    const have = norm(this.state.lastText ?? '');
+    return have.length > 0 && (want === have || want.endsWith(have) || have.endsWith(want));
   }
 
   /** Feeds one parsed line. Never throws on odd shapes: anything it does not understand is skipped. */
@@ -278,7 +294,7 @@ export class TranscriptParser {
       let fallback: string | undefined;
       for (const [id, t] of Object.entries(s.tools)) {
         if (!SPAWNING.has(t.name) || t.agent) continue;
-        if (text !== undefined && t.prompt !== undefined && t.prompt.trim() === text) {
+        if (text !== undefined && t.prompt !== undefined && t.prompt.trim() === this.scrub(text).trim()) {
           match = id;
           break;
         }
@@ -344,10 +360,12 @@ export class TranscriptParser {
     for (const b of content) {
       if (!b || typeof b !== 'object') continue;
       if (b.type === 'text' && typeof b.text === 'string') {
-        m.text = m.text ? `${m.text}\n${b.text}` : b.text;
-        if (!agentKey && b.text.trim()) this.state.lastText = b.text;
+        const text = this.scrub(b.text);
+        m.text = m.text ? `${m.text}\n${text}` : text;
+        if (!agentKey && text.trim()) this.state.lastText = text;
       } else if (b.type === 'thinking' && typeof b.thinking === 'string') {
-        m.thinking = m.thinking ? `${m.thinking}\n${b.thinking}` : b.thinking;
+        const thinking = this.scrub(b.thinking);
+        m.thinking = m.thinking ? `${m.thinking}\n${thinking}` : thinking;
       } else if (b.type === 'tool_use' && typeof b.id === 'string') {
         const name = str(b.name) ?? 'unknown';
         (m.toolCalls ??= []).push({ id: b.id, name });
@@ -364,7 +382,7 @@ export class TranscriptParser {
     const info: ToolInfo = { name, ...(agentKey ? { agentKey } : s.turnKey ? { turnKey: s.turnKey } : {}) };
     if (SPAWNING.has(name) && input && typeof input === 'object') {
       const i = input as Record<string, unknown>;
-      if (typeof i.prompt === 'string') info.prompt = i.prompt;
+      if (typeof i.prompt === 'string') info.prompt = this.scrub(i.prompt);
       if (typeof i.subagent_type === 'string') info.agentType = i.subagent_type;
     }
     s.tools[id] = info;
@@ -428,11 +446,11 @@ export class TranscriptParser {
     }
     if (c.kind === 'command') {
       // Only a command that reaches the model (an expansion or a response follows) is a turn.
-      s.pendingCommand = { prompt: c.text, time };
+      s.pendingCommand = { prompt: this.scrub(c.text), time };
       this.seen('', time);
       return;
     }
-    this.startTurn(c.text, time);
+    this.startTurn(this.scrub(c.text), time);
   }
 
   private toolResult(b: Block, line: Line, time: number, agentKey: string | undefined): void {
@@ -477,6 +495,12 @@ export class TranscriptParser {
       s.compactions++;
       s.summarized = false;
       const meta = (line.compactMetadata ?? {}) as Record<string, unknown>;
+      if (meta.trigger === 'manual' && s.turnKey) {
+        // `/compact` is typed between prompts: the turn before it is over.
+        this.emit({ type: 'turn.end', key: s.turnKey, time: s.turnLast ?? time });
+        s.turnKey = undefined;
+        s.turnLast = undefined;
+      }
       this.emit({
         type: 'compaction.end',
         key: `compact:${s.compactions}`,
@@ -556,11 +580,11 @@ export class TranscriptParser {
     const content = typeof line.content === 'string' ? line.content : undefined;
     if (op === 'enqueue') {
       if (content?.trimStart().startsWith('<task-notification>')) this.taskNotification(content, time);
-      s.queue.push(content ?? '');
+      s.queue.push(this.scrub(content ?? ''));
     } else if (op === 'remove') {
       // Absorbed into the running turn: the person's words reached the model without a user line.
-      const item = content ?? s.queue[0];
-      const i = content !== undefined ? s.queue.indexOf(content) : 0;
+      const item = content !== undefined ? this.scrub(content) : s.queue[0];
+      const i = item !== undefined ? s.queue.indexOf(item) : -1;
       if (i >= 0) s.queue.splice(i, 1);
       if (item && !item.trimStart().startsWith('<') && !item.trimStart().startsWith('/')) {
         const c = classifyUserText(item);

@@ -1,6 +1,6 @@
 import { closeSync, existsSync, fstatSync, openSync, readdirSync, readSync, realpathSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { claudeCodeImporter, mainTranscriptFor, readClaudeSession, type ParsedFile } from '../../adapters/claude-code/import.js';
+import { mainTranscriptFor, readClaudeSession, readOrphanAgentFile, type ParsedFile } from '../../adapters/claude-code/import.js';
 import { loadIngestState, saveIngestState, TRANSCRIPT_LOCK } from '../../adapters/claude-code/ingest-state.js';
 import { IMPORTERS, importerFor } from '../../adapters/registry.js';
 import type { ImportAdapter } from '../../adapters/types.js';
@@ -180,13 +180,13 @@ function rememberTranscriptCursors(store: SessionStore, sessionId: string, files
 }
 
 /** Claude Code sessions are read here (not through `read`) to keep each file's parser state for the hook. */
-function readClaude(path: string): { sessionId: string; events: AgentEvent[]; main: string; files?: ParsedFile[] } | undefined {
+function readClaude(path: string, scrub: (text: string) => string): { sessionId: string; events: AgentEvent[]; main: string; files?: ParsedFile[] } {
   const main = mainTranscriptFor(path);
   if (main === undefined && /^agent-/.test(basename(path))) {
-    const [s] = claudeCodeImporter.read(path);
-    return s ? { sessionId: s.sessionId, events: s.events, main: path } : undefined;
+    const orphan = readOrphanAgentFile(path, scrub);
+    return { sessionId: orphan.sessionId, events: orphan.events, main: path };
   }
-  const { sessionId, files } = readClaudeSession(main ?? path);
+  const { sessionId, files } = readClaudeSession(main ?? path, scrub);
   return { sessionId, events: files.flatMap((f) => f.events), main: main ?? path, files };
 }
 
@@ -216,6 +216,7 @@ export async function runImport(paths: string[], options: ImportOptions): Promis
     );
   }
 
+  const scrub = (text: string) => store.redactor.redactString(text);
   const tty = process.stderr.isTTY && !options.json;
   const progress = (done: number): void => {
     if (tty && plan.length > 5) process.stderr.write(`\rimporting ${done}/${plan.length} files…`);
@@ -227,8 +228,7 @@ export async function runImport(paths: string[], options: ImportOptions): Promis
     progress(i);
     try {
       if (importer.agent === 'claude-code') {
-        const c = readClaude(path);
-        if (!c) continue;
+        const c = readClaude(path, scrub);
         const entry = sessions.get(c.sessionId);
         if (entry?.claudeMain === c.main) continue;
         if (entry) entry.events.push(...c.events);

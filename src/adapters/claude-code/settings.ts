@@ -1,0 +1,184 @@
+/**
+ * Claude Code settings files (`~/.claude/settings.json`, `.claude/settings.json`,
+ * `.claude/settings.local.json`): adding and removing agent-trace's hook entries without touching anything
+ * else. Pure functions over parsed JSON; the install command does the file work.
+ *
+ * Our entries are recognised by a marker at the end of the command (a shell comment), so uninstall removes
+ * exactly what install added and nothing the user wrote — even a hand-made `agent-trace hook` entry.
+ *
+ * Claude Code refuses a whole settings file when it names a hook event the running version does not know
+ * ("Invalid key in record … Files with errors are skipped entirely"), so events are registered only for the
+ * versions that have them; an unknown version gets the events every version has.
+ */
+
+export const HOOK_MARKER = '# agent-trace';
+
+export interface EventSpec {
+  event: string;
+  /** First Claude Code version with this hook event (undefined: every version with hooks). */
+  since?: string;
+  /** Work that need not hold the agent up runs with `async: true` (Claude Code ≥ 2.1.19). */
+  async: boolean;
+  timeout: number;
+  /** Tool events take a matcher; `*` matches every tool. */
+  matcher?: string;
+}
+
+export const ASYNC_SINCE = '2.1.19';
+
+export const EVENTS: EventSpec[] = [
+  // SessionStart records the agent's process and SessionEnd must finish before Claude Code exits: both sync.
+  { event: 'SessionStart', async: false, timeout: 10 },
+  { event: 'UserPromptSubmit', async: true, timeout: 30 },
+  { event: 'PreToolUse', async: true, timeout: 10, matcher: '*' },
+  { event: 'PostToolUse', async: true, timeout: 10, matcher: '*' },
+  { event: 'PostToolUseFailure', since: '2.1.0', async: true, timeout: 10, matcher: '*' },
+  { event: 'PermissionRequest', since: '2.0.45', async: true, timeout: 10, matcher: '*' },
+  { event: 'Notification', async: true, timeout: 10 },
+  { event: 'SubagentStart', since: '2.0.43', async: true, timeout: 10 },
+  { event: 'SubagentStop', async: true, timeout: 30 },
+  { event: 'PreCompact', async: true, timeout: 30 },
+  { event: 'PostCompact', since: '2.1.76', async: true, timeout: 30 },
+  { event: 'Stop', async: true, timeout: 30 },
+  { event: 'StopFailure', since: '2.1.78', async: true, timeout: 30 },
+  { event: 'SessionEnd', async: false, timeout: 15 },
+];
+
+export function compareVersions(a: string, b: string): number {
+  const pa = a.split('.').map((x) => Number.parseInt(x, 10) || 0);
+  const pb = b.split('.').map((x) => Number.parseInt(x, 10) || 0);
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
+    if (d) return d < 0 ? -1 : 1;
+  }
+  return 0;
+}
+
+/** The events to register for a Claude Code version (undefined: not known, so only the universal ones). */
+export function eventsFor(version: string | undefined): EventSpec[] {
+  return EVENTS.filter((e) => (e.since === undefined ? true : version !== undefined && compareVersions(version, e.since) >= 0));
+}
+
+function shellQuote(s: string): string {
+  return /^[A-Za-z0-9_/.:=@%+,-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The hook command: absolute node and bin, so it needs neither PATH nor any environment variable. */
+export function hookCommand(node: string, bin: string, dir?: string): string {
+  const parts = [node, bin, 'hook', '--agent', 'claude-code', ...(dir ? ['--dir', dir] : [])].map(shellQuote);
+  return `${parts.join(' ')} ${HOOK_MARKER}`;
+}
+
+type Json = Record<string, unknown>;
+
+export function isOurHook(hook: unknown): boolean {
+  if (!hook || typeof hook !== 'object') return false;
+  const command = (hook as Json).command;
+  return typeof command === 'string' && command.trimEnd().endsWith(HOOK_MARKER);
+}
+
+function entryFor(spec: EventSpec, command: string, withAsync: boolean): Json {
+  const hook: Json = { type: 'command', command, timeout: spec.timeout };
+  if (spec.async && withAsync) hook.async = true;
+  return spec.matcher !== undefined ? { matcher: spec.matcher, hooks: [hook] } : { hooks: [hook] };
+}
+
+function sameJson(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/**
+ * Adds (or brings up to date) our entry for each event, keeping every other key, event and hook as it is.
+ * Idempotent: applying it twice changes nothing the second time. Our entries for events no longer wanted
+ * (a downgrade) are removed.
+ */
+export function addHooks(settings: Json, command: string, events: EventSpec[], withAsync: boolean): { settings: Json; changed: boolean } {
+  const out: Json = structuredClone(settings);
+  let hooks = out.hooks as Json | undefined;
+  if (hooks !== undefined && (typeof hooks !== 'object' || hooks === null || Array.isArray(hooks))) {
+    throw new Error('its "hooks" key is not an object');
+  }
+  const wanted = new Set(events.map((e) => e.event));
+  hooks = hooks ? hooks : {};
+  for (const spec of events) {
+    const desired = entryFor(spec, command, withAsync);
+    const groups = Array.isArray(hooks[spec.event]) ? (hooks[spec.event] as unknown[]) : [];
+    const ours = groups.filter((g) => isOurGroup(g));
+    if (ours.length === 1 && sameJson(ours[0], desired) && groups.every((g) => isOurGroup(g) || !containsOurs(g))) continue;
+    // Drop our previous entries (and our hooks inside groups the user shares), then add the current one.
+    const kept = groups.map((g) => withoutOurs(g)).filter((g): g is Json => g !== undefined);
+    hooks[spec.event] = [...kept, desired];
+  }
+  for (const event of Object.keys(hooks)) {
+    if (wanted.has(event) || !Array.isArray(hooks[event])) continue;
+    const groups = hooks[event] as unknown[];
+    if (!groups.some((g) => containsOurs(g))) continue;
+    const kept = groups.map((g) => withoutOurs(g)).filter((g): g is Json => g !== undefined);
+    if (kept.length) hooks[event] = kept;
+    else delete hooks[event];
+  }
+  out.hooks = hooks;
+  return { settings: out, changed: !sameJson(out, settings) };
+}
+
+/** Removes exactly our hook entries; containers left empty by that removal go too. */
+export function removeHooks(settings: Json): { settings: Json; changed: boolean; removed: number } {
+  const out: Json = structuredClone(settings);
+  const hooks = out.hooks;
+  if (!hooks || typeof hooks !== 'object' || Array.isArray(hooks)) return { settings: out, changed: false, removed: 0 };
+  let removed = 0;
+  for (const event of Object.keys(hooks as Json)) {
+    const groups = (hooks as Json)[event];
+    if (!Array.isArray(groups)) continue;
+    if (!groups.some((g) => containsOurs(g))) continue;
+    const kept: unknown[] = [];
+    for (const g of groups) {
+      const count = countOurs(g);
+      removed += count;
+      const w = withoutOurs(g);
+      if (w !== undefined) kept.push(w);
+    }
+    if (kept.length) (hooks as Json)[event] = kept;
+    else delete (hooks as Json)[event];
+  }
+  if (removed > 0 && Object.keys(hooks as Json).length === 0) delete out.hooks;
+  return { settings: out, changed: removed > 0, removed };
+}
+
+function groupHooks(g: unknown): unknown[] | undefined {
+  if (!g || typeof g !== 'object') return undefined;
+  const h = (g as Json).hooks;
+  return Array.isArray(h) ? h : undefined;
+}
+
+function containsOurs(g: unknown): boolean {
+  return groupHooks(g)?.some(isOurHook) ?? false;
+}
+
+function countOurs(g: unknown): number {
+  return groupHooks(g)?.filter(isOurHook).length ?? 0;
+}
+
+function isOurGroup(g: unknown): boolean {
+  const h = groupHooks(g);
+  return h !== undefined && h.length > 0 && h.every(isOurHook);
+}
+
+/** The group without our hooks; undefined when nothing of the user's is left in it. */
+function withoutOurs(g: unknown): Json | undefined {
+  const h = groupHooks(g);
+  if (!h) return g as Json;
+  if (!h.some(isOurHook)) return g as Json;
+  const rest = h.filter((x) => !isOurHook(x));
+  if (rest.length === 0) return undefined;
+  return { ...(g as Json), hooks: rest };
+}
+
+/** Our hooks per event in a settings object (for status and tests). */
+export function installedEvents(settings: Json): string[] {
+  const hooks = settings.hooks;
+  if (!hooks || typeof hooks !== 'object') return [];
+  return Object.entries(hooks as Json)
+    .filter(([, groups]) => Array.isArray(groups) && groups.some((g) => containsOurs(g)))
+    .map(([event]) => event);
+}

@@ -1,0 +1,209 @@
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { binPath, cli, tempDir } from './helpers/env.js';
+import { isolatedEnv } from './helpers/claude-code.js';
+
+type Hook = { type: string; command: string; timeout?: number; async?: boolean };
+type Settings = Record<string, unknown> & { hooks?: Record<string, Array<{ matcher?: string; hooks: Hook[] }>> };
+
+const ALL_EVENTS = ['SessionStart', 'UserPromptSubmit', 'PreToolUse', 'PostToolUse', 'PostToolUseFailure', 'PermissionRequest', 'Notification', 'SubagentStart', 'SubagentStop', 'PreCompact', 'PostCompact', 'Stop', 'StopFailure', 'SessionEnd'];
+const EVERY_VERSION = ['SessionStart', 'UserPromptSubmit', 'PreToolUse', 'PostToolUse', 'Notification', 'SubagentStop', 'PreCompact', 'Stop', 'SessionEnd'];
+
+function ours(settings: Settings): Record<string, Hook> {
+  const out: Record<string, Hook> = {};
+  for (const [event, groups] of Object.entries(settings.hooks ?? {})) {
+    for (const g of groups) for (const h of g.hooks) if (h.command.endsWith('# agent-trace')) out[event] = h;
+  }
+  return out;
+}
+
+const USER_SETTINGS = {
+  model: 'opus',
+  permissions: { allow: ['Bash(npm test:*)'], deny: [] },
+  env: { FOO: 'bar' },
+  hooks: {
+    PreToolUse: [{ matcher: 'Bash', hooks: [{ type: 'command', command: '~/.claude/guard.sh', timeout: 5 }] }],
+    Stop: [{ hooks: [{ type: 'command', command: 'say done' }, { type: 'command', command: 'npx agent-trace hook' }] }],
+  },
+  statusLine: { type: 'command', command: 'echo hi' },
+};
+
+function setup(version = '2.1.80') {
+  const home = tempDir('agent-trace-install-');
+  const project = join(home, 'project');
+  mkdirSync(project);
+  const env = isolatedEnv(home, version ? { AGENT_TRACE_CLAUDE_VERSION: version } : {});
+  const run = (args: string[]) => cli(args, { env, cwd: project });
+  return { home, project, env, run, user: join(home, '.claude', 'settings.json') };
+}
+
+describe('agent-trace install / uninstall (Claude Code)', () => {
+  it('registers every event in the user, project and local settings files, keeping everything the user has', async () => {
+    const { home, project, run } = setup();
+    const files = { user: join(home, '.claude', 'settings.json'), project: join(project, '.claude', 'settings.json'), local: join(project, '.claude', 'settings.local.json') };
+    for (const [scope, file] of Object.entries(files)) {
+      mkdirSync(join(file, '..'), { recursive: true });
+      writeFileSync(file, `${JSON.stringify(USER_SETTINGS, null, 2)}\n`);
+      const r = await run(['install', '--scope', scope]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toContain(file);
+      const after = JSON.parse(readFileSync(file, 'utf8')) as Settings;
+      expect(Object.keys(ours(after)).sort()).toEqual([...ALL_EVENTS].sort());
+      // Everything of the user's is still there, in place.
+      expect(after.model).toBe('opus');
+      expect(after.permissions).toEqual(USER_SETTINGS.permissions);
+      expect(after.env).toEqual(USER_SETTINGS.env);
+      expect(after.statusLine).toEqual(USER_SETTINGS.statusLine);
+      expect(after.hooks!.PreToolUse![0]).toEqual(USER_SETTINGS.hooks.PreToolUse[0]);
+      expect(after.hooks!.Stop![0]).toEqual(USER_SETTINGS.hooks.Stop[0]);
+    }
+    expect(readdirSync(join(project, '.claude')).sort()).toEqual(['settings.json', 'settings.local.json']);
+  });
+
+  it('installs a command that needs no PATH and no environment: absolute node and bin, marked as ours', async () => {
+    const { run, user } = setup();
+    expect((await run(['install'])).code).toBe(0);
+    const hooks = ours(JSON.parse(readFileSync(user, 'utf8')) as Settings);
+    for (const [event, hook] of Object.entries(hooks)) {
+      expect(hook.type).toBe('command');
+      expect(hook.command).toBe(`${process.execPath} ${realpathSync(binPath)} hook --agent claude-code # agent-trace`);
+      expect(hook.command).not.toMatch(/\$|OTEL|npx/);
+      expect(hook.timeout).toBeGreaterThan(0);
+      // Only the start (records the agent's process) and the end (must finish before Claude Code exits) block.
+      expect(hook.async, event).toBe(event === 'SessionStart' || event === 'SessionEnd' ? undefined : true);
+    }
+    const settings = JSON.parse(readFileSync(user, 'utf8')) as Settings;
+    expect(settings.hooks!.PreToolUse![0]!.matcher).toBe('*');
+  });
+
+  it('is idempotent: a second install changes nothing and does not rewrite the file', async () => {
+    const { run, user } = setup();
+    mkdirSync(join(user, '..'), { recursive: true });
+    writeFileSync(user, `${JSON.stringify(USER_SETTINGS, null, 2)}\n`);
+    expect((await run(['install'])).code).toBe(0);
+    const before = { text: readFileSync(user, 'utf8'), ino: statSync(user).ino, mtime: statSync(user).mtimeMs };
+    const again = await run(['install']);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toMatch(/already installed/);
+    expect(readFileSync(user, 'utf8')).toBe(before.text);
+    expect(statSync(user).ino).toBe(before.ino);
+    expect(statSync(user).mtimeMs).toBe(before.mtime);
+    const dry = await run(['install', '--dry-run']);
+    expect(dry.stdout).toMatch(/would not change/);
+  });
+
+  it('uninstall removes exactly what install added, and keeps what the user changed meanwhile', async () => {
+    const { run, user } = setup();
+    mkdirSync(join(user, '..'), { recursive: true });
+    const original = `${JSON.stringify(USER_SETTINGS, null, 2)}\n`;
+    writeFileSync(user, original);
+    expect((await run(['install'])).code).toBe(0);
+    const un = await run(['uninstall']);
+    expect(un.code, un.stderr).toBe(0);
+    expect(un.stdout).toMatch(/removed 14 agent-trace hooks/);
+    // Byte for byte, including the user's own hand-written `npx agent-trace hook` entry (not ours: no marker).
+    expect(readFileSync(user, 'utf8')).toBe(original);
+    expect((await run(['uninstall'])).stdout).toMatch(/nothing to remove/);
+
+    // A file that had no hooks at all gets no empty "hooks" left behind; a setting added meanwhile stays.
+    writeFileSync(user, `${JSON.stringify({ model: 'sonnet' }, null, 2)}\n`);
+    expect((await run(['install'])).code).toBe(0);
+    const meanwhile = JSON.parse(readFileSync(user, 'utf8')) as Settings;
+    meanwhile.theme = 'dark';
+    writeFileSync(user, `${JSON.stringify(meanwhile, null, 2)}\n`);
+    expect((await run(['uninstall'])).code).toBe(0);
+    expect(JSON.parse(readFileSync(user, 'utf8'))).toEqual({ model: 'sonnet', theme: 'dark' });
+  });
+
+  it('--dry-run prints the diff and touches nothing (not even creating the file)', async () => {
+    const { run, user } = setup();
+    const dry = await run(['install', '--dry-run']);
+    expect(dry.code).toBe(0);
+    expect(existsSync(user)).toBe(false);
+    expect(dry.stdout).toMatch(/^--- \/dev\/null\n\+\+\+ .*settings\.json\n@@ -0,0 \+1,\d+ @@/);
+    expect(dry.stdout).toMatch(/^\+.*"command": ".* hook --agent claude-code # agent-trace",$/m);
+    mkdirSync(join(user, '..'), { recursive: true });
+    writeFileSync(user, `${JSON.stringify(USER_SETTINGS, null, 2)}\n`);
+    const before = readFileSync(user, 'utf8');
+    const diff = await run(['install', '--dry-run']);
+    expect(diff.stdout).toMatch(/^\+ {4}"SessionStart": \[$/m);
+    // Only additions: a line shown as removed is one that merely gained a trailing comma.
+    const lines = diff.stdout.split('\n');
+    const removed = lines.filter((l) => l.startsWith('-') && !l.startsWith('--- ')).map((l) => l.slice(1));
+    const added = lines.filter((l) => l.startsWith('+') && !l.startsWith('+++ ')).map((l) => l.slice(1));
+    for (const l of removed) expect(added).toContain(`${l},`);
+    expect(readFileSync(user, 'utf8')).toBe(before);
+    expect((await run(['install'])).code).toBe(0);
+    const undo = await run(['uninstall', '--dry-run']);
+    expect(undo.stdout).toMatch(/^-.*# agent-trace",$/m);
+    expect(undo.stdout).not.toMatch(/^\+(?!\+\+ )/m);
+  });
+
+  it('refuses a settings file that is not valid JSON: exit 1, one clear line, file untouched', async () => {
+    const { run, user } = setup();
+    mkdirSync(join(user, '..'), { recursive: true });
+    for (const bad of ['{ "model": "opus", }', '[1, 2]', '{"hooks": "nope"}']) {
+      writeFileSync(user, bad);
+      for (const cmd of ['install', 'uninstall']) {
+        const r = await run([cmd]);
+        // uninstall has nothing of ours to find under a "hooks" that is not an object: it says so.
+        const refused = !(cmd === 'uninstall' && bad === '{"hooks": "nope"}');
+        expect(r.code).toBe(refused ? 1 : 0);
+        if (refused) {
+          expect(r.stdout).toBe('');
+          expect(r.stderr.trim().split('\n')).toHaveLength(1);
+        }
+        expect(readFileSync(user, 'utf8')).toBe(bad);
+      }
+    }
+    writeFileSync(user, '{ "model": "opus", }');
+    expect((await run(['install'])).stderr).toMatch(/settings\.json is not valid JSON .*nothing was changed/);
+    expect(readdirSync(join(user, '..'))).toEqual(['settings.json']);
+  });
+
+  it('writes atomically through a symlinked settings file, keeping its mode and leaving no temp file', async () => {
+    const { home, run, user } = setup();
+    const dotfiles = join(home, 'dotfiles');
+    mkdirSync(dotfiles);
+    writeFileSync(join(dotfiles, 'claude-settings.json'), `${JSON.stringify(USER_SETTINGS, null, 2)}\n`, { mode: 0o640 });
+    mkdirSync(join(user, '..'), { recursive: true });
+    symlinkSync(join(dotfiles, 'claude-settings.json'), user);
+    expect((await run(['install'])).code).toBe(0);
+    expect(lstatSync(user).isSymbolicLink()).toBe(true);
+    expect(Object.keys(ours(JSON.parse(readFileSync(join(dotfiles, 'claude-settings.json'), 'utf8')) as Settings))).toHaveLength(14);
+    expect(statSync(join(dotfiles, 'claude-settings.json')).mode & 0o777).toBe(0o640);
+    expect(readdirSync(dotfiles)).toEqual(['claude-settings.json']);
+    expect(readdirSync(join(user, '..'))).toEqual(['settings.json']);
+  });
+
+  it('registers only the events the installed Claude Code knows (an unknown event makes it skip the whole file)', async () => {
+    const old = setup('2.0.30');
+    expect((await old.run(['install'])).code).toBe(0);
+    const oldHooks = ours(JSON.parse(readFileSync(old.user, 'utf8')) as Settings);
+    expect(Object.keys(oldHooks).sort()).toEqual([...EVERY_VERSION].sort());
+    expect(Object.values(oldHooks).every((h) => h.async === undefined)).toBe(true);
+
+    // Version unknown (no `claude` on PATH): only the events every version has, and a note saying so.
+    const unknown = setup('');
+    const r = await unknown.run(['install']);
+    expect(r.stdout).toMatch(/version is unknown/);
+    expect(Object.keys(ours(JSON.parse(readFileSync(unknown.user, 'utf8')) as Settings)).sort()).toEqual([...EVERY_VERSION].sort());
+
+    // After an upgrade, install again adds the newer events; after a downgrade it takes them away again.
+    const upgraded = await cli(['install'], { env: { ...old.env, AGENT_TRACE_CLAUDE_VERSION: '2.1.62' }, cwd: old.project });
+    expect(upgraded.code).toBe(0);
+    expect(Object.keys(ours(JSON.parse(readFileSync(old.user, 'utf8')) as Settings)).sort()).toEqual([...EVERY_VERSION, 'PostToolUseFailure', 'PermissionRequest', 'SubagentStart'].sort());
+    await cli(['install'], { env: { ...old.env, AGENT_TRACE_CLAUDE_VERSION: '2.0.30' }, cwd: old.project });
+    expect(Object.keys(ours(JSON.parse(readFileSync(old.user, 'utf8')) as Settings)).sort()).toEqual([...EVERY_VERSION].sort());
+  });
+
+  it('puts --dir in the command when given, and rejects a bad scope as a usage error', async () => {
+    const { run, user, home } = setup();
+    const r = await run(['install', '--dir', join(home, 'traces')]);
+    expect(r.code).toBe(0);
+    expect(ours(JSON.parse(readFileSync(user, 'utf8')) as Settings).Stop!.command).toContain(`--dir ${join(home, 'traces')} # agent-trace`);
+    const bad = await run(['install', '--scope', 'everywhere']);
+    expect(bad.code).toBe(2);
+  });
+});
