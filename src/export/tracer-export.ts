@@ -86,7 +86,8 @@ interface Runtime {
   resource: import('@opentelemetry/resources').Resource;
 }
 
-const ID_PREFIX = '{"spanId":"'.length;
+const SPAN_PREFIX = Buffer.from('{"spanId":"');
+const COMMA = 0x2c;
 
 class TracerOtlpExport implements TracerExport {
   private readonly folder: string;
@@ -185,18 +186,8 @@ class TracerOtlpExport implements TracerExport {
       for (const id of readWatermark(this.folder, rt.exporter.endpoint).sent) this.handed.add(id);
     }
     const finished: TraceSpan[] = [];
-    let header = true;
     let slice = performance.now();
-    for (const part of this.params.builder().serializeParts()) {
-      if (header) {
-        header = false;
-        continue;
-      }
-      if (part === ']}') continue;
-      const offset = part.charCodeAt(0) === 44 ? 1 : 0;
-      const id = part.slice(offset + ID_PREFIX, offset + ID_PREFIX + 16);
-      if (!full && this.handed.has(id)) continue;
-      const span = JSON.parse(offset ? part.slice(1) : part) as TraceSpan;
+    for (const span of this.spanPieces(full)) {
       this.shapes.set(span.spanId, { parentSpanId: span.parentSpanId, kind: span.kind });
       if (span.parentSpanId === null && span.kind === 'session') this.rootSpanId = span.spanId;
       if (span.endTime !== undefined && !this.handed.has(span.spanId)) finished.push(span);
@@ -208,6 +199,36 @@ class TracerOtlpExport implements TracerExport {
     for (const span of finished) {
       this.handed.add(span.spanId);
       rt.processor.onEnd(rt.convert(span));
+    }
+  }
+
+  /**
+   * The spans of the builder not handed over yet (all of them when `all`), parsed one by one from its cached
+   * per-span JSON (`serializeChunks`), so a scan costs a parse only for spans that are new or still open.
+   * Falls back to `toDocument()` should the serialization ever take another shape.
+   */
+  private *spanPieces(all: boolean): Generator<TraceSpan> {
+    const builder = this.params.builder();
+    const chunks = typeof builder.serializeChunks === 'function' ? builder.serializeChunks() : undefined;
+    if (!chunks) {
+      for (const span of builder.toDocument().spans) if (all || !this.handed.has(span.spanId)) yield span;
+      return;
+    }
+    let first = true;
+    for (const chunk of chunks) {
+      if (first) {
+        first = false; // the document header
+        continue;
+      }
+      const start = chunk[0] === COMMA ? 1 : 0;
+      if (chunk.length - start < SPAN_PREFIX.length + 16) continue; // separators, the closing bracket
+      if (chunk.compare(SPAN_PREFIX, 0, SPAN_PREFIX.length, start, start + SPAN_PREFIX.length) !== 0) {
+        for (const span of builder.toDocument().spans) if (all || !this.handed.has(span.spanId)) yield span;
+        return;
+      }
+      const idStart = start + SPAN_PREFIX.length;
+      if (!all && this.handed.has(chunk.toString('latin1', idStart, idStart + 16))) continue;
+      yield JSON.parse(chunk.toString('utf8', start)) as TraceSpan;
     }
   }
 
