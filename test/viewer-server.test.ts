@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_SESSION_ID, writeDemoSession } from '../src/demo/demo-session.js';
 import { buildViewerApp, startViewer, type RunningViewer } from '../viewer/server/app.js';
 import { isAllowedHost, parseHostHeader } from '../viewer/server/security.js';
-import { LiveSession } from '../viewer/server/sessions.js';
+import { LiveSession, splitArray } from '../viewer/server/sessions.js';
 import { append, bigSessionEvents, sseEvents, startTestViewer, tempStore } from './viewer-helpers.js';
 
 const root = join(import.meta.dirname, '..');
@@ -290,6 +290,68 @@ describe('LiveSession', () => {
       live.refresh();
       expect(live.epoch).not.toBe(epoch);
       expect(live.spanCount).toBe(1);
+    } finally {
+      cleanup();
+    }
+  });
+});
+
+describe('LiveSession first load', () => {
+  it('splits a JSON array exactly, whatever its strings and nesting hold', () => {
+    const items = [{ spanId: 'a', input: [{ spanId: 'nested' }, '},{"spanId":"x"', '\\', '"'] }, { spanId: 'b', s: ']}[{' }, { spanId: 'c' }];
+    const text = `{"x":1,"spans":${JSON.stringify(items)}}`;
+    const parts = splitArray(text, text.indexOf('['));
+    expect(parts!.map((p) => JSON.parse(p))).toEqual(items);
+    expect(splitArray('[{"a":"unterminated}]', 0)).toBeUndefined();
+    expect(splitArray('[]', 0)).toEqual([]);
+  });
+
+  it('reads a fresh trace.json instead of replaying the journal, then follows changes from the journal', () => {
+    const { store, cleanup } = tempStore();
+    try {
+      const id = 'fresh';
+      append(store, id, [{ type: 'session.start' }, { type: 'turn.start', key: 'a', prompt: 'p' }, { type: 'tool.start', key: 't1', name: 'Bash', input: [{ spanId: 'tricky' }] }]);
+      store.materialize(id);
+      const live = new LiveSession(store, id);
+      expect(live.refresh()).toBe(true);
+      expect((live as unknown as { builder?: unknown }).builder).toBeUndefined(); // not replayed
+      const doc = JSON.parse([...live.documentParts()].join(''));
+      expect(doc).toEqual(store.load(id));
+      const v1 = live.version;
+      expect(live.refresh()).toBe(false);
+      append(store, id, [{ type: 'tool.end', key: 't1', output: 'done' }]);
+      expect(live.refresh()).toBe(true);
+      const delta = JSON.parse(live.delta(v1)) as { spans: Array<{ name: string }> };
+      expect(delta.spans.map((s) => s.name)).toContain('execute_tool Bash');
+      expect(delta.spans.length).toBeLessThan(doc.spans.length);
+      expect(JSON.parse([...live.documentParts()].join(''))).toEqual(store.load(id));
+
+      // a stale trace.json is not trusted: the journal is replayed
+      append(store, 'stale', [{ type: 'session.start' }, { type: 'turn.start', prompt: 'q' }]);
+      store.materialize('stale');
+      append(store, 'stale', [{ type: 'tool.start', key: 'x', name: 'Read' }]);
+      const stale = new LiveSession(store, 'stale');
+      stale.refresh();
+      expect(stale.spanCount).toBe(3);
+    } finally {
+      cleanup();
+    }
+  });
+
+  it('serves a session that has only a trace.json (no journal)', async () => {
+    const { store, cleanup } = tempStore();
+    try {
+      append(store, 'donor', [{ type: 'session.start', title: 'file only' }, { type: 'turn.start', prompt: 'hello' }]);
+      const doc = store.load('donor')!;
+      const { mkdirSync, writeFileSync } = await import('node:fs');
+      const folder = store.folder('file-only');
+      mkdirSync(folder, { recursive: true });
+      writeFileSync(join(folder, 'trace.json'), JSON.stringify({ ...doc, sessionId: 'file-only' }));
+      const live = new LiveSession(store, 'file-only');
+      expect(live.refresh()).toBe(true);
+      expect(live.header?.title).toBe('file only');
+      expect(live.spanCount).toBe(doc.spans.length);
+      expect(live.refresh()).toBe(false);
     } finally {
       cleanup();
     }

@@ -6,6 +6,11 @@ import { parseRoute } from './shared.js';
 /** The viewer's entry point: a hash router over the session list and the session pages. */
 const app = document.getElementById('app')!;
 let info: ViewerInfo = { version: '', dir: '', pricesAsOf: '', prices: {}, priceOverrides: [] };
+// fetched alongside the first page's data, not before it
+const infoReady: Promise<ViewerInfo> = fetch('/api/info')
+  .then((res) => (res.ok ? (res.json() as Promise<ViewerInfo>) : info))
+  .catch(() => info)
+  .then((value) => (info = value));
 let list: ListView | undefined;
 let session: SessionPage | undefined;
 let help: HTMLElement | undefined;
@@ -40,7 +45,7 @@ function route(): void {
   }
   if (!session || session.model.id !== r.id) {
     session?.destroy();
-    session = new SessionPage(r.id, info);
+    session = new SessionPage(r.id, infoReady);
     replaceChildren(main, session.el);
   }
   session.show(r.tab, r.span);
@@ -95,14 +100,4 @@ document.addEventListener('keydown', (e) => {
 
 window.addEventListener('hashchange', route);
 
-async function start(): Promise<void> {
-  try {
-    const res = await fetch('/api/info');
-    if (res.ok) info = (await res.json()) as ViewerInfo;
-  } catch {
-    // the pages still work; costs fall back to the server's summary
-  }
-  route();
-}
-
-void start();
+route();

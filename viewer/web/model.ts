@@ -70,7 +70,9 @@ export class SessionModel {
     const epoch = Number(res.headers.get('x-trace-epoch'));
     const version = Number(res.headers.get('x-trace-version'));
     const doc = (await res.json()) as TraceDocument;
+    performance.mark('agent-trace:trace-parsed');
     this.setDocument(doc, epoch, version);
+    performance.mark('agent-trace:model-ready');
   }
 
   private setDocument(doc: TraceDocument, epoch: number, version: number): void {

@@ -36,7 +36,8 @@ const TAB_LABEL: Record<Tab, string> = { summary: 'Summary', chat: 'Chat', water
 export class SessionPage {
   readonly el: HTMLElement;
   readonly model: SessionModel;
-  readonly info: ViewerInfo;
+  info: ViewerInfo = { version: '', dir: '', pricesAsOf: '', prices: {}, priceOverrides: [] };
+  private readonly infoReady: Promise<ViewerInfo>;
   tab: Tab = 'summary';
   selected: string | undefined;
   private readonly views = new Map<Tab, TabView>();
@@ -49,8 +50,8 @@ export class SessionPage {
   private pendingRoute: { tab: Tab; span: string | undefined } | undefined;
   private unsubscribe: (() => void) | undefined;
 
-  constructor(id: string, info: ViewerInfo) {
-    this.info = info;
+  constructor(id: string, info: Promise<ViewerInfo>) {
+    this.infoReady = info;
     this.model = new SessionModel(id);
     this.headerInfo = h('div', { class: 'session-head-info' }, h('span', { class: 'dim' }, 'loading…'));
     this.liveDot = h('span', { class: 'live-dot', hidden: true, title: 'Live: updates as the session runs' }, h('span', { class: 'pulse' }), 'live');
@@ -70,7 +71,7 @@ export class SessionPage {
 
   private async start(): Promise<void> {
     try {
-      await this.model.load();
+      [, this.info] = await Promise.all([this.model.load(), this.infoReady]);
     } catch (error) {
       replaceChildren(
         this.body,

@@ -144,6 +144,7 @@ export class WaterfallView implements TabView {
     });
     this.resize.observe(this.scroller);
     this.rebuild();
+    performance.mark('agent-trace:waterfall-built');
   }
 
   // ——— TabView ———
@@ -259,8 +260,19 @@ export class WaterfallView implements TabView {
     if (this.el.hidden) return;
     this.renderAxis();
     this.renderRows(true);
-    if (this.minimapDirty) this.renderMinimap();
+    if (this.minimapDirty) this.scheduleMinimap();
     this.renderWindowBox();
+  }
+
+  private minimapTimer: ReturnType<typeof setTimeout> | undefined;
+
+  /** The minimap is drawn after the rows are on screen (it is the one part whose cost grows with the spans). */
+  private scheduleMinimap(): void {
+    if (this.minimapTimer) return;
+    this.minimapTimer = setTimeout(() => {
+      this.minimapTimer = undefined;
+      if (!this.el.hidden && this.minimapDirty) this.renderMinimap();
+    }, this.painted ? 0 : 50);
   }
 
   private view(): { from: number; to: number } {
@@ -336,11 +348,15 @@ export class WaterfallView implements TabView {
       }
     }
     if (!this.painted && this.rows.length) {
+      performance.mark('agent-trace:waterfall-rows');
       this.painted = true;
-      requestAnimationFrame(() => {
-        performance.mark('agent-trace:waterfall-painted');
-        document.documentElement.dataset.waterfallPainted = '1';
-      });
+      // after the next frame is painted (a task queued from rAF runs once the frame is out)
+      requestAnimationFrame(() =>
+        setTimeout(() => {
+          performance.mark('agent-trace:waterfall-painted');
+          document.documentElement.dataset.waterfallPainted = '1';
+        }, 0),
+      );
     }
   }
 
