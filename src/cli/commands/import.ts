@@ -9,7 +9,7 @@ import { validateEvent } from '../../events/validate.js';
 import { writeFileAtomicSync } from '../../store/atomic-write.js';
 import { appendSync } from '../../store/fs-util.js';
 import { encodeEvents, readJournal } from '../../store/journal.js';
-import { checkLiveness, lastActivityOf } from '../../store/liveness.js';
+import { DEFAULT_INACTIVITY_MINUTES } from '../../store/liveness.js';
 import { acquireSync } from '../../store/lock.js';
 import type { SessionStore } from '../../store/session-store.js';
 import { cliContext } from '../context.js';
@@ -247,17 +247,25 @@ export async function runImport(paths: string[], options: ImportOptions): Promis
   progress(plan.length);
 
   const results: ImportResult[] = [];
-  const inactivityMs = (config.inactivityMinutes ?? 30) * 60_000;
+  const inactivityMs = (config.inactivityMinutes && config.inactivityMinutes > 0 ? config.inactivityMinutes : DEFAULT_INACTIVITY_MINUTES) * 60_000;
   let n = 0;
   for (const [sessionId, { events, files: parsed }] of sessions) {
     if (tty && sessions.size > 5) process.stderr.write(`\rwriting ${++n}/${sessions.size} sessions…   `);
     if (events.length === 0) continue;
     try {
-      replaceSessionEvents(store, sessionId, events);
-      if (parsed) rememberTranscriptCursors(store, sessionId, parsed);
-      let doc = store.materialize(sessionId);
       // A transcript says nothing of how its session ended: one idle past the inactivity limit is over.
-      if (doc.status === 'running') doc = checkLiveness(store, sessionId, doc, { inactivityMs, lastActivity: lastActivityOf(doc) });
+      let last = 0;
+      let ended = false;
+      for (const e of events) {
+        if (e.time > last) last = e.time;
+        if (e.type === 'session.end') ended = true;
+      }
+      const incoming = !ended && Date.now() - last > inactivityMs
+        ? [...events, { type: 'session.interrupted' as const, sessionId, time: last, source: 'import' as const, reason: `no activity for ${Math.round(inactivityMs / 60_000)} minutes` }]
+        : events;
+      replaceSessionEvents(store, sessionId, incoming);
+      if (parsed) rememberTranscriptCursors(store, sessionId, parsed);
+      const doc = store.materialize(sessionId);
       results.push({ sessionId, traceFile: store.tracePath(sessionId), spans: doc.spans.length });
     } catch (error) {
       failures.push(`${sessionId}: ${(error as Error).message}`);
