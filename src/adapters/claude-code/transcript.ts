@@ -422,7 +422,11 @@ export class TranscriptParser {
     }
     if (line.isMeta === true || line.isVisibleInTranscriptOnly === true || line.isSynthetic === true) return;
     const c = classifyUserText(content);
-    if (c.kind === 'none') return;
+    if (c.kind === 'none') {
+      // A command that printed its output locally (`/model`, `/mcp`, `/clear` …) never reached the model.
+      if (!agentKey && s.pendingCommand && /<local-command-std(out|err)>/.test(typeof content === 'string' ? content : JSON.stringify(content ?? ''))) s.pendingCommand = undefined;
+      return;
+    }
     if (agentKey) {
       // A subagent's first words are the task it was given.
       const a = (s.agents[agentKey] ??= {});
