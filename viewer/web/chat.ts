@@ -392,7 +392,7 @@ export class ChatView implements TabView {
     });
     if (error) {
       const msg = typeof sp.output === 'string' ? sp.output : sp.statusMessage;
-      if (msg) card.querySelector('summary')?.after(h('div', { class: 'error-line' }, oneLine(msg, 200)));
+      if (msg) card.querySelector('summary')?.appendChild(h('div', { class: 'error-line' }, oneLine(msg, 200)));
     }
     return this.selectable(card, n);
   }
@@ -512,7 +512,7 @@ export class ChatView implements TabView {
   /** A <details> whose body is built on first open and whose open state survives re-renders. */
   private details(key: string, defaultOpen: boolean, cls: string, summary: Child, body: () => HTMLElement): HTMLDetailsElement {
     const isOpen = this.open.get(key) ?? defaultOpen;
-    const d = h('details', { class: cls, open: isOpen }, h('summary', null, summary));
+    const d = h('details', { class: cls, open: isOpen }, h('summary', null, h('div', { class: 'summary-row' }, summary)));
     let built = false;
     const build = () => {
       if (built) return;

@@ -130,11 +130,16 @@ export function toolInputView(name: string, input: unknown, cwd?: string | null)
       const rest = { ...r };
       delete rest.command;
       delete rest.cmd;
+      const description = typeof rest.description === 'string' ? rest.description : undefined;
+      delete rest.description;
       return h(
         'div',
         { class: 'tool-input' },
+        description ? h('div', { class: 'cmd-desc' }, description) : null,
         h('pre', { class: 'cmd' }, h('span', { class: 'prompt-sign' }, '$ '), text),
-        Object.keys(rest).length ? valueView(rest, { compact: true }) : null,
+        Object.keys(rest).length
+          ? h('div', { class: 'kv-line' }, Object.entries(rest).map(([k, v]) => h('span', { class: 'chip' }, `${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`)))
+          : null,
       );
     }
   }

@@ -165,7 +165,7 @@ export class SummaryView implements TabView {
       stat('stat-tools', 'Tool calls', fmtInt(s.toolCalls), s.toolErrors ? h('span', { class: 'error-text' }, `${fmtInt(s.toolErrors)} failed`) : 'none failed'),
       stat('stat-subagents', 'Subagents', fmtInt(s.subagents)),
       stat('stat-tokens', 'Tokens', fmtTokens(totalTok), `${fmtTokens(t.output)} output`),
-      stat('stat-cost', 'Estimated cost', s.cost ? fmtCost(s.cost.usd) : '–', s.cost ? `list prices of ${this.page.info.pricesAsOf}` : 'no price for these models'),
+      stat('stat-cost', 'Estimated cost', s.cost ? fmtCost(s.cost.usd) : '–', s.cost ? `prices as of ${this.page.info.pricesAsOf}` : 'no price for these models'),
     );
 
     // ——— facts ———
