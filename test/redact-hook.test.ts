@@ -67,6 +67,10 @@ describe('secrets never reach disk (SPEC §7.8)', () => {
     transcript.response('msg_r2', [{ text: `Done with ${SECRETS.github} and ${SECRETS.ticket}` }], { input: 3, output: 9, cacheRead: 0, cacheWrite: 0 });
     await hook({ hook_event_name: 'Stop', last_assistant_message: `Done with ${SECRETS.github} and ${SECRETS.ticket}` });
     await hook({ hook_event_name: 'SessionEnd', reason: 'other' });
+    // A malformed payload holding secrets: the error message that quotes it goes to the log, redacted.
+    const torn = await cli(['hook', '--dir', dir], { env, input: `{"session_id": "${sessionId}", "prompt": "${SECRETS.anthropic} ${SECRETS.github}", oops` });
+    expect(torn).toMatchObject({ code: 0, stdout: '', stderr: '' });
+    expect(readFileSync(join(dir, 'agent-trace.log'), 'utf8')).toMatch(/payload is not JSON/);
 
     const disk = haystack(dir);
     for (const [kind, secret] of Object.entries(SECRETS)) {

@@ -136,11 +136,13 @@ export async function runHookCommand(argv: string[], globals: GlobalOptions = {}
       return;
     }
     if (!text.trim()) return;
+    const redactor = new Redactor(config.redaction);
     let payload: unknown;
     try {
       payload = JSON.parse(text);
     } catch (error) {
-      logError(dir, 'hook: payload is not JSON', error);
+      // V8 quotes the payload in its message: redacted, since the log is on disk too.
+      logError(dir, 'hook: payload is not JSON', new Error(`${text.length} characters: ${redactor.redactString((error as Error).message)}`));
       return;
     }
     if (!payload || typeof payload !== 'object' || Array.isArray(payload)) {
@@ -152,7 +154,6 @@ export async function runHookCommand(argv: string[], globals: GlobalOptions = {}
       logError(dir, 'hook', new Error(`unknown --agent "${args.agent}"`));
       return;
     }
-    const redactor = new Redactor(config.redaction);
     const p = payload as Record<string, unknown>;
     const event = hookEventName(p);
     if (args.agent === 'claude-code' || args.agent === 'claude') {
