@@ -15,6 +15,7 @@ export function fmtDuration(ms: number | undefined): string {
 
 /** Short duration for tick labels and bars. */
 export function fmtShort(ms: number): string {
+  if (ms <= 0) return '0';
   if (ms < 1000) return `${Math.round(ms)}ms`;
   const s = ms / 1000;
   if (s < 60) return `${Number(s.toFixed(s < 10 ? 2 : 1))}s`;
