@@ -56,8 +56,6 @@ export interface SessionExportOptions {
   load?: () => TraceDocument | undefined;
   /** How long to wait for another export of this session to finish. */
   lockWaitMs?: number;
-  /** Only send spans these ids name (the in-process batch processor); default: every pending span. */
-  only?: ReadonlySet<string>;
   batchSpans?: number;
   batchBytes?: number;
   /** Requests in flight at once. */
@@ -126,7 +124,6 @@ async function exportLocked(options: SessionExportOptions, folder: string): Prom
   const doc = options.load ? options.load() : options.store.load(sessionId);
   const watermark = readWatermark(folder, exporter.endpoint);
   const plan = planSession(doc, sessionId, watermark);
-  if (options.only) plan.pending = plan.pending.filter((s) => options.only!.has(s.spanId));
   options.onPlan?.(plan);
   const result: SessionExportResult = {
     sessionId,
