@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { AgentEvent } from '../src/events/types.js';
 import type { TraceDocument } from '../src/model/trace.js';
-import { binPath, cli, tempDir, waitForLine } from './helpers/env.js';
+import { binPath, cli, libPath, run, tempDir, waitForLine } from './helpers/env.js';
 import { freshDataDir, isolatedEnv, TranscriptWriter } from './helpers/claude-code.js';
 
 function journal(dir: string, sessionId: string): AgentEvent[] {
@@ -206,6 +206,31 @@ describe('status truth', () => {
     again.child.kill();
     expect((await list(dir, env)).find((s) => s.sessionId === sessionId)?.status).toBe('completed');
   });
+
+  it('recording an interruption in a long-lived reader (the viewer) leaves no stray lock timer behind', async () => {
+    // Marking a session interrupted nests two named locks of one folder; proper-lockfile keyed held locks by
+    // folder, so the inner release orphaned the outer lock's refresh timer, which threw ~5 s later.
+    const dir = tempDir();
+    const gone = await new Promise<number>((resolve) => {
+      const c = spawn(process.execPath, ['-e', '0']);
+      c.once('exit', () => resolve(c.pid!));
+    });
+    const script = join(tempDir(), 'reader.mjs');
+    writeFileSync(
+      script,
+      `import { SessionStore } from ${JSON.stringify(libPath)};
+       const store = new SessionStore(${JSON.stringify(dir)});
+       store.append([{ type: 'session.start', sessionId: 'v-1', time: Date.now() - 1000, agentPid: ${gone}, agent: { name: 'claude-code' } },
+                     { type: 'tool.start', sessionId: 'v-1', time: Date.now() - 500, key: 't', name: 'Bash' }]);
+       const doc = store.load('v-1');
+       console.log(doc.status);
+       setTimeout(() => console.log('still alive'), 6500);`,
+    );
+    const r = await run(process.execPath, [script]);
+    expect(r.stderr).toBe('');
+    expect(r.stdout.split('\n').filter(Boolean)).toEqual(['interrupted', 'still alive']);
+    expect(r.code).toBe(0);
+  }, 30_000);
 
   it('a session whose agent process is unknown is interrupted after the configured inactivity, not before', async () => {
     const { home, dir } = freshDataDir();

@@ -38,8 +38,12 @@ export async function withLock<T>(folder: string, fn: () => Promise<T> | T, opti
 
 export async function acquire(folder: string, options: LockOptions = {}): Promise<Release> {
   const waitMs = options.waitMs ?? 5_000;
-  const release = await lockfile().lock(folder, {
-    lockfilePath: join(folder, options.name ?? LOCK_FILE),
+  const path = join(folder, options.name ?? LOCK_FILE);
+  // The resource is the lock's own path, not the folder: proper-lockfile keeps its held locks in a map keyed
+  // by resource, so two named locks of one folder held at once (the transcript lock, then the trace lock)
+  // would share one entry — releasing one orphans the other's refresh timer, which later throws.
+  const release = await lockfile().lock(path, {
+    lockfilePath: path,
     realpath: false,
     stale: options.staleMs ?? STALE_MS,
     retries: { retries: Math.max(1, Math.ceil(waitMs / 25)), factor: 1, minTimeout: 5, maxTimeout: 25, randomize: true },
@@ -59,8 +63,10 @@ export function acquireSync(folder: string, options: LockOptions = {}): Release 
   const deadline = Date.now() + (options.waitMs ?? 2_000);
   for (;;) {
     try {
-      const release = lockfile().lockSync(folder, {
-        lockfilePath: join(folder, options.name ?? LOCK_FILE),
+      const path = join(folder, options.name ?? LOCK_FILE);
+      // Keyed by the lock's own path (see `acquire`).
+      const release = lockfile().lockSync(path, {
+        lockfilePath: path,
         realpath: false,
         stale: options.staleMs ?? STALE_MS,
         onCompromised: () => undefined,

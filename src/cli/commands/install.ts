@@ -198,6 +198,8 @@ export async function runInstall(options: InstallOptions): Promise<void> {
       (skipped && !version ? `\nnote: Claude Code's version is unknown (\`claude --version\` failed), so only the ${events.length} events every version supports were registered; run \`agent-trace install\` again once \`claude\` is on PATH to add ${skipped} more` : '') +
       (skipped && version ? `\nnote: ${skipped} newer hook events are not registered for Claude Code ${version}; run \`agent-trace install\` again after upgrading it` : '');
     if (scope === 'project' && changed) message += `\nnote: the command holds absolute paths of this machine; for a shared repository prefer --scope local`;
+    if (/[\\/]_npx[\\/]/.test(command)) message += `\nnote: agent-trace runs from npx's temporary cache, which npm may clean; install it (npm install -g agent-trace) and run install again`;
+    if (changed) message += `\nundo with: agent-trace uninstall${scope === 'user' ? '' : ` --scope ${scope}`}`;
   }
 
   const after = `${JSON.stringify(next, null, indentOf(text))}\n`;
