@@ -228,6 +228,21 @@ describe('trace reducer', () => {
     expect(span(doc, 'tool', 'a').parentSpanId).toBe(turns[0]!.spanId);
   });
 
+  it('numbers keyless compactions once each per source, so hooks and the transcript meet on one span', () => {
+    const e = (time: number, type: string, source: string) => ({ type, sessionId: S, time: T0 + time, source }) as AgentEvent;
+    const doc = buildTrace(S, [
+      e(0, 'compaction.start', 'hook'),
+      e(10, 'compaction.end', 'hook'),
+      e(100, 'compaction.start', 'hook'),
+      e(110, 'compaction.end', 'hook'),
+      e(11, 'compaction.end', 'transcript'),
+      e(111, 'compaction.end', 'transcript'),
+    ]).toDocument();
+    const compactions = byKind(doc, 'compaction');
+    expect(compactions).toHaveLength(2);
+    expect(compactions.map((c) => [c.startTime - T0, c.endTime! - T0])).toEqual([[0, 11], [100, 111]]);
+  });
+
   it('counts a repeated prompt as a new turn, and the same prompt from another source as the same turn', () => {
     const e = (time: number, source: string, prompt: string) => ({ type: 'turn.start', sessionId: S, time: T0 + time, source, prompt }) as AgentEvent;
     const doc = buildTrace(S, [e(0, 'hook', 'continue'), e(100, 'hook', 'continue'), e(1, 'transcript', 'continue'), e(101, 'transcript', 'continue')]).toDocument();

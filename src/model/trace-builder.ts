@@ -89,6 +89,8 @@ export class TraceBuilder {
   private readonly order: SpanState[] = [];
   private readonly turns: SpanState[] = [];
   private readonly ordinalCounters = new Map<string, number>();
+  /** Per source, the keyless compaction it started and has not yet ended. */
+  private readonly openCompactions = new Map<string, string>();
   private seq = 0;
   private eventCount = 0;
 
@@ -383,11 +385,17 @@ export class TraceBuilder {
   private onCompaction(e: Extract<AgentEvent, { type: 'compaction.start' | 'compaction.end' }>): void {
     let key = e.key;
     if (!key) {
-      // Ordinal keys per source let PreCompact/PostCompact hooks and the transcript's boundary meet.
-      const counter = `compact|${e.source ?? ''}`;
-      const open = e.type === 'compaction.end' ? this.lastOpen('compaction') : undefined;
-      key = open?.key ?? `compact:${this.nextOrdinal(counter)}`;
-      if (open && e.type === 'compaction.end') this.nextOrdinal(counter);
+      // Each source numbers its compactions once each (a start, or an end with no start of its own), so the
+      // PreCompact/PostCompact hooks and the transcript's boundary of the same compaction meet on one key.
+      const source = e.source ?? '';
+      const open = this.openCompactions.get(source);
+      if (e.type === 'compaction.end' && open) {
+        key = open;
+        this.openCompactions.delete(source);
+      } else {
+        key = `compact:${this.nextOrdinal(`compact|${source}`)}`;
+        if (e.type === 'compaction.start') this.openCompactions.set(source, key);
+      }
     }
     const start = e.type === 'compaction.end' && e.startTime !== undefined ? Math.min(e.startTime, e.time) : e.time;
     const span = this.upsert('compaction', key, start, e);
