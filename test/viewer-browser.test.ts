@@ -28,6 +28,8 @@ function liveEvents(n: number, from: number, leaveOpen = -1): Ev[] {
 
 async function open(p: Page, hash: string): Promise<void> {
   await p.goto(`${base}/${hash}`);
+  // a same-document navigation: let the hashchange handler run before acting on the page
+  await p.evaluate(() => new Promise((resolve) => setTimeout(resolve, 0)));
 }
 
 async function newPage(): Promise<Page> {
@@ -181,13 +183,16 @@ describe('viewer in Chromium', () => {
     const edit = chat.locator(`details.tool-card[data-span="${demoSpan('tool', 't4')}"]`);
     expect(await edit.evaluate((d) => (d as HTMLDetailsElement).open)).toBe(false);
     await edit.locator('summary').click();
+    await edit.locator('.card-body').waitFor(); // the body is built on the (asynchronous) toggle event
     expect(await edit.locator('.diff .dl.del').count()).toBe(6);
     expect(await edit.locator('.diff .dl.add').textContent()).toContain("case 'd': return n * DAY_MS;");
     const multi = chat.locator(`details.tool-card[data-span="${demoSpan('tool', 't7')}"]`);
     await multi.locator('summary').click();
+    await multi.locator('.card-body').waitFor(); // the body is built on the (asynchronous) toggle event
     expect(await multi.locator('.diff').count()).toBe(2);
     const write = chat.locator(`details.tool-card[data-span="${demoSpan('tool', 't11')}"]`);
     await write.locator('summary').click();
+    await write.locator('.card-body').waitFor(); // the body is built on the (asynchronous) toggle event
     expect(await write.locator('.diff .dl.del').count()).toBe(0);
     expect(await write.locator('.diff .dl.add').count()).toBeGreaterThan(3);
     // a failed tool is highlighted, with its error

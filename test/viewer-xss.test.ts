@@ -148,9 +148,12 @@ describe('hostile trace text', () => {
     await p.goto(`${base}/#/s/${XSS_ID}/chat`);
     await p.locator('.chat .msg.user').first().waitFor();
     // open every collapsible block (tool bodies are built on first open), twice for nested ones
-    for (let i = 0; i < 3; i++) {
+    for (let i = 0; i < 4; i++) {
       await p.locator('.chat details:not([open]) > summary').evaluateAll((ss) => ss.forEach((s) => (s as HTMLElement).click()));
+      // bodies are built on the (asynchronous) toggle event
+      await p.waitForFunction(() => [...document.querySelectorAll('.chat details[open]')].every((d) => d.children.length > 1));
     }
+    expect(await p.locator('.chat details:not([open])').count()).toBe(0);
     await assertClean(p, 'chat');
     const text = (await p.locator('.chat').textContent())!; // (innerText skips content-visibility:auto blocks)
     for (const field of ['prompt', 'text', 'thinking', 'toolname', 'inputvalue', 'inputkey', 'output', 'command', 'error', 'old', 'new', 'content', 'meold', 'subprompt', 'subtext', 'textevent', 'notification', 'apierror', 'interrupt', 'summary', 'turnoutput2', 'prompt2']) {

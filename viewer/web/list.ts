@@ -387,7 +387,14 @@ export class ListView {
           },
         },
       },
-      h('td', { class: 'c-status' }, statusBadge(e.status)),
+      h(
+        'td',
+        { class: 'c-status' },
+        statusBadge(e.status),
+        e.status === 'running' && e.lastActivity && Date.now() - e.lastActivity > 120_000
+          ? h('div', { class: 'dim small idle', title: 'no event recorded for a while' }, `idle ${fmtAgo(e.lastActivity).replace(/ ago$/, '')}`)
+          : null,
+      ),
       h(
         'td',
         { class: 'c-title' },
