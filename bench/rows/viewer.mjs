@@ -73,6 +73,8 @@ export async function rows(ctx) {
   try {
     const painted = [];
     const fetched = [];
+    let frames = [];
+    let idle = [];
     for (let run = 0; run < RUNS; run++) {
       const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
       const page = await context.newPage();
@@ -93,7 +95,7 @@ export async function rows(ctx) {
       );
       if (run === RUNS - 1) {
         // scrolling: jump through all rows, one screen per frame, timing the frames
-        var frames = await page.evaluate(async () => {
+        frames = await page.evaluate(async () => {
           const el = document.querySelector('.wf-scroll');
           const times = [];
           let last = performance.now();
@@ -106,7 +108,7 @@ export async function rows(ctx) {
           }
           return times;
         });
-        var idle = await page.evaluate(async () => {
+        idle = await page.evaluate(async () => {
           const times = [];
           let last = performance.now();
           for (let i = 0; i < 60; i++) {
