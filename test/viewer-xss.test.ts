@@ -77,6 +77,8 @@ beforeAll(async () => {
     { type: 'tool.end', key: 'tool-3', output: { [X('outkey')]: X('outvalue') } },
     { type: 'tool.start', key: 'tool-4', name: 'Write', input: { file_path: X('writepath'), content: X('content') } },
     { type: 'tool.end', key: 'tool-4', output: X('writeout') },
+    { type: 'tool.start', key: 'tool-6', name: 'mcp__server__tool', input: { q: X('mcpinput') } },
+    { type: 'tool.end', key: 'tool-6', output: [{ type: 'text', text: X('blocks') }] },
     { type: 'tool.start', key: 'tool-5', name: 'MultiEdit', input: { file_path: X('mepath'), edits: [{ old_string: X('meold'), new_string: X('menew') }] } },
     { type: 'tool.start', key: 'task-1', name: 'Task', input: { description: X('taskdesc'), prompt: X('taskprompt'), subagent_type: X('subtype') } },
     { type: 'subagent.start', key: 'sub-1', agentType: X('subtype'), parentToolKey: 'task-1', prompt: X('subprompt') },
@@ -156,9 +158,12 @@ describe('hostile trace text', () => {
     expect(await p.locator('.chat details:not([open])').count()).toBe(0);
     await assertClean(p, 'chat');
     const text = (await p.locator('.chat').textContent())!; // (innerText skips content-visibility:auto blocks)
-    for (const field of ['prompt', 'text', 'thinking', 'toolname', 'inputvalue', 'inputkey', 'output', 'command', 'error', 'old', 'new', 'content', 'meold', 'subprompt', 'subtext', 'textevent', 'notification', 'apierror', 'interrupt', 'summary', 'turnoutput2', 'prompt2']) {
+    for (const field of ['prompt', 'text', 'thinking', 'toolname', 'inputvalue', 'inputkey', 'output', 'command', 'error', 'old', 'new', 'content', 'meold', 'subprompt', 'subtext', 'textevent', 'notification', 'apierror', 'interrupt', 'summary', 'turnoutput2', 'prompt2', 'mcpinput']) {
       expect(text, field).toContain(`${field}:<img src=x`);
     }
+    // text blocks of a tool result are shown as their text
+    expect(text).toContain("blocks:<img src=x onerror=\"window.__xss='blocks'\">");
+    expect(text).not.toContain('"type": "text"');
     // markdown kept the link text but not the javascript: link, and rendered the code block as code
     expect(text).toContain('click me');
     expect(await p.locator('.chat .msg-text pre code').first().textContent()).toContain('<script>window.__xss="code"</script>');

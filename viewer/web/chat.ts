@@ -2,7 +2,7 @@ import { h, icon, kindIcon, type Child } from './dom.js';
 import { fmtClock, fmtCost, fmtDuration, fmtInt, fmtTokens, oneLine, shortModel } from './format.js';
 import { renderMarkdown } from './markdown.js';
 import { generationOutput, isInterrupted, modelOf, toolName, usageOf, type ModelChange, type SpanNode } from './model.js';
-import { section, toolInputView, toolSummary, valueView } from './content.js';
+import { section, toolInputView, toolOutputText, toolSummary, valueView } from './content.js';
 import type { SessionPage, TabView } from './session-page.js';
 import type { SpanEventRecord } from '../../src/model/trace.js';
 import { spanCost, spanTitle, subtreeStats } from './spans.js';
@@ -384,7 +384,7 @@ export class ChatView implements TabView {
       for (const s of subagents) parts.push(this.subagent(s));
       for (const c of n.children) if (c.span.kind !== 'subagent') parts.push(this.block(c));
       if (sp.output !== undefined || running) {
-        parts.push(section(error ? 'Error' : 'Output', running && sp.output === undefined ? h('div', { class: 'dim' }, 'running…') : valueView(sp.output, { cls: error ? 'error-output' : '' })));
+        parts.push(section(error ? 'Error' : 'Output', running && sp.output === undefined ? h('div', { class: 'dim' }, 'running…') : valueView(toolOutputText(sp.output), { cls: error ? 'error-output' : '' })));
       }
       if (error && sp.statusMessage && sp.statusMessage !== sp.output) parts.push(h('div', { class: 'error-box' }, oneLine(sp.statusMessage, 400)));
       if (events.length) parts.push(section('Events', events.map((e) => this.eventMarker(e, n))));

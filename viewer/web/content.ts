@@ -193,6 +193,22 @@ export function valueView(value: unknown, options: { compact?: boolean; cls?: st
   return h('div', { class: 'value-wrap' }, pre, more);
 }
 
+/**
+ * A tool result as text when it is made of text blocks (MCP and Claude `tool_result` content:
+ * `[{type: 'text', text}]`, or `{content: [...]}`); otherwise the value itself.
+ */
+export function toolOutputText(output: unknown): unknown {
+  const blocks = Array.isArray(output) ? output : rec(output) && Array.isArray(rec(output)!.content) ? (rec(output)!.content as unknown[]) : undefined;
+  if (!blocks || blocks.length === 0) return output;
+  const texts: string[] = [];
+  for (const b of blocks) {
+    const r = rec(b);
+    if (!r || r.type !== 'text' || typeof r.text !== 'string') return output;
+    texts.push(r.text);
+  }
+  return texts.join('\n');
+}
+
 /** A labelled section. */
 export function section(title: Child, ...body: Child[]): HTMLElement {
   return h('section', { class: 'section' }, h('h4', null, title), ...body);

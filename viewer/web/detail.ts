@@ -2,7 +2,7 @@ import { h, icon, kindIcon, type Child } from './dom.js';
 import { fmtClock, fmtCost, fmtDuration, fmtInt, fmtOffset, fmtTokens, shortModel } from './format.js';
 import { renderMarkdown } from './markdown.js';
 import { generationOutput, isInterrupted, modelOf, toolName, usageOf, type SpanNode } from './model.js';
-import { section, toolInputView, valueView } from './content.js';
+import { section, toolInputView, toolOutputText, valueView } from './content.js';
 import type { SessionPage } from './session-page.js';
 import { sessionHref } from './shared.js';
 import { spanCost, spanSubtitle, spanTitle } from './spans.js';
@@ -63,7 +63,7 @@ export function spanDetail(page: SessionPage, node: SpanNode, actions: { zoom: (
     }
     case 'tool':
       sections.push(section('Input', toolInputView(toolName(sp), sp.input, hd.cwd)));
-      if (sp.output !== undefined) sections.push(section(sp.status === 'error' ? 'Error output' : 'Output', valueView(sp.output, { cls: sp.status === 'error' ? 'error-output' : '' })));
+      if (sp.output !== undefined) sections.push(section(sp.status === 'error' ? 'Error output' : 'Output', valueView(toolOutputText(sp.output), { cls: sp.status === 'error' ? 'error-output' : '' })));
       break;
     case 'subagent':
       if (sp.input !== undefined) sections.push(section('Prompt', valueView(sp.input, { cls: 'prompt-text' })));
