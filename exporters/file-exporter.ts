@@ -33,7 +33,8 @@ const FAILED = 1;
  */
 export class FileExporter implements SpanExporter {
   readonly store: SessionStore;
-  private readonly crashed = new Map<string, Buffer>();
+  /** Session folders whose crash this process recorded: the key is the folder, for setting and checking alike. */
+  private readonly crashed = new Set<string>();
   private readonly beforeCommit: (() => Promise<void> | void) | undefined;
   private pending = new Set<Promise<unknown>>();
   private shutDown = false;
@@ -88,10 +89,9 @@ export class FileExporter implements SpanExporter {
    */
   writeCrashSync(builder: TraceBuilder, journalBytes: number, reason: string): void {
     const folder = this.store.ensureSession(builder.sessionId);
-    const text = builder.serializeBuffer();
-    this.crashed.set(folder, text);
+    this.crashed.add(folder);
     writeFileSync(join(folder, CRASH_MARKER), JSON.stringify({ time: Date.now(), reason, pid: process.pid }), { mode: FILE_MODE });
-    writeFileAtomicSync(join(folder, TRACE_FILE), text);
+    writeFileAtomicSync(join(folder, TRACE_FILE), builder.serializeChunks());
     this.store.markMaterialized(builder.sessionId, journalBytes);
   }
 

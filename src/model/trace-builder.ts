@@ -87,6 +87,7 @@ export class TraceBuilder {
   private readonly prices: PriceTable | undefined;
   private readonly spans = new Map<string, SpanState>();
   private readonly order: SpanState[] = [];
+  private sorted: SpanState[] | undefined;
   private readonly turns: SpanState[] = [];
   private readonly ordinalCounters = new Map<string, number>();
   /** Per source, the keyless compaction it started and has not yet ended. */
@@ -752,13 +753,20 @@ export class TraceBuilder {
     return orderSpanFields(out);
   }
 
+  /**
+   * Spans in document order: the root, then by start time (insertion order breaks ties). The last order is
+   * reused when it still holds — a cheap check, since a snapshot or a crash write rarely moves a span.
+   */
   private sortedSpans(): SpanState[] {
     if (this.root.startTime === Number.POSITIVE_INFINITY) this.root.startTime = 0;
-    return [...this.order].sort((a, b) => {
+    const cached = this.sorted;
+    if (cached && cached.length === this.order.length && isDocumentOrder(cached, this.root)) return cached;
+    this.sorted = [...this.order].sort((a, b) => {
       if (a === this.root) return -1;
       if (b === this.root) return 1;
-      return a.startTime - b.startTime || a.seq - b.seq;
+      return byStart(a, b);
     });
+    return this.sorted;
   }
 
   private summary(spans: SpanState[]): TraceSummary {
@@ -795,7 +803,7 @@ export class TraceBuilder {
         case 'tool':
           toolCalls++;
           if (s.status === 'error') toolErrors++;
-          if (s.name && FILE_WRITING_TOOL.test(s.name)) {
+          if (s.name && writesFiles(s.name)) {
             const path = filePathOf(s.input);
             if (path && !seenFiles.has(path)) {
               seenFiles.add(path);
@@ -849,9 +857,11 @@ export class TraceBuilder {
     return { ...this.header(spans), spans: spans.map((s) => this.toTraceSpan(s)) };
   }
 
+  /** A span's JSON as UTF-8; every span but the root (always first) carries the comma that precedes it. */
   private spanBytes(span: SpanState): Buffer {
     // The root's fields depend on session state (status, end), which changes without touching the root.
-    if (span === this.root || span.bytes === undefined) span.bytes = Buffer.from(JSON.stringify(this.toTraceSpan(span)));
+    if (span === this.root) return Buffer.from(JSON.stringify(this.toTraceSpan(span)));
+    span.bytes ??= Buffer.from(`,${JSON.stringify(this.toTraceSpan(span))}`);
     return span.bytes;
   }
 
@@ -863,10 +873,7 @@ export class TraceBuilder {
     const spans = this.sortedSpans();
     const head = JSON.stringify(this.header(spans));
     yield Buffer.from(`${head.slice(0, -1)},"spans":[`);
-    for (let i = 0; i < spans.length; i++) {
-      if (i > 0) yield COMMA;
-      yield this.spanBytes(spans[i]!);
-    }
+    for (const span of spans) yield this.spanBytes(span);
     yield CLOSE;
   }
 
@@ -884,11 +891,16 @@ export class TraceBuilder {
   }
 }
 
-const COMMA = Buffer.from(',');
 const CLOSE = Buffer.from(']}');
 
 function byStart(a: SpanState, b: SpanState): number {
   return a.startTime - b.startTime || a.seq - b.seq;
+}
+
+function isDocumentOrder(spans: SpanState[], root: SpanState): boolean {
+  if (spans[0] !== root) return false;
+  for (let i = 2; i < spans.length; i++) if (byStart(spans[i - 1]!, spans[i]!) > 0) return false;
+  return true;
 }
 
 function compact(attrs: Record<string, unknown>): Attributes {
@@ -917,6 +929,17 @@ function mergeOutput(prev: GenerationOutput | undefined, next: GenerationOutput)
     ...(next.thinking ?? prev.thinking ? { thinking: next.thinking ?? prev.thinking } : {}),
     ...(next.toolCalls ?? prev.toolCalls ? { toolCalls: next.toolCalls ?? prev.toolCalls } : {}),
   };
+}
+
+const writingTools = new Map<string, boolean>();
+/** Whether a tool changes files (Edit, Write, apply_patch …); remembered per name, as summaries ask often. */
+function writesFiles(name: string): boolean {
+  let writes = writingTools.get(name);
+  if (writes === undefined) {
+    writes = FILE_WRITING_TOOL.test(name);
+    if (writingTools.size < 10_000) writingTools.set(name, writes);
+  }
+  return writes;
 }
 
 function filePathOf(input: unknown): string | undefined {
