@@ -1,31 +1,10 @@
 import { debounce, h, icon, isTyping, replaceChildren } from './dom.js';
 import { fmtAgo, fmtCost, fmtDate, fmtDuration, fmtInt, fmtTokens, oneLine, shortModel } from './format.js';
 import { sessionHref, statusBadge } from './shared.js';
+import type { SessionListEntry } from '../server/sessions.js';
 
-export interface ListEntry {
-  sessionId: string;
-  title: string | null;
-  agent: { name: string; version?: string };
-  status: 'running' | 'completed' | 'crashed' | 'interrupted' | 'error';
-  startTime: number;
-  endTime: number | null;
-  lastActivity: number;
-  cwd: string | null;
-  gitBranch: string | null;
-  models: string[];
-  firstPrompt: string | null;
-  summary: {
-    turns: number;
-    generations: number;
-    toolCalls: number;
-    toolErrors: number;
-    subagents: number;
-    durationMs: number;
-    tokens: { input: number; output: number; cacheRead: number; cacheWrite: number; reasoning: number };
-    cost?: { usd: number; estimated: true };
-    filesTouched: number;
-  };
-}
+/** A row of the session list, as the server's `/api/sessions` sends it. */
+export type ListEntry = SessionListEntry;
 
 type SortKey = 'start' | 'duration' | 'tokens' | 'cost' | 'tools' | 'errors';
 
