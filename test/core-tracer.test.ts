@@ -204,15 +204,41 @@ describe('OpenTelemetry SpanExporter', () => {
 
     const doc = new SessionStore(dir).load('conv-1')!;
     expect(doc.sessionId).toBe('conv-1');
+    // The pipeline's own root is the session span: same id, its name, and the session ended with it.
+    expect(doc.spans[0]).toMatchObject({ kind: 'session', name: 'invoke_agent my-agent', spanId: root.spanContext().spanId, parentSpanId: null });
+    expect(doc.status).toBe('completed');
+    expect(doc.endTime).toBeDefined();
     const byName = new Map(doc.spans.map((s) => [s.name, s]));
     expect(byName.get('chat gpt-5')).toMatchObject({ kind: 'generation', parentSpanId: root.spanContext().spanId, spanId: chat.spanContext().spanId });
     expect(byName.get('execute_tool search')).toMatchObject({ kind: 'tool', status: 'error', statusMessage: 'no results' });
-    expect(byName.get('db.query')).toBeDefined(); // unknown spans are kept
+    expect(byName.get('db.query')).toMatchObject({ parentSpanId: root.spanContext().spanId }); // kept as it came
+    expect(doc.spans).toHaveLength(4);
     expect(doc.models).toEqual(['gpt-5']);
+    expect(doc.summary).toMatchObject({ turns: 0, generations: 1, toolCalls: 1, toolErrors: 1, subagents: 0 });
     expect(doc.summary.tokens).toMatchObject({ input: 20, output: 30, cacheRead: 100 });
-    expect(doc.summary.toolErrors).toBe(1);
     expect(doc.agent.name).toBe('my-agent');
     const ids = new Set(doc.spans.map((s) => s.spanId));
     for (const s of doc.spans) if (s.parentSpanId) expect(ids.has(s.parentSpanId)).toBe(true);
+  });
+
+  it('keeps a trace valid while the root is still open, and attaches children when it arrives', async () => {
+    const dir = tempDir();
+    const exporter = new FileExporter({ dir });
+    const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+    const tracer = provider.getTracer('my-agent');
+    const root = tracer.startSpan('invoke_agent helper', { attributes: { 'gen_ai.operation.name': 'invoke_agent', 'session.id': 'open-root' } });
+    const ctx = trace.setSpan(context.active(), root);
+    tracer.startSpan('chat m', { attributes: { 'gen_ai.operation.name': 'chat', 'session.id': 'open-root' } }, ctx).end();
+    await provider.forceFlush();
+    const running = new SessionStore(dir).load('open-root')!;
+    expect(running.status).toBe('running');
+    const ids = new Set(running.spans.map((s) => s.spanId));
+    for (const s of running.spans) if (s.parentSpanId) expect(ids.has(s.parentSpanId)).toBe(true);
+    root.end();
+    await provider.forceFlush();
+    const done = new SessionStore(dir).load('open-root')!;
+    expect(done.status).toBe('completed');
+    expect(done.spans.map((s) => [s.kind, s.parentSpanId])).toEqual([['session', null], ['generation', root.spanContext().spanId]]);
+    await provider.shutdown();
   });
 });

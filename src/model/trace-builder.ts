@@ -60,6 +60,8 @@ interface SpanState {
   extra?: Attributes;
   /** Spans that came from an OTel SDK pipeline keep their own name and attributes. */
   otel?: { name: string; attributes: Attributes };
+  /** A span of an OTel pipeline that has no agent meaning: shown, not counted in the summary. */
+  generic?: boolean;
   /** Latest start or end among its children: where an interrupted turn really ended. */
   activity?: number;
   /** Cached serialization (UTF-8, so writers never re-encode it); dropped whenever the span changes. */
@@ -109,6 +111,11 @@ export class TraceBuilder {
   private agentPid: number | undefined;
   private readonly models: string[] = [];
   private readonly root: SpanState;
+  /** Whether the session has events of its own (not only OTel spans). */
+  private native = false;
+  /** The OTel root span that became the session span, if any. */
+  private adoptedRoot: string | undefined;
+  private readonly waitingForParent = new Map<string, SpanState[]>();
 
   constructor(sessionId: string, options: TraceBuilderOptions = {}) {
     this.sessionId = sessionId;
@@ -131,6 +138,7 @@ export class TraceBuilder {
 
   apply(event: AgentEvent): void {
     this.eventCount++;
+    if (event.type !== 'otel.span') this.native = true;
     this.noteTime(event.time);
     switch (event.type) {
       case 'session.start':
@@ -432,16 +440,29 @@ export class TraceBuilder {
     return undefined;
   }
 
+  /**
+   * A span from an OpenTelemetry SDK pipeline. Its root, when it is an agent invocation and the session has no
+   * events of its own, becomes the session span (keeping its id, so its children stay attached); any other
+   * root is a top-level unit of work (a turn); GenAI spans map to their kinds; anything else is kept as a
+   * generic span, shown but not counted in the summary.
+   */
   private onOtelSpan(e: OtelSpanEvent): void {
-    if (this.eventCount === 1 || this.order.length === 1) {
-      if (this.sessionId === `otel-${e.traceId}`) this.traceId = e.traceId;
-    }
+    if (this.sessionId === `otel-${e.traceId}`) this.traceId = e.traceId;
     const attributes = e.attributes ?? {};
+    const agentName = attributes['gen_ai.agent.name'];
+    if (!e.parentSpanId && typeof agentName === 'string' && this.agent.name === 'unknown') this.agent = { name: agentName };
+    this.noteTime(e.startTime);
+    if (e.endTime !== undefined) this.noteTime(e.endTime);
+    if (!e.parentSpanId && !this.native && isAgentSpan(attributes) && (this.adoptedRoot ?? e.spanId) === e.spanId) {
+      this.adoptRoot(e, attributes);
+      return;
+    }
     let span = this.spans.get(e.spanId);
     if (!span) {
+      const kind = e.parentSpanId ? otelKind(attributes) : isAgentSpan(attributes) ? 'subagent' : 'turn';
       span = {
         id: e.spanId,
-        kind: otelKind(attributes, Boolean(e.parentSpanId)),
+        kind: kind ?? 'tool',
         key: e.spanId,
         seq: this.seq++,
         parentId: e.parentSpanId ?? this.root.id,
@@ -449,9 +470,16 @@ export class TraceBuilder {
         startTime: e.startTime,
         status: 'unset',
         events: [],
+        ...(kind === undefined ? { generic: true } : {}),
       };
       this.spans.set(span.id, span);
       this.order.push(span);
+      this.adoptWaitingChildren(span.id);
+      if (span.parentId && !this.spans.has(span.parentId)) {
+        const waiting = this.waitingForParent.get(span.parentId);
+        if (waiting) waiting.push(span);
+        else this.waitingForParent.set(span.parentId, [span]);
+      }
     }
     span.otel = { name: e.name, attributes };
     span.startTime = e.startTime;
@@ -466,11 +494,29 @@ export class TraceBuilder {
     }
     if (span.kind === 'generation') span.usage = usageFromAttributes(attributes);
     if (span.kind === 'tool') span.name = String(attributes['gen_ai.tool.name'] ?? attributes['tool.name'] ?? e.name);
-    const agentName = attributes['gen_ai.agent.name'];
-    if (!e.parentSpanId && typeof agentName === 'string' && this.agent.name === 'unknown') this.agent = { name: agentName };
-    this.noteTime(e.startTime);
-    if (e.endTime !== undefined) this.noteTime(e.endTime);
     this.touch(span);
+  }
+
+  /** Children that arrived before this span were serialized under the session: redo them. */
+  private adoptWaitingChildren(id: string): void {
+    const waiting = this.waitingForParent.get(id);
+    if (!waiting) return;
+    this.waitingForParent.delete(id);
+    for (const child of waiting) this.touch(child);
+  }
+
+  private adoptRoot(e: OtelSpanEvent, attributes: Attributes): void {
+    if (this.adoptedRoot === undefined) {
+      this.spans.delete(this.root.id);
+      this.root.id = e.spanId;
+      this.spans.set(e.spanId, this.root);
+      this.adoptedRoot = e.spanId;
+      this.adoptWaitingChildren(e.spanId);
+    }
+    this.root.otel = { name: e.name, attributes };
+    this.root.events = e.events ?? [];
+    if (e.endTime !== undefined) this.setLifecycle(e.status === 'error' ? 'error' : 'completed', e.endTime, e.statusMessage);
+    this.touch(this.root);
   }
 
   // ——— helpers ———
@@ -736,7 +782,9 @@ export class TraceBuilder {
     const endTime = isRoot ? this.endTime : span.endTime;
     const out: TraceSpan = {
       spanId: span.id,
-      parentSpanId: span.parentId,
+      // An OTel child can arrive before its parent (processors export spans as they end): until the parent
+      // comes, it hangs under the session so the document never names a span it does not hold.
+      parentSpanId: span.parentId !== null && !this.spans.has(span.parentId) ? this.root.id : span.parentId,
       name: this.spanName(span),
       kind: span.kind,
       startTime: span.startTime,
@@ -781,6 +829,7 @@ export class TraceBuilder {
     let cost = 0;
     let priced = false;
     for (const s of spans) {
+      if (s.generic) continue;
       switch (s.kind) {
         case 'turn':
           turns++;
@@ -955,13 +1004,20 @@ function titleFrom(prompt: string | undefined): string | undefined {
   return line.length > 80 ? `${line.slice(0, 79)}…` : line || undefined;
 }
 
-function otelKind(attributes: Attributes, hasParent: boolean): SpanKind {
+function isAgentSpan(attributes: Attributes): boolean {
+  const op = attributes['gen_ai.operation.name'];
+  return op === 'invoke_agent' || op === 'create_agent' || attributes['openinference.span.kind'] === 'AGENT';
+}
+
+/** The span kind of a GenAI or OpenInference span; undefined for spans with no agent meaning. */
+function otelKind(attributes: Attributes): SpanKind | undefined {
   const op = attributes['gen_ai.operation.name'];
   const oi = attributes['openinference.span.kind'];
   if (op === 'chat' || op === 'text_completion' || op === 'generate_content' || oi === 'LLM') return 'generation';
   if (op === 'execute_tool' || oi === 'TOOL') return 'tool';
-  if (op === 'invoke_agent' || op === 'create_agent' || oi === 'AGENT') return hasParent ? 'subagent' : 'subagent';
-  return 'turn';
+  if (isAgentSpan(attributes)) return 'subagent';
+  if (oi === 'CHAIN') return 'turn';
+  return undefined;
 }
 
 function usageFromAttributes(a: Attributes): Usage {
