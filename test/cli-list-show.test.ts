@@ -43,6 +43,17 @@ describe('agent-trace list / show', () => {
     expect(r.stdout).not.toContain('\u001b');
   });
 
+  it('list shows ids long enough to be unique, and each one works with show', async () => {
+    const dir = tempDir();
+    const store = new SessionStore(dir);
+    const ids = ['ses_3464aaaa1', 'ses_3464aaaa2', 'ses_9'];
+    store.append(ids.map((sessionId, i) => ({ type: 'session.start' as const, sessionId, time: T0 + i })));
+    const r = await cli(['list', '--dir', dir]);
+    const shown = r.stdout.trim().split('\n').slice(1).map((line) => line.split(/\s+/)[0]!);
+    expect(shown.sort()).toEqual(['ses_3464aaaa1', 'ses_3464aaaa2', 'ses_9']);
+    for (const prefix of shown) expect((await cli(['show', prefix, '--json', '--dir', dir])).code).toBe(0);
+  });
+
   it('show accepts a unique prefix, prints a summary, and --json prints the trace document', async () => {
     const dir = tempDir();
     seed(dir);

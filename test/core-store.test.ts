@@ -136,12 +136,14 @@ describe('retention', () => {
       utimesSync(store.journalPath(s.id), t, t);
     }
     store.append(sessionEvents('z-live', now - 1000, false)); // running, active a second ago
+    // An import of an old session writes its files today: its age is still when it happened.
+    store.append(sessionEvents('e-imported-old', now - 90 * 86_400_000));
 
     const byCount = applyRetention(store, { maxSessions: 3, dryRun: true, now });
-    expect(byCount.removed.sort()).toEqual(['c-old', 'd-oldest']);
+    expect(byCount.removed.sort()).toEqual(['c-old', 'd-oldest', 'e-imported-old']);
 
     const byAge = applyRetention(store, { maxAgeDays: 10, now });
-    expect(byAge.removed.sort()).toEqual(['c-old', 'd-oldest']);
+    expect(byAge.removed.sort()).toEqual(['c-old', 'd-oldest', 'e-imported-old']);
     expect(store.sessionIds().sort()).toEqual(['a-newest', 'b-middle', 'z-live']);
 
     const tight = applyRetention(store, { maxSessions: 0, now });

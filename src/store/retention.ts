@@ -25,7 +25,7 @@ interface Candidate {
 }
 
 /**
- * Removes the oldest finished sessions, by time of last activity (never by name), first those past the age
+ * Removes the oldest finished sessions, by the time of their last event (never by name or file date), first those past the age
  * limit, then the oldest beyond the count limit. A live session — running and recently active, or holding
  * its lock — is never removed and still counts towards the limit.
  */
@@ -35,14 +35,17 @@ export function applyRetention(store: SessionStore, policy: RetentionPolicy): Re
   const candidates: Candidate[] = [];
   for (const sessionId of store.sessionIds()) {
     const folder = store.folder(sessionId);
-    let lastActivity = 0;
-    try {
-      lastActivity = statSync(join(folder, JOURNAL_FILE)).mtimeMs;
-    } catch {
-      lastActivity = store.readTraceFile(sessionId)?.endTime ?? 0;
-    }
     const doc = store.load(sessionId);
-    const live = existsSync(join(folder, LOCK_FILE)) || (doc?.status === 'running' && now - lastActivity < liveWindow);
+    // Age is when the session happened (its last event), not when its files were written: an import of a
+    // year-old transcript is a year old.
+    const lastActivity = doc ? (doc.endTime ?? doc.startTime + doc.summary.durationMs) : 0;
+    let lastWrite = 0;
+    try {
+      lastWrite = statSync(join(folder, JOURNAL_FILE)).mtimeMs;
+    } catch {
+      // no journal: nothing is writing to it
+    }
+    const live = existsSync(join(folder, LOCK_FILE)) || (doc?.status === 'running' && now - Math.max(lastActivity, lastWrite) < liveWindow);
     candidates.push({ sessionId, folder, lastActivity, live });
   }
   candidates.sort((a, b) => a.lastActivity - b.lastActivity);

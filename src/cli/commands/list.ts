@@ -40,8 +40,9 @@ export async function runList(options: GlobalOptions & { json?: boolean }): Prom
     return;
   }
   const color = useColor();
-  const rows = docs.map((d) => [
-    d.sessionId.slice(0, 8),
+  const ids = shortestUniquePrefixes(docs.map((d) => d.sessionId), 8);
+  const rows = docs.map((d, i) => [
+    ids[i]!,
     plain(d.title, 48),
     plain(d.agent.name, 12),
     paint(d.status, STATUS_COLOR[d.status], color),
@@ -52,4 +53,22 @@ export async function runList(options: GlobalOptions & { json?: boolean }): Prom
     d.summary.toolErrors ? paint(String(d.summary.toolErrors), 'red', color) : '0',
   ]);
   process.stdout.write(`${table(rows, ['ID', 'TITLE', 'AGENT', 'STATUS', 'START', 'DURATION', 'TOKENS', 'TOOLS', 'ERRORS'])}\n`);
+}
+
+/** Each id cut to the shortest prefix (at least `min` characters) that no other id shares, so `show` accepts it. */
+export function shortestUniquePrefixes(ids: string[], min: number): string[] {
+  const sorted = [...ids].sort();
+  const lengthOf = new Map<string, number>();
+  for (let i = 0; i < sorted.length; i++) {
+    const id = sorted[i]!;
+    let need = Math.min(min, id.length);
+    for (const other of [sorted[i - 1], sorted[i + 1]]) {
+      if (other === undefined) continue;
+      let common = 0;
+      while (common < id.length && id[common] === other[common]) common++;
+      need = Math.max(need, Math.min(common + 1, id.length));
+    }
+    lengthOf.set(id, need);
+  }
+  return ids.map((id) => id.slice(0, lengthOf.get(id)));
 }

@@ -19,6 +19,9 @@ export function renderSummary(doc: TraceDocument, color = useColor()): string {
   lines.push(`${label('started')}${formatTime(doc.startTime)}   ${label('duration')}${formatDuration(s.durationMs)}`);
   if (doc.cwd) lines.push(`${label('cwd')}${plain(doc.cwd, 200)}${doc.gitBranch ? ` (${plain(doc.gitBranch)})` : ''}`);
   lines.push(`${label('turns')}${s.turns}   model calls ${s.generations}   tool calls ${s.toolCalls}   tool errors ${s.toolErrors}   subagents ${s.subagents}`);
+  const compactions = doc.spans.filter((sp) => sp.kind === 'compaction').length;
+  const interrupted = doc.spans.filter((sp) => sp.attributes['agent_trace.interrupted'] === true).length;
+  if (compactions || interrupted) lines.push(`${label('')}compactions ${compactions}   interrupted calls ${interrupted}`);
   const t = s.tokens;
   lines.push(
     `${label('tokens')}input ${formatTokens(t.input)}   output ${formatTokens(t.output)}   cache read ${formatTokens(t.cacheRead)}   cache write ${formatTokens(t.cacheWrite)}${t.reasoning ? `   reasoning ${formatTokens(t.reasoning)}` : ''}`,
