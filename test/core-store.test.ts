@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { AgentEvent } from '../src/events/types.js';
 import { sweepTempFiles } from '../src/store/atomic-write.js';
 import { logError } from '../src/store/log.js';
+import { ensureDir } from '../src/store/fs-util.js';
 import { sessionFolderName } from '../src/store/paths.js';
 import { applyRetention } from '../src/store/retention.js';
 import { SessionStore } from '../src/store/session-store.js';
@@ -98,6 +99,18 @@ describe('session store', () => {
     expect(store.resolve('xyz')).toBe('xyz');
     expect(() => store.resolve('abc')).toThrow(/ambiguous/);
     expect(() => store.resolve('nope')).toThrow(/no session matches/);
+  });
+});
+
+describe('folder creation', () => {
+  it('creates nested private folders, and fails fast where a folder cannot be made', () => {
+    const root = tempDir();
+    ensureDir(join(root, 'a', 'b', 'c'));
+    expect(statSync(join(root, 'a', 'b', 'c')).mode & 0o777).toBe(0o700);
+    writeFileSync(join(root, 'file'), 'x');
+    expect(() => ensureDir(join(root, 'file', 'sub'))).toThrow();
+    // Node's recursive mkdir spins forever on /proc/<missing>; ours gives up at once.
+    if (existsSync('/proc/self')) expect(() => ensureDir('/proc/agent-trace-nope/sessions')).toThrow(/ENOENT/);
   });
 });
 

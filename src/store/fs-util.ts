@@ -1,11 +1,30 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
 
 /** Traces hold code, prompts and paths: folders are private to the user. */
 export const DIR_MODE = 0o700;
 export const FILE_MODE = 0o600;
 
+/**
+ * `mkdir -p`, one level at a time. Node's own recursive mkdir loops forever on paths such as `/proc/x`
+ * (ENOENT for the child, EEXIST for the parent), which would hang a hook given such a data dir.
+ */
 export function ensureDir(path: string): void {
-  mkdirSync(path, { recursive: true, mode: DIR_MODE });
+  try {
+    mkdirSync(path, { mode: DIR_MODE });
+    return;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return;
+    const parent = dirname(path);
+    if (code !== 'ENOENT' || parent === path) throw error;
+  }
+  ensureDir(dirname(path));
+  try {
+    mkdirSync(path, { mode: DIR_MODE });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
 }
 
 export function readTextIfExists(path: string): string | undefined {
