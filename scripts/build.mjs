@@ -13,6 +13,7 @@ const skipTypes = process.argv.includes('--no-types');
 rmSync(join(dist, 'bin'), { recursive: true, force: true });
 rmSync(join(dist, 'lib'), { recursive: true, force: true });
 rmSync(join(dist, 'viewer'), { recursive: true, force: true });
+if (!skipTypes) rmSync(join(dist, 'types'), { recursive: true, force: true });
 
 const node = {
   bundle: true,

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -6,7 +5,7 @@ import { createSessionTracer } from '../src/tracer/session-tracer.js';
 import { readJournal } from '../src/store/journal.js';
 import { SessionStore } from '../src/store/session-store.js';
 import { spanIdFor } from '../src/model/ids.js';
-import { repoRoot, run, tempDir, waitForLine } from './helpers/env.js';
+import { repoRoot, run, spawnTracked, tempDir, waitForLine } from './helpers/env.js';
 
 const appendChild = join(repoRoot, 'test/fixtures/append-child.mjs');
 const tracerChild = join(repoRoot, 'test/fixtures/tracer-child.mjs');
@@ -49,10 +48,10 @@ describe('SIGKILL at any instant', () => {
     let acceptedTotal = 0;
     const rounds = 8;
     for (let round = 0; round < rounds; round++) {
-      const child = spawn(process.execPath, [tracerChild, dir, sessionId, 'stream'], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const child = spawnTracked(process.execPath, [tracerChild, dir, sessionId, 'stream'], { stdio: ['ignore', 'pipe', 'inherit'] });
       let accepted = 0;
       let buffer = '';
-      child.stdout.on('data', (d: Buffer) => {
+      child.stdout!.on('data', (d: Buffer) => {
         buffer += d.toString();
         const lines = buffer.split('\n');
         buffer = lines.pop() ?? '';
@@ -96,7 +95,7 @@ describe('continue, never clobber', () => {
   it('a new process on a killed session keeps the traceId and every span, closing open work as interrupted', async () => {
     const dir = tempDir();
     const sessionId = 'resumed-session';
-    const child = spawn(process.execPath, [tracerChild, dir, sessionId, 'open'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawnTracked(process.execPath, [tracerChild, dir, sessionId, 'open'], { stdio: ['ignore', 'pipe', 'inherit'] });
     await waitForLine(child, /^ready$/);
     const store = new SessionStore(dir);
     const before = store.load(sessionId)!;
@@ -138,7 +137,7 @@ describe('crash handling in a real process', () => {
   it.each([['alone'], ['beside signal-exit']])('a signal is recorded as a crash and still terminates the process (%s)', async (variant) => {
     const dir = tempDir();
     const env = { ...process.env, ...(variant === 'alone' ? {} : { LOAD_SIGNAL_EXIT: '1' }) };
-    const child = spawn(process.execPath, [tracerChild, dir, 's-signal', 'signal'], { stdio: ['ignore', 'pipe', 'inherit'], env });
+    const child = spawnTracked(process.execPath, [tracerChild, dir, 's-signal', 'signal'], { stdio: ['ignore', 'pipe', 'inherit'], env });
     await waitForLine(child, /^ready$/);
     child.kill('SIGTERM');
     const [, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((r) => child.once('exit', (c, s) => r([c, s])));

@@ -11,9 +11,22 @@ export const libPath = join(repoRoot, 'dist/lib/index.js');
 export const fixturesDir = resolve(repoRoot, '../shared/fixtures');
 
 const made: string[] = [];
+const children: ChildProcess[] = [];
 afterEach(() => {
+  // A test that fails half-way must not leave its processes behind.
+  while (children.length) {
+    const child = children.pop()!;
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  }
   while (made.length) rmSync(made.pop()!, { recursive: true, force: true });
 });
+
+/** Spawns a process that is killed after the test if it is still running. */
+export function spawnTracked(command: string, args: string[], options: SpawnOptions = {}): ChildProcess {
+  const child = spawn(command, args, options);
+  children.push(child);
+  return child;
+}
 
 /** A fresh temporary folder, removed after the test. */
 export function tempDir(prefix = 'agent-trace-test-'): string {
