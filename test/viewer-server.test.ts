@@ -396,6 +396,22 @@ describe('agent-trace view (CLI)', () => {
     }
   });
 
+  it('removes the demo once the store has sessions of its own', async () => {
+    const { dir, store, cleanup } = tempStore();
+    try {
+      writeDemoSession(store);
+      append(store, 'real-session', [{ type: 'session.start' }]);
+      const p = run(['view', '--no-open', '--port', '0', '--demo-if-empty', '--dir', dir]);
+      await p.line;
+      expect(store.sessionIds()).toEqual(['real-session']);
+      expect(p.err()).toContain('removed the demo session');
+      p.child.kill('SIGTERM');
+      await p.exited;
+    } finally {
+      cleanup();
+    }
+  });
+
   it('does not add the demo to a store that has sessions, and resolves a session prefix', async () => {
     const { dir, store, cleanup } = tempStore();
     try {

@@ -1,5 +1,7 @@
+import { rmSync } from 'node:fs';
 import { startViewer, ViewerError } from '../../../viewer/server/app.js';
 import { openBrowser } from '../../../viewer/server/open-browser.js';
+import type { SessionStore } from '../../store/session-store.js';
 import { DEMO_SESSION_ID, writeDemoSession } from '../../demo/demo-session.js';
 import { SessionNotFoundError } from '../../store/session-store.js';
 import { cliContext } from '../context.js';
@@ -18,6 +20,20 @@ export interface ViewOptions extends GlobalOptions {
  * `agent-trace view [SESSION]`: serves the viewer until interrupted. Prints exactly one line on stdout,
  * `agent-trace viewer: http://HOST:PORT/`; everything else goes to stderr.
  */
+/**
+ * The demo stands in for an empty store only: once real sessions exist it is removed, so it never lingers
+ * among them (nor reaches a collector through `export --all`). Returns the number of real sessions.
+ */
+function removeDemoOnceRealSessionsExist(store: SessionStore): number {
+  const ids = store.sessionIds();
+  const real = ids.filter((id) => id !== DEMO_SESSION_ID);
+  if (real.length > 0 && ids.includes(DEMO_SESSION_ID)) {
+    rmSync(store.folder(DEMO_SESSION_ID), { recursive: true, force: true });
+    process.stderr.write(`agent-trace: removed the demo session now that ${store.dir} has sessions of its own\n`);
+  }
+  return real.length;
+}
+
 export async function runView(session: string | undefined, options: ViewOptions): Promise<void> {
   const { store, config } = cliContext(options);
   const portText = options.port ?? '7600';
@@ -25,6 +41,7 @@ export async function runView(session: string | undefined, options: ViewOptions)
   const host = options.host ?? '127.0.0.1';
 
   let sessionId: string | undefined;
+  const realSessions = removeDemoOnceRealSessionsExist(store);
   if (session) {
     try {
       sessionId = store.resolve(session);
@@ -32,7 +49,7 @@ export async function runView(session: string | undefined, options: ViewOptions)
       if (error instanceof SessionNotFoundError) throw new CliError(error.message);
       throw error;
     }
-  } else if (options.demoIfEmpty && store.sessionIds().length === 0) {
+  } else if (options.demoIfEmpty && realSessions === 0 && !store.hasSession(DEMO_SESSION_ID)) {
     try {
       sessionId = writeDemoSession(store);
       process.stderr.write(`agent-trace: no sessions in ${store.dir} yet; added a demo session ("${DEMO_SESSION_ID}") to show the viewer\n`);
