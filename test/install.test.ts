@@ -1,4 +1,4 @@
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { binPath, cli, tempDir } from './helpers/env.js';
@@ -114,6 +114,68 @@ describe('agent-trace install / uninstall (Claude Code)', () => {
     writeFileSync(user, `${JSON.stringify(meanwhile, null, 2)}\n`);
     expect((await run(['uninstall'])).code).toBe(0);
     expect(JSON.parse(readFileSync(user, 'utf8'))).toEqual({ model: 'sonnet', theme: 'dark' });
+  });
+
+  it('uninstall is the exact reverse: the user’s own containers stay, even empty; what install created goes, the file too', async () => {
+    const { home, project, run, user } = setup();
+    mkdirSync(join(user, '..'), { recursive: true });
+    for (const original of [{ hooks: { Notification: [] }, model: 'x' }, { hooks: {} }, { hooks: { Stop: [], PreToolUse: [] } }]) {
+      const text = `${JSON.stringify(original, null, 2)}\n`;
+      writeFileSync(user, text);
+      expect((await run(['install'])).code).toBe(0);
+      expect(Object.keys(ours(JSON.parse(readFileSync(user, 'utf8')) as Settings))).toHaveLength(14);
+      const un = await run(['uninstall']);
+      expect(un.code, un.stderr).toBe(0);
+      expect(readFileSync(user, 'utf8')).toBe(text);
+    }
+
+    // No settings file (nor folder) before: install creates both, uninstall takes both away again.
+    const local = join(project, '.claude', 'settings.local.json');
+    expect((await run(['install', '--scope', 'local'])).code).toBe(0);
+    expect(existsSync(local)).toBe(true);
+    const dry = await run(['uninstall', '--scope', 'local', '--dry-run']);
+    expect(dry.stdout).toMatch(/^--- .*settings\.local\.json\n\+\+\+ \/dev\/null\n/);
+    expect(dry.stdout).toMatch(/would be removed: install created it/);
+    expect(existsSync(local)).toBe(true);
+    const un = await run(['uninstall', '--scope', 'local']);
+    expect(un.stdout).toMatch(/and the file itself/);
+    expect(existsSync(join(project, '.claude'))).toBe(false);
+
+    // A created file the user put a setting in meanwhile stays, with that setting only.
+    expect((await run(['install', '--scope', 'local'])).code).toBe(0);
+    writeFileSync(local, JSON.stringify({ ...(JSON.parse(readFileSync(local, 'utf8')) as Settings), theme: 'dark' }));
+    expect((await run(['uninstall', '--scope', 'local'])).code).toBe(0);
+    expect(JSON.parse(readFileSync(local, 'utf8'))).toEqual({ theme: 'dark' });
+
+    // What install created is remembered outside the settings file, and forgotten once undone.
+    expect(readdirSync(join(project, '.claude'))).toEqual(['settings.local.json']);
+    expect(existsSync(join(home, '.local', 'state', 'agent-trace', 'installed.json'))).toBe(false);
+  });
+
+  it('without install’s record (an older version installed), uninstall still removes every entry and the containers it empties', async () => {
+    const { home, run, user } = setup();
+    mkdirSync(join(user, '..'), { recursive: true });
+    writeFileSync(user, `${JSON.stringify({ model: 'sonnet', hooks: { Notification: [] } }, null, 2)}\n`);
+    expect((await run(['install'])).code).toBe(0);
+    rmSync(join(home, '.local', 'state', 'agent-trace', 'installed.json'));
+    expect((await run(['uninstall'])).stdout).toMatch(/removed 14 agent-trace hooks/);
+    expect(JSON.parse(readFileSync(user, 'utf8'))).toEqual({ model: 'sonnet' });
+  });
+
+  it('refuses an event whose value is not a list of hook groups: exit 1, the events named, file untouched', async () => {
+    const { run, user } = setup();
+    mkdirSync(join(user, '..'), { recursive: true });
+    const bad = '{"hooks":{"Stop":{"a":1},"PreToolUse":"x","SessionStart":[]}}';
+    writeFileSync(user, bad);
+    const r = await run(['install']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/"Stop" \(an object\) and "PreToolUse" \(a string\) are not lists of hook groups.*nothing was changed/);
+    expect(r.stderr).not.toMatch(/SessionStart/);
+    expect(readFileSync(user, 'utf8')).toBe(bad);
+    expect((await run(['install', '--dry-run'])).code).toBe(1);
+    expect(readFileSync(user, 'utf8')).toBe(bad);
   });
 
   it('--dry-run prints the diff and touches nothing (not even creating the file)', async () => {

@@ -71,6 +71,31 @@ export function hookCommand(node: string, bin: string, dir?: string): string {
 
 type Json = Record<string, unknown>;
 
+/**
+ * What install created in one settings file — the file itself, its folder, the `hooks` object, event lists —
+ * so that uninstall takes away exactly that: containers the user already had stay, even when left empty.
+ */
+export interface Created {
+  file: boolean;
+  dir: boolean;
+  hooks: boolean;
+  events: string[];
+}
+
+/** What `after` (install's result) has that `before` (the file as found) did not, added to what was known. */
+export function createdBetween(before: Json, after: Json, known: Created | undefined, fileExisted: boolean, dirExisted: boolean): Created {
+  const keys = (s: Json) => (s.hooks && typeof s.hooks === 'object' && !Array.isArray(s.hooks) ? Object.keys(s.hooks as Json) : []);
+  const had = new Set(keys(before));
+  const has = new Set(keys(after));
+  const events = new Set([...(known?.events ?? []), ...[...has].filter((e) => !had.has(e))]);
+  return {
+    file: known ? known.file : !fileExisted,
+    dir: known ? known.dir : !dirExisted,
+    hooks: known ? known.hooks : before.hooks === undefined,
+    events: [...events].filter((e) => has.has(e)).sort(),
+  };
+}
+
 export function isOurHook(hook: unknown): boolean {
   if (!hook || typeof hook !== 'object') return false;
   const command = (hook as Json).command;
@@ -90,13 +115,21 @@ function sameJson(a: unknown, b: unknown): boolean {
 /**
  * Adds (or brings up to date) our entry for each event, keeping every other key, event and hook as it is.
  * Idempotent: applying it twice changes nothing the second time. Our entries for events no longer wanted
- * (a downgrade) are removed.
+ * (a downgrade) are removed, and with them the event lists install had created (`created`).
+ * Throws, changing nothing, when `hooks` or one of its events is not of the shape Claude Code reads: writing
+ * our entries there would lose what the user had.
  */
-export function addHooks(settings: Json, command: string, events: EventSpec[], withAsync: boolean): { settings: Json; changed: boolean } {
+export function addHooks(settings: Json, command: string, events: EventSpec[], withAsync: boolean, created?: Created): { settings: Json; changed: boolean } {
   const out: Json = structuredClone(settings);
   let hooks = out.hooks as Json | undefined;
   if (hooks !== undefined && (typeof hooks !== 'object' || hooks === null || Array.isArray(hooks))) {
     throw new Error('its "hooks" key is not an object');
+  }
+  const malformed = Object.entries(hooks ?? {})
+    .filter(([, v]) => !Array.isArray(v))
+    .map(([event, v]) => `"${event}" (${v === null ? 'null' : typeof v === 'object' ? 'an object' : `a ${typeof v}`})`);
+  if (malformed.length) {
+    throw new Error(`under "hooks", ${malformed.join(' and ')} ${malformed.length === 1 ? 'is not a list' : 'are not lists'} of hook groups, as Claude Code expects`);
   }
   const wanted = new Set(events.map((e) => e.event));
   hooks = hooks ? hooks : {};
@@ -114,15 +147,19 @@ export function addHooks(settings: Json, command: string, events: EventSpec[], w
     const groups = hooks[event] as unknown[];
     if (!groups.some((g) => containsOurs(g))) continue;
     const kept = groups.map((g) => withoutOurs(g)).filter((g): g is Json => g !== undefined);
-    if (kept.length) hooks[event] = kept;
+    if (kept.length || (created && !created.events.includes(event))) hooks[event] = kept;
     else delete hooks[event];
   }
   out.hooks = hooks;
   return { settings: out, changed: !sameJson(out, settings) };
 }
 
-/** Removes exactly our hook entries; containers left empty by that removal go too. */
-export function removeHooks(settings: Json): { settings: Json; changed: boolean; removed: number } {
+/**
+ * Removes exactly our hook entries. With `created` (what install recorded), a container left empty goes only
+ * when install had created it; without a record (an install by an older version), every container left empty
+ * by the removal goes.
+ */
+export function removeHooks(settings: Json, created?: Created): { settings: Json; changed: boolean; removed: number } {
   const out: Json = structuredClone(settings);
   const hooks = out.hooks;
   if (!hooks || typeof hooks !== 'object' || Array.isArray(hooks)) return { settings: out, changed: false, removed: 0 };
@@ -138,10 +175,10 @@ export function removeHooks(settings: Json): { settings: Json; changed: boolean;
       const w = withoutOurs(g);
       if (w !== undefined) kept.push(w);
     }
-    if (kept.length) (hooks as Json)[event] = kept;
+    if (kept.length || (created && !created.events.includes(event))) (hooks as Json)[event] = kept;
     else delete (hooks as Json)[event];
   }
-  if (removed > 0 && Object.keys(hooks as Json).length === 0) delete out.hooks;
+  if (removed > 0 && Object.keys(hooks as Json).length === 0 && (!created || created.hooks)) delete out.hooks;
   return { settings: out, changed: removed > 0, removed };
 }
 

@@ -1,8 +1,20 @@
 import { spawnSync } from 'node:child_process';
-import { closeSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, realpathSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, realpathSync, renameSync, rmdirSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
-import { addHooks, ASYNC_SINCE, compareVersions, eventsFor, EVENTS, hookCommand, removeHooks } from '../../adapters/claude-code/settings.js';
+import {
+  addHooks,
+  ASYNC_SINCE,
+  compareVersions,
+  createdBetween,
+  eventsFor,
+  EVENTS,
+  hookCommand,
+  installedEvents,
+  removeHooks,
+  type Created,
+} from '../../adapters/claude-code/settings.js';
+import { writeFileAtomicSync } from '../../store/atomic-write.js';
 import { CliError } from '../errors.js';
 import type { GlobalOptions } from '../program.js';
 
@@ -11,6 +23,11 @@ import type { GlobalOptions } from '../program.js';
  * removes) the hook command in the settings file of the scope. Keeps every other setting and hook, writes
  * atomically (temp file in the same folder, fsync, rename — through a symlinked settings file to its
  * target), refuses to touch a file that is not valid JSON, and `--dry-run` prints the diff instead.
+ *
+ * Uninstall is install's exact reverse: what install created (the file, its folder, the `hooks` object, event
+ * lists) is remembered per settings file in `${XDG_STATE_HOME:-~/.local/state}/agent-trace/installed.json`
+ * (not in the settings file: Claude Code refuses a file with keys it does not know), so uninstall takes those
+ * away and leaves every container the user had, even an empty one.
  */
 
 export interface InstallOptions extends GlobalOptions {
@@ -68,6 +85,55 @@ function readSettings(path: string): { text: string | undefined; settings: Recor
   return { text, settings: parsed as Record<string, unknown> };
 }
 
+/** Where install remembers what it created in each settings file. */
+export function installRecordPath(env: NodeJS.ProcessEnv = process.env): string {
+  const base = env.XDG_STATE_HOME || join(env.HOME || homedir(), '.local', 'state');
+  return join(base, 'agent-trace', 'installed.json');
+}
+
+interface InstallRecord {
+  v: 1;
+  files: Record<string, Created>;
+}
+
+function loadRecord(): InstallRecord {
+  try {
+    const r = JSON.parse(readFileSync(installRecordPath(), 'utf8')) as InstallRecord;
+    if (r && r.v === 1 && r.files && typeof r.files === 'object') return r;
+  } catch {
+    // none yet, or unreadable: uninstall falls back to removing the containers it empties
+  }
+  return { v: 1, files: {} };
+}
+
+/** Best effort: without the record, uninstall still removes every agent-trace entry. */
+function saveRecord(record: InstallRecord): void {
+  try {
+    const path = installRecordPath();
+    if (Object.keys(record.files).length === 0) {
+      if (existsSync(path)) unlinkSync(path);
+      try {
+        rmdirSync(dirname(path));
+      } catch {
+        // holds something else
+      }
+      return;
+    }
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileAtomicSync(path, `${JSON.stringify(record, null, 2)}\n`);
+  } catch {
+    // kept as it was
+  }
+}
+
+function isSymlink(path: string): boolean {
+  try {
+    return lstatSync(path).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
+
 function indentOf(text: string | undefined): string | number {
   const m = text ? /\n([ \t]+)"/.exec(text) : null;
   return m ? m[1]! : 2;
@@ -115,7 +181,7 @@ function writeAtomic(path: string, text: string): void {
 /** A unified diff of two texts (line based, 3 lines of context). */
 export function unifiedDiff(before: string, after: string, label: string): string {
   const a = before ? before.replace(/\n$/, '').split('\n') : [];
-  const b = after.replace(/\n$/, '').split('\n');
+  const b = after ? after.replace(/\n$/, '').split('\n') : [];
   const n = a.length;
   const m = b.length;
   const lcs: Uint32Array[] = Array.from({ length: n + 1 }, () => new Uint32Array(m + 1));
@@ -128,7 +194,7 @@ export function unifiedDiff(before: string, after: string, label: string): strin
     else if (i < n && (j >= m || lcs[i + 1]![j]! >= lcs[i]![j + 1]!)) ops.push({ t: '-', line: a[i]!, ai: i++, bi: j });
     else ops.push({ t: '+', line: b[j]!, ai: i, bi: j++ });
   }
-  const out = [`--- ${before ? label : '/dev/null'}`, `+++ ${label}`];
+  const out = [`--- ${before ? label : '/dev/null'}`, `+++ ${after ? label : '/dev/null'}`];
   const C = 3;
   // Ranges of ops around each change, merged when their context overlaps.
   const ranges: Array<[number, number]> = [];
@@ -167,16 +233,25 @@ export async function runInstall(options: InstallOptions): Promise<void> {
   if (agent !== 'claude-code') throw new CliError(`install supports --agent claude-code only (got "${agent}")`, 2);
   const scope = options.scope ?? 'user';
   const path = settingsPath(scope);
+  const key = resolve(path);
   const { text, settings } = readSettings(path);
+  const record = loadRecord();
+  // What an earlier install created counts only while its entries are still there.
+  const known = installedEvents(settings).length > 0 ? record.files[key] : undefined;
 
   let next: Record<string, unknown>;
   let changed: boolean;
   let message: string;
+  let removeFile = false;
   if (options.uninstall) {
-    const r = removeHooks(settings);
+    const r = removeHooks(settings, known);
     next = r.settings;
     changed = r.changed;
-    message = changed ? `removed ${r.removed} agent-trace hook${r.removed === 1 ? '' : 's'} from ${path}` : `no agent-trace hooks in ${path}; nothing to remove`;
+    // A file install created, holding nothing else now, goes too (a symlink someone made there stays).
+    removeFile = changed && known?.file === true && Object.keys(next).length === 0 && !isSymlink(path);
+    message = changed
+      ? `removed ${r.removed} agent-trace hook${r.removed === 1 ? '' : 's'} from ${path}${removeFile ? ', and the file itself (install had created it)' : ''}`
+      : `no agent-trace hooks in ${path}; nothing to remove`;
   } else {
     const version = claudeVersion();
     const events = eventsFor(version);
@@ -185,7 +260,7 @@ export async function runInstall(options: InstallOptions): Promise<void> {
     const command = hookCommand(process.execPath, binPath(), dir ? resolve(dir) : undefined);
     let r;
     try {
-      r = addHooks(settings, command, events, withAsync);
+      r = addHooks(settings, command, events, withAsync, known);
     } catch (error) {
       throw new CliError(`${path}: ${(error as Error).message}; fix it, then run this again — nothing was changed`);
     }
@@ -205,9 +280,44 @@ export async function runInstall(options: InstallOptions): Promise<void> {
   const after = `${JSON.stringify(next, null, indentOf(text))}\n`;
   if (options.dryRun) {
     if (!changed) process.stdout.write(`${options.uninstall ? 'no agent-trace hooks to remove' : 'already installed'}; ${path} would not change\n`);
+    else if (removeFile) process.stdout.write(`${unifiedDiff(text ?? '', '', path)}(${path} would be removed: install created it and nothing else is in it)\n`);
     else process.stdout.write(unifiedDiff(text ?? '', after, path));
     return;
   }
-  if (changed) writeAtomic(path, after);
+  if (options.uninstall) {
+    if (removeFile) {
+      removeSettingsFile(path, known!);
+    } else if (changed) writeAtomic(path, after);
+    if (record.files[key]) {
+      delete record.files[key];
+      saveRecord(record);
+    }
+  } else if (changed) {
+    const dirExisted = existsSync(dirname(path));
+    // Entries of an install that left no record (an older version): what it created is unknown, so none is
+    // recorded and uninstall keeps removing the containers it empties.
+    const unrecorded = installedEvents(settings).length > 0 && !known;
+    writeAtomic(path, after);
+    if (!unrecorded) {
+      record.files[key] = createdBetween(settings, next, known, text !== undefined, dirExisted);
+      saveRecord(record);
+    }
+  }
   process.stdout.write(`${message}\n`);
+}
+
+/** Removes a settings file install created, and its folder when install created that too and it is empty. */
+function removeSettingsFile(path: string, created: Created): void {
+  try {
+    unlinkSync(path);
+  } catch (error) {
+    throw new CliError(`cannot remove ${path}: ${(error as Error).message}`);
+  }
+  if (created.dir) {
+    try {
+      rmdirSync(dirname(path));
+    } catch {
+      // not empty (something else lives there now): it stays
+    }
+  }
 }
