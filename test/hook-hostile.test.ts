@@ -105,6 +105,15 @@ describe('the hook never disturbs the agent', () => {
     expect(r).toMatchObject({ code: 0, stdout: '', stderr: '' });
     expect(journal(dir, 'm-1').find((e) => e.type === 'turn.end')).toMatchObject({ output: 'All done.' });
     expect(log(dir)).toMatch(/gone\.jsonl not found/);
+    // An expected condition (a payload from another machine, a deleted transcript): one short line per hook,
+    // no stack trace.
+    await cli(['hook', '--dir', dir], { env: isolatedEnv(home), input: JSON.stringify({ session_id: 'm-1', hook_event_name: 'UserPromptSubmit', transcript_path: join(home, 'gone.jsonl'), prompt: 'again' }) });
+    const lines = log(dir).trimEnd().split('\n');
+    expect(lines).toHaveLength(2);
+    for (const line of lines) {
+      expect(line).toMatch(/^\S+ pid=\d+ hook (Stop|UserPromptSubmit): transcript .*gone\.jsonl not found; recorded what the hook payload holds$/);
+      expect(line).not.toMatch(/\bat |\.js:\d+/);
+    }
   });
 
   it('takes over a transcript lock left by a dead process, and does not wait long on a live one', async () => {

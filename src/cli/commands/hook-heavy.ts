@@ -62,7 +62,8 @@ export function runHeavyHook(ctx: HeavyContext & { payload: Record<string, unkno
   let compactionKey: string | undefined;
   const release = transcriptPath || agentTranscriptPath ? acquireSync(folder, { name: TRANSCRIPT_LOCK, waitMs: lockWait(event) }) : undefined;
   if ((transcriptPath || agentTranscriptPath) && !release) {
-    logError(dir, `hook ${event}`, new Error(`transcript lock of session ${sessionId} is busy; the next boundary will catch up`));
+    // Expected conditions are one short line (a string carries no stack); real errors keep theirs.
+    logError(dir, `hook ${event}`, `transcript lock of session ${sessionId} is busy; the next boundary will catch up`);
   }
   try {
     let state = release ? loadIngestState(folder) : undefined;
@@ -78,7 +79,7 @@ export function runHeavyHook(ctx: HeavyContext & { payload: Record<string, unkno
         });
         transcriptEvents = outcome.events;
         if (transcriptPath && !outcome.transcriptFound && event !== 'SessionStart') {
-          logError(dir, `hook ${event}`, new Error(`transcript ${transcriptPath} not found; recorded what the hook payload holds`));
+          logError(dir, `hook ${event}`, `transcript ${transcriptPath} not found; recorded what the hook payload holds`);
         }
         // PreCompact opens the compaction the transcript will count next; PostCompact closes that one.
         if (event === 'PreCompact') {

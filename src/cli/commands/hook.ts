@@ -132,7 +132,8 @@ export async function runHookCommand(argv: string[], globals: GlobalOptions = {}
     if (configError) logError(dir, 'hook: config ignored', configError);
     const { text, truncated } = await readStdin();
     if (truncated) {
-      logError(dir, 'hook', new Error(`payload larger than ${MAX_PAYLOAD} bytes ignored`));
+      // Refused input is one short line (a string carries no stack); real errors keep theirs.
+      logError(dir, 'hook', `payload larger than ${MAX_PAYLOAD} bytes ignored`);
       return;
     }
     if (!text.trim()) return;
@@ -142,16 +143,16 @@ export async function runHookCommand(argv: string[], globals: GlobalOptions = {}
       payload = JSON.parse(text);
     } catch (error) {
       // V8 quotes the payload in its message: redacted, since the log is on disk too.
-      logError(dir, 'hook: payload is not JSON', new Error(`${text.length} characters: ${redactor.redactString((error as Error).message)}`));
+      logError(dir, 'hook: payload is not JSON', `${text.length} characters: ${redactor.redactString((error as Error).message)}`);
       return;
     }
     if (!payload || typeof payload !== 'object' || Array.isArray(payload)) {
-      logError(dir, 'hook', new Error('payload is not a JSON object'));
+      logError(dir, 'hook', 'payload is not a JSON object');
       return;
     }
     const mapper = await mapperFor(args.agent);
     if (!mapper) {
-      logError(dir, 'hook', new Error(`unknown --agent "${args.agent}"`));
+      logError(dir, 'hook', `unknown --agent "${args.agent}"`);
       return;
     }
     const p = payload as Record<string, unknown>;
