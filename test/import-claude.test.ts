@@ -1,8 +1,10 @@
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { AgentEvent } from '../src/events/types.js';
 import type { TraceDocument } from '../src/model/trace.js';
-import { cli, tempDir } from './helpers/env.js';
+import { importedEnding } from '../src/store/liveness.js';
+import { cli, fixturesDir, tempDir } from './helpers/env.js';
 import {
   ancestors,
   claudeFixtures,
@@ -151,8 +153,174 @@ describe.skipIf(!haveClaudeFixtures)('importing the real Claude Code transcripts
       expect(readFileSync(r.traceFile, 'utf8')).toBe(snapshot[i]!.trace);
       expect(readFileSync(join(r.traceFile, '..', 'events.jsonl'), 'utf8')).toBe(snapshot[i]!.journal);
     });
-    // Old sessions whose end was never recorded are not left running.
-    for (const r of second) expect(readTrace(r.traceFile).status).toBe('interrupted');
+    // Old sessions whose last turn finished are completed, not left running (nor called interrupted).
+    for (const r of second) expect(readTrace(r.traceFile).status).toBe('completed');
+  });
+
+  it('every fixture ends as its transcript shows: completed, or interrupted when its last turn was', async () => {
+    const { home, dir } = freshDataDir();
+    const inputs = [
+      ...transcriptFiles.map((f) => join(claudeFixtures, 'transcripts', f)),
+      join(claudeFixtures, 'hooks', 'chat.json'),
+      join(fixturesDir, 'codex', 'agentlogs-crud.jsonl'),
+      join(fixturesDir, 'gemini', 'test_conversation_gemini.json'),
+      ...['all-tools.json', 'crud.json'].map((f) => join(fixturesDir, 'opencode', 'exports', f)),
+      ...readdirSync(join(fixturesDir, 'opencode', 'events')).sort().map((f) => join(fixturesDir, 'opencode', 'events', f)),
+    ].filter((p) => existsSync(p));
+    const status: Record<string, string> = {};
+    const reasons: Record<string, string | undefined> = {};
+    for (const path of inputs) {
+      const [r] = await importPaths([path], dir, home);
+      const doc = readTrace(r!.traceFile);
+      status[basename(path)] = doc.status;
+      const ending = readJournal(r!.traceFile).filter((e) => e.type === 'session.end' || e.type === 'session.interrupted');
+      expect(ending, basename(path)).toHaveLength(1);
+      reasons[basename(path)] = (ending[0] as { reason?: string }).reason;
+      // It ends where the transcript's last activity is, not at the time of the import.
+      expect(doc.endTime, basename(path)).toBe(Math.max(...readJournal(r!.traceFile).map((e) => e.time)));
+    }
+    // short.jsonl and tool_heavy.jsonl end with "[Request interrupted by user…]"; the permission capture stops
+    // while its read tool is still running. Everything else finished its last turn.
+    const interrupted = ['short.jsonl', 'tool_heavy.jsonl', 'real-session-permission-external-file.jsonl'];
+    for (const [name, s] of Object.entries(status)) expect(s, name).toBe(interrupted.includes(name) ? 'interrupted' : 'completed');
+    expect(reasons['short.jsonl']).toBe('imported: the last turn was interrupted ([Request interrupted by user for tool use])');
+    expect(reasons['real-session-permission-external-file.jsonl']).toBe('imported: the last turn left tool call read unanswered');
+    expect(reasons['subagent.jsonl']).toBe('imported: transcript ended');
+  });
+});
+
+function readJournal(traceFile: string): AgentEvent[] {
+  return readFileSync(join(traceFile, '..', 'events.jsonl'), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as AgentEvent);
+}
+
+describe('how an imported session ended (transcripts record no session end)', () => {
+  const HOUR = 3_600_000;
+  const sid = (n: number) => `5555555${n}-5555-4555-8555-555555555555`;
+
+  function finished(projects: string, sessionId: string, start: number): TranscriptWriter {
+    const w = new TranscriptWriter(join(projects, '-p', `${sessionId}.jsonl`), sessionId, start);
+    w.prompt('list the files');
+    w.response(`msg_${sessionId.slice(0, 8)}_1`, [{ tool: { id: `toolu_${sessionId.slice(0, 8)}_ls`, name: 'Bash', input: { command: 'ls' } } }], { input: 5, output: 9, cacheRead: 0, cacheWrite: 0 });
+    w.toolResult(`toolu_${sessionId.slice(0, 8)}_ls`, 'a.ts b.ts');
+    w.response(`msg_${sessionId.slice(0, 8)}_2`, [{ text: 'Two files.' }], { input: 6, output: 4, cacheRead: 0, cacheWrite: 0 });
+    return w;
+  }
+
+  it('an idle session whose last turn finished is completed at its last activity; re-importing changes no byte', async () => {
+    const { home, dir } = freshDataDir();
+    const projects = join(home, '.claude', 'projects');
+    const w = finished(projects, sid(1), Date.now() - 2 * HOUR);
+    const [r] = await importPaths([projects], dir, home);
+    const doc = readTrace(r!.traceFile);
+    expect(doc.status).toBe('completed');
+    expect(doc.endTime).toBe(w.now);
+    const end = readJournal(r!.traceFile).filter((e) => e.type === 'session.end');
+    expect(end).toEqual([{ type: 'session.end', sessionId: sid(1), time: w.now, source: 'import', status: 'completed', reason: 'imported: transcript ended' }]);
+    expect(doc.spans.filter((s) => s.attributes['agent_trace.interrupted'] === true)).toEqual([]);
+    // The journal's time is the session's last activity, not the moment of the import.
+    expect(Math.abs(statSync(join(r!.traceFile, '..', 'events.jsonl')).mtimeMs - w.now)).toBeLessThan(1_000);
+    const before = { trace: readFileSync(r!.traceFile, 'utf8'), journal: readFileSync(join(r!.traceFile, '..', 'events.jsonl'), 'utf8') };
+    await importPaths([projects], dir, home);
+    expect(readFileSync(r!.traceFile, 'utf8')).toBe(before.trace);
+    expect(readFileSync(join(r!.traceFile, '..', 'events.jsonl'), 'utf8')).toBe(before.journal);
+    // `list` agrees, and does not turn it into an interruption.
+    const list = await cli(['list', '--json', '--dir', dir], { env: isolatedEnv(home) });
+    expect((JSON.parse(list.stdout) as Array<{ status: string }>)[0]!.status).toBe('completed');
+  });
+
+  it('a last turn that was visibly interrupted keeps the session interrupted; an interruption in an earlier turn does not', async () => {
+    const { home, dir } = freshDataDir();
+    const projects = join(home, '.claude', 'projects');
+    const start = Date.now() - 3 * HOUR;
+    // The person pressed Esc in the last turn.
+    const esc = finished(projects, sid(2), start);
+    esc.prompt('now refactor them');
+    esc.response('msg_esc_1', [{ text: 'Starting.' }], { input: 3, output: 2, cacheRead: 0, cacheWrite: 0 });
+    esc.write({ type: 'user', message: { role: 'user', content: [{ type: 'text', text: '[Request interrupted by user]' }] } });
+    // Killed while a tool ran: its call was never answered.
+    const killed = finished(projects, sid(3), start);
+    killed.prompt('run the tests');
+    killed.response('msg_kill_1', [{ tool: { id: 'toolu_kill_test', name: 'Bash', input: { command: 'npm test' } } }], { input: 3, output: 2, cacheRead: 0, cacheWrite: 0 });
+    // Interrupted once, then asked again and finished: completed.
+    const resumed = new TranscriptWriter(join(projects, '-p', `${sid(4)}.jsonl`), sid(4), start);
+    resumed.prompt('build it');
+    resumed.response('msg_res_1', [{ text: 'Building.' }], { input: 3, output: 2, cacheRead: 0, cacheWrite: 0 });
+    resumed.write({ type: 'user', message: { role: 'user', content: [{ type: 'text', text: '[Request interrupted by user]' }] } });
+    resumed.prompt('go on');
+    resumed.response('msg_res_2', [{ text: 'Built.' }], { input: 3, output: 2, cacheRead: 0, cacheWrite: 0 });
+
+    const results = await importPaths([projects], dir, home);
+    const byId = new Map(results.map((r) => [r.sessionId, readTrace(r.traceFile)]));
+    expect(byId.get(sid(2))!.status).toBe('interrupted');
+    expect(byId.get(sid(3))!.status).toBe('interrupted');
+    expect(byId.get(sid(4))!.status).toBe('completed');
+    const reason = (id: string) => (readJournal(results.find((r) => r.sessionId === id)!.traceFile).find((e) => e.type === 'session.interrupted') as { reason?: string } | undefined)?.reason;
+    expect(reason(sid(2))).toBe('imported: the last turn was interrupted ([Request interrupted by user])');
+    expect(reason(sid(3))).toBe('imported: the last turn left tool call Bash unanswered');
+    // The call left open is closed as interrupted, not as an error.
+    const test = byId.get(sid(3))!.spans.find((s) => s.attributes['gen_ai.tool.call.id'] === 'toolu_kill_test')!;
+    expect(test.attributes['agent_trace.interrupted']).toBe(true);
+    expect(test.status).not.toBe('error');
+  });
+
+  it('a recent session may still be running; once idle, reading it ends it the same way a re-import would', async () => {
+    const { home, dir } = freshDataDir();
+    const env = isolatedEnv(home);
+    const config = join(home, '.config', 'agent-trace', 'config.json');
+    mkdirSync(join(config, '..'), { recursive: true });
+    writeFileSync(config, JSON.stringify({ inactivityMinutes: 60 }));
+    const projects = join(home, '.claude', 'projects');
+    finished(projects, sid(5), Date.now() - 40 * 60_000);
+    const [r] = await importPaths([projects], dir, home);
+    expect(readTrace(r!.traceFile).status).toBe('running');
+    expect(readJournal(r!.traceFile).some((e) => e.type === 'session.end' || e.type === 'session.interrupted')).toBe(false);
+
+    // 40 minutes idle is past a 30-minute limit: `list` settles it — completed, as its transcript shows.
+    writeFileSync(config, JSON.stringify({ inactivityMinutes: 30 }));
+    const list = await cli(['list', '--json', '--dir', dir], { env });
+    expect((JSON.parse(list.stdout) as Array<{ status: string }>)[0]!.status).toBe('completed');
+    const settled = readFileSync(join(r!.traceFile, '..', 'events.jsonl'), 'utf8');
+    expect(readJournal(r!.traceFile).filter((e) => e.type === 'session.end')).toMatchObject([{ source: 'import', reason: 'imported: transcript ended' }]);
+    await importPaths([projects], dir, home);
+    expect(readFileSync(join(r!.traceFile, '..', 'events.jsonl'), 'utf8')).toBe(settled);
+  });
+
+  it('a session the hooks recorded keeps their status truth: the import adds no end of its own', async () => {
+    const { home, dir } = freshDataDir();
+    const env = isolatedEnv(home);
+    const projects = join(home, '.claude', 'projects');
+    const sessionId = sid(6);
+    const w = finished(projects, sessionId, Date.now() - 2 * HOUR);
+    // A Stop hook records the agent's process: here the test runner, which is alive.
+    await cli(['hook', '--dir', dir], { env, input: JSON.stringify({ session_id: sessionId, hook_event_name: 'Stop', transcript_path: w.path, last_assistant_message: 'Two files.' }) });
+    const [r] = await importPaths([projects], dir, home);
+    expect(readTrace(r!.traceFile).status).toBe('running');
+    expect(readJournal(r!.traceFile).filter((e) => e.source === 'import')).toEqual([]);
+    // Its agent gone without a SessionEnd: interrupted, as liveness says for every hooks-recorded session.
+    writeFileSync(join(r!.traceFile, '..', 'agent.json'), JSON.stringify({ pid: 2 ** 22 + 12345 }));
+    const [again] = await importPaths([projects], dir, home);
+    expect(readTrace(again!.traceFile).status).toBe('interrupted');
+    expect(readJournal(again!.traceFile).find((e) => e.type === 'session.interrupted')).toMatchObject({ source: 'system', reason: expect.stringMatching(/agent process \d+ exited/) });
+  });
+});
+
+describe('importedEnding (the rule, on normalized events of any agent)', () => {
+  const base = { sessionId: 's', source: 'import' as const };
+  it('an open last turn or model call is interrupted; a session that already ended gets nothing', () => {
+    const turn = [{ ...base, type: 'session.start' as const, time: 1 }, { ...base, type: 'turn.start' as const, time: 2, prompt: 'p', key: 't1' }];
+    expect(importedEnding('s', [...turn, { ...base, type: 'turn.end', time: 5, key: 't1' }])).toMatchObject({ type: 'session.end', time: 5, status: 'completed' });
+    expect(importedEnding('s', turn)).toMatchObject({ type: 'session.interrupted', time: 2, reason: 'imported: the last turn never finished' });
+    expect(importedEnding('s', [...turn, { ...base, type: 'generation.start', time: 3, key: 'g' }, { ...base, type: 'turn.end', time: 4, key: 't1' }])).toMatchObject({
+      type: 'session.interrupted',
+      reason: 'imported: the last turn left a model call unfinished',
+    });
+    // A subagent's loose end is not how the session ended.
+    expect(importedEnding('s', [...turn, { ...base, type: 'tool.start', time: 3, key: 'x', name: 'Read', agentKey: 'a1' }, { ...base, type: 'turn.end', time: 4, key: 't1' }])).toMatchObject({ type: 'session.end' });
+    expect(importedEnding('s', [...turn, { ...base, type: 'session.end', time: 6 }])).toBeUndefined();
+    expect(importedEnding('s', [])).toBeUndefined();
   });
 });
 
@@ -239,6 +407,34 @@ describe('importing Claude Code folders', () => {
     expect(nothing.code).toBe(1);
     expect(nothing.stderr).toMatch(/nothing to import/);
     expect(existsSync(join(dir, 'sessions'))).toBe(false);
+  });
+
+  it('says what it reads when a path holds none of it, once, on stderr only', async () => {
+    const { home, dir } = freshDataDir();
+    const env = isolatedEnv(home);
+    const folder = tempDir();
+    // An empty folder, a file no importer recognises: the formats agent-trace reads, with where they live.
+    for (const target of [folder, join(folder, 'notes.json')]) {
+      if (target.endsWith('.json')) writeFileSync(target, '{"hello": "world"}');
+      const r = await cli(['import', target, '--dir', dir], { env });
+      expect(r.code).toBe(1);
+      expect(r.stdout).toBe('');
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).toMatch(/^agent-trace: nothing to import in .*: no saved agent session found; agent-trace reads Claude Code transcripts \(~\/\.claude\/projects.*Codex rollouts \(~\/\.codex\/sessions.*Gemini CLI chat files \(~\/\.gemini\/tmp.*opencode/);
+      expect(r.stderr).not.toMatch(/try --agent/);
+    }
+    // The wrong --agent for a file another importer knows: one message naming both, no "imported 0 session(s)".
+    const gemini = join(folder, 'session-2026-01-10T10-00-abcd1234.json');
+    const t = '2026-01-10T10:00:00.000Z';
+    writeFileSync(gemini, JSON.stringify({ sessionId: 'g-1', projectHash: 'p', startTime: t, lastUpdated: t, messages: [{ id: 'm1', timestamp: t, type: 'user', content: [{ text: 'hi' }] }] }));
+    const wrong = await cli(['import', '--agent', 'codex', gemini, '--dir', dir], { env });
+    expect(wrong.code).toBe(1);
+    expect(wrong.stdout).toBe('');
+    expect(wrong.stderr.trim().split('\n')).toHaveLength(1);
+    expect(wrong.stderr).toMatch(/no Codex rollout found \(--agent codex reads ~\/\.codex\/sessions.*\); found 1 Gemini CLI chat file instead: run again without --agent \(or with --agent gemini\)$/m);
+    expect(existsSync(join(dir, 'sessions'))).toBe(false);
+    const right = await cli(['import', gemini, '--json', '--dir', dir], { env });
+    expect(right.code, right.stderr).toBe(0);
   });
 
   it('the test transcript writer writes what Claude Code writes: one response over several lines, partial usage first', () => {

@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { AgentEvent, SessionEndEvent, SessionInterruptedEvent, TurnStartEvent } from '../events/types.js';
 import type { TraceDocument } from '../model/trace.js';
 import { FILE_MODE } from './fs-util.js';
 import { acquireSync } from './lock.js';
@@ -13,6 +14,10 @@ import type { SessionStore } from './session-store.js';
  * for the agent — or, when no process could be recorded, once it has been inactive past a configurable time.
  * The interruption is recorded as a `session.interrupted` event at the session's last activity, so every
  * reader agrees; a later SessionStart (`--resume`) or prompt continues the same trace.
+ *
+ * Imported sessions (saved transcripts, rollouts, chat files) are different: no process was ever recorded and
+ * their files do not record an end, but they show how the last turn ended. Once idle, such a session is
+ * completed when that turn finished normally and interrupted only when it visibly did not (`importedEnding`).
  */
 
 export const AGENT_FILE = 'agent.json';
@@ -109,6 +114,53 @@ export function lastActivityOf(doc: TraceDocument): number {
   return doc.startTime + Math.max(0, doc.summary.durationMs);
 }
 
+/** Sources whose events an import writes (and replaces when it runs again). */
+export const IMPORT_SOURCES: ReadonlySet<string> = new Set(['import', 'transcript']);
+export const IMPORT_ENDED_REASON = 'imported: transcript ended';
+
+/**
+ * How an imported session ended, from its events: saved transcripts record no session end, so a session whose
+ * last turn finished normally is completed (at its last activity), and one whose last turn visibly did not —
+ * an interrupt mark (`[Request interrupted by user]`, an aborted turn), a tool or model call never answered,
+ * a turn never closed — is interrupted. Undefined when the events already end the session (or hold nothing).
+ * Deterministic: the same events give the same event, so re-importing changes nothing.
+ */
+export function importedEnding(sessionId: string, events: readonly AgentEvent[]): SessionEndEvent | SessionInterruptedEvent | undefined {
+  let last = Number.NEGATIVE_INFINITY;
+  let lastStart = Number.NEGATIVE_INFINITY;
+  let lastEnd = Number.NEGATIVE_INFINITY;
+  let lastTurn: TurnStartEvent | undefined;
+  const toolsAnswered = new Set<string>();
+  const callsAnswered = new Set<string>();
+  for (const e of events) {
+    if (e.time > last) last = e.time;
+    if (e.type === 'session.start' && e.time > lastStart) lastStart = e.time;
+    else if ((e.type === 'session.end' || e.type === 'session.crash' || e.type === 'session.interrupted') && e.time > lastEnd) lastEnd = e.time;
+    else if (e.type === 'turn.start' && (!lastTurn || e.time >= lastTurn.time)) lastTurn = e;
+    else if (e.type === 'tool.end') toolsAnswered.add(e.key);
+    else if (e.type === 'generation.end') callsAnswered.add(e.key);
+  }
+  if (!Number.isFinite(last) || (Number.isFinite(lastEnd) && lastEnd >= lastStart)) return undefined;
+  const from = lastTurn?.time ?? Number.NEGATIVE_INFINITY;
+  const interrupted = (reason: string): SessionInterruptedEvent => ({ type: 'session.interrupted', sessionId, time: last, source: 'import', reason: `imported: ${reason}` });
+  // Only the main thread counts: a subagent's loose end is not how the session ended.
+  const main = events.filter((e) => e.time >= from && !(e as { agentKey?: string }).agentKey);
+  const mark = main.find((e) => e.type === 'interrupt');
+  if (mark) {
+    const message = mark.type === 'interrupt' && mark.message ? ` (${mark.message.slice(0, 120)})` : '';
+    return interrupted(`the last turn was interrupted${message}`);
+  }
+  const tool = main.find((e) => e.type === 'tool.start' && !toolsAnswered.has(e.key));
+  if (tool?.type === 'tool.start') return interrupted(`the last turn left tool call ${tool.name} unanswered`);
+  if (main.some((e) => e.type === 'generation.start' && !callsAnswered.has(e.key))) return interrupted('the last turn left a model call unfinished');
+  if (lastTurn) {
+    const start = lastTurn;
+    const closed = events.some((e) => e.type === 'turn.end' && e.time >= start.time && (e.key === undefined || start.key === undefined || e.key === start.key));
+    if (!closed) return interrupted('the last turn never finished');
+  }
+  return { type: 'session.end', sessionId, time: last, source: 'import', status: 'completed', reason: IMPORT_ENDED_REASON };
+}
+
 export interface LivenessOptions {
   now?: number;
   inactivityMs?: number;
@@ -123,28 +175,35 @@ export interface LivenessOptions {
 export function checkLiveness(store: SessionStore, sessionId: string, doc: TraceDocument, options: LivenessOptions = {}): TraceDocument {
   if (doc.status !== 'running') return doc;
   try {
-    const reason = deadReason(store, sessionId, doc, options);
-    return reason ? markInterrupted(store, sessionId, doc, reason) : doc;
+    const dead = deadReason(store, sessionId, doc, options);
+    return dead ? markInterrupted(store, sessionId, doc, dead.reason, dead.idle) : doc;
   } catch {
     return doc;
   }
 }
 
-function deadReason(store: SessionStore, sessionId: string, doc: TraceDocument, options: LivenessOptions): string | undefined {
+function deadReason(store: SessionStore, sessionId: string, doc: TraceDocument, options: LivenessOptions): { reason: string; idle: boolean } | undefined {
   const folder = store.folder(sessionId);
   const root = doc.spans.find((s) => s.parentSpanId === null && s.kind === 'session');
   const pidAttr = root?.attributes['agent_trace.agent_pid'];
   const recorded = readAgentProcess(folder);
   const agent = recorded ?? (typeof pidAttr === 'number' && pidAttr > 0 ? { pid: pidAttr } : undefined);
-  if (agent) return isProcessAlive(agent) ? undefined : `agent process ${agent.pid} exited without ending the session`;
+  if (agent) return isProcessAlive(agent) ? undefined : { reason: `agent process ${agent.pid} exited without ending the session`, idle: false };
   const now = options.now ?? Date.now();
   const inactivityMs = options.inactivityMs ?? DEFAULT_INACTIVITY_MINUTES * 60_000;
   const last = options.lastActivity ?? store.lastActivity(sessionId);
-  if (last > 0 && now - last > inactivityMs) return `no activity for ${Math.round(inactivityMs / 60_000)} minutes`;
+  if (last > 0 && now - last > inactivityMs) return { reason: `no activity for ${Math.round(inactivityMs / 60_000)} minutes`, idle: true };
   return undefined;
 }
 
-function markInterrupted(store: SessionStore, sessionId: string, doc: TraceDocument, reason: string): TraceDocument {
+/** For a session only an import wrote (no hook, no tracer), the end its transcript shows; else undefined. */
+function importedSessionEnding(store: SessionStore, sessionId: string): AgentEvent | undefined {
+  const events = store.readEvents(sessionId);
+  if (!events.length || !events.every((e) => IMPORT_SOURCES.has(e.source ?? ''))) return undefined;
+  return importedEnding(sessionId, events);
+}
+
+function markInterrupted(store: SessionStore, sessionId: string, doc: TraceDocument, reason: string, idle: boolean): TraceDocument {
   const folder = store.folder(sessionId);
   const release = acquireSync(folder, { name: LIVENESS_LOCK, waitMs: 1_000 });
   if (!release) return doc;
@@ -155,7 +214,9 @@ function markInterrupted(store: SessionStore, sessionId: string, doc: TraceDocum
     const journal = store.journalPath(sessionId);
     const before = statSync(journal);
     const time = Math.min(Date.now(), Math.max(lastActivityOf(current), current.startTime));
-    const [stored] = store.append([{ type: 'session.interrupted', sessionId, time, source: 'system', reason }]);
+    // An imported session gone idle ends the way its transcript shows, exactly as a later re-import would end it.
+    const ending = idle ? importedSessionEnding(store, sessionId) : undefined;
+    const [stored] = store.append([ending ?? { type: 'session.interrupted', sessionId, time, source: 'system', reason }]);
     // The journal's time is the session's last activity (retention sorts by it): an interruption noticed
     // now must not make a long-dead session look fresh.
     try {

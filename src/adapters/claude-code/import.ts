@@ -1,6 +1,7 @@
-import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { AgentEvent } from '../../events/types.js';
+import { readHead } from '../import-util.js';
 import type { ImportAdapter, ImportedSession } from '../types.js';
 import { TranscriptParser, transcriptLines } from './transcript.js';
 
@@ -52,17 +53,6 @@ export function looksLikeClaudeTranscript(path: string, head: string): boolean {
     if (type === 'file-history-snapshot' || type === 'summary') return true;
     return typeof o.sessionId === 'string' || 'parentUuid' in o || 'isSidechain' in o;
   });
-}
-
-function readHead(path: string, bytes = 16_384): string {
-  const fd = openSync(path, 'r');
-  try {
-    const buf = Buffer.alloc(bytes);
-    const n = readSync(fd, buf, 0, bytes, 0);
-    return buf.toString('utf8', 0, n);
-  } finally {
-    closeSync(fd);
-  }
 }
 
 /** The session id a transcript file's lines name (the most frequent one among the first lines). */

@@ -7,6 +7,7 @@ import type {
   TurnStartEvent,
   Usage,
 } from '../../events/types.js';
+import { isSyntheticText } from '../import-util.js';
 import type { ImportAdapter, ImportedSession } from '../types.js';
 import { arr, baseName, Clock, firstLine, maybeJson, nonEmpty, num, parseJsonLines, rec, str, textOf, toMillis, type Rec } from './util.js';
 
@@ -35,9 +36,7 @@ const SYNTHETIC_PROMPT = [
 ];
 
 export function isSyntheticPrompt(text: string): boolean {
-  const t = text.trim();
-  if (!t) return true;
-  return SYNTHETIC_PROMPT.some((re) => re.test(t));
+  return isSyntheticText(text, SYNTHETIC_PROMPT);
 }
 
 interface PendingResponse {

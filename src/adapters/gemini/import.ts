@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { AgentEvent, GenerationOutput, Usage } from '../../events/types.js';
+import { isSyntheticText } from '../import-util.js';
 import type { ImportAdapter, ImportedSession } from '../types.js';
 import {
   arr,
@@ -75,8 +76,7 @@ const SYNTHETIC_PROMPT = [
 ];
 
 function isSyntheticPrompt(text: string): boolean {
-  const t = text.trim();
-  return !t || SYNTHETIC_PROMPT.some((re) => re.test(t));
+  return isSyntheticText(text, SYNTHETIC_PROMPT);
 }
 
 interface Conversation {

@@ -1,7 +1,8 @@
-import { closeSync, existsSync, fstatSync, openSync, readdirSync, readSync, realpathSync, statSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readdirSync, readSync, realpathSync, statSync, utimesSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { mainTranscriptFor, readClaudeSession, readOrphanAgentFile, type ParsedFile } from '../../adapters/claude-code/import.js';
 import { loadIngestState, saveIngestState, TRANSCRIPT_LOCK } from '../../adapters/claude-code/ingest-state.js';
+import { readHead } from '../../adapters/import-util.js';
 import { IMPORTERS, importerFor } from '../../adapters/registry.js';
 import type { ImportAdapter } from '../../adapters/types.js';
 import type { AgentEvent } from '../../events/types.js';
@@ -9,7 +10,7 @@ import { validateEvent } from '../../events/validate.js';
 import { writeFileAtomicSync } from '../../store/atomic-write.js';
 import { appendSync } from '../../store/fs-util.js';
 import { encodeEvents, readJournal } from '../../store/journal.js';
-import { DEFAULT_INACTIVITY_MINUTES } from '../../store/liveness.js';
+import { checkLiveness, DEFAULT_INACTIVITY_MINUTES, importedEnding } from '../../store/liveness.js';
 import { acquireSync } from '../../store/lock.js';
 import type { SessionStore } from '../../store/session-store.js';
 import { cliContext } from '../context.js';
@@ -28,18 +29,6 @@ export interface ImportResult {
 }
 
 const SKIP_DIRS = new Set(['node_modules', '.git']);
-const HEAD_BYTES = 16_384;
-
-function readHead(path: string): string {
-  const fd = openSync(path, 'r');
-  try {
-    const buf = Buffer.alloc(HEAD_BYTES);
-    const n = readSync(fd, buf, 0, HEAD_BYTES, 0);
-    return buf.toString('utf8', 0, n);
-  } finally {
-    closeSync(fd);
-  }
-}
 
 /** Files under the given paths, folders walked recursively (sorted, so the order is deterministic). */
 function collectFiles(paths: string[]): string[] {
@@ -97,22 +86,48 @@ function pickImporter(path: string, forced: ImportAdapter | undefined): ImportAd
   });
 }
 
+export interface ImportEnding {
+  now: number;
+  /** A session idle for longer than this is over (else it may still be running). */
+  inactivityMs: number;
+}
+
+export interface ReplaceOutcome {
+  /** Events of other sources (hooks, the in-process tracer) are in the journal: their status truth rules. */
+  recorded: boolean;
+}
+
 /**
  * Puts one imported session in the store. The journal is rewritten (atomically, under the session lock):
  * events of the sources this import produced are replaced by the new ones, events of every other source
  * (hooks, liveness) are kept, and all are merged in time order — so importing the same input twice gives
  * the same journal and the same trace, and an import never duplicates what hooks recorded.
+ *
+ * With `ending`, a session only imports know of that has been idle past the limit gets the end its events show
+ * (`importedEnding`: completed, or interrupted when its last turn visibly was); a session the hooks recorded
+ * keeps their status truth (SessionEnd, or the liveness check of its agent process).
  */
-export function replaceSessionEvents(store: SessionStore, sessionId: string, events: AgentEvent[]): void {
+export function replaceSessionEvents(store: SessionStore, sessionId: string, events: AgentEvent[], ending?: ImportEnding): ReplaceOutcome {
   const folder = store.ensureSession(sessionId);
   const journal = store.journalPath(sessionId);
-  const incoming = events.map((e) => store.redactor.redactEvent(validateEvent(e)));
-  const sources = new Set(incoming.map((e) => e.source ?? ''));
+  const prepare = (e: AgentEvent) => store.redactor.redactEvent(validateEvent(e));
+  const incoming = events.map(prepare);
+  // An import's own events (its ending included) are always its to replace, whatever this run produces.
+  const sources = new Set(['import', ...incoming.map((e) => e.source ?? '')]);
   const release = acquireSync(folder, { waitMs: 10_000 });
   if (!release) throw new CliError(`session ${sessionId} is locked by another agent-trace process; try again`);
   try {
     const { events: existing, end } = readJournal(journal);
-    const kept = existing.filter((e) => !sources.has(e.source ?? ''));
+    let kept = existing.filter((e) => !sources.has(e.source ?? ''));
+    const recorded = kept.some((e) => e.source !== 'system');
+    if (!recorded) {
+      // Only imports wrote this session: an interruption liveness guessed before is the import's to settle.
+      kept = kept.filter((e) => e.type !== 'session.interrupted');
+      let last = 0;
+      for (const e of events) if (e.time > last) last = e.time;
+      const over = ending && ending.now - last > ending.inactivityMs ? importedEnding(sessionId, events) : undefined;
+      if (over) incoming.push(prepare(over));
+    }
     const merged = mergeByTime(kept, incoming);
     // Hooks append without the lock: keep the old file open across the replacement and carry over any
     // line that landed in it after it was read.
@@ -123,19 +138,37 @@ export function replaceSessionEvents(store: SessionStore, sessionId: string, eve
       oldFd = undefined;
     }
     try {
-      writeFileAtomicSync(journal, encodeEvents(merged));
-      if (oldFd !== undefined) carryOver(oldFd, end, journal);
+      const text = encodeEvents(merged);
+      writeFileAtomicSync(journal, text);
+      const carried = oldFd !== undefined ? carryOver(oldFd, end, journal) : false;
+      // The journal's time is the session's last activity (liveness and retention read it), not the import's.
+      if (!carried) keepActivityTime(journal, Buffer.byteLength(text), merged);
     } finally {
       if (oldFd !== undefined) closeSync(oldFd);
     }
+    return { recorded };
   } finally {
     release();
   }
 }
 
-function carryOver(fd: number, from: number, journal: string): void {
+function keepActivityTime(journal: string, size: number, events: readonly AgentEvent[]): void {
+  let last = 0;
+  for (const e of events) if (e.time > last) last = e.time;
+  if (last <= 0 || last >= Date.now()) return;
+  try {
+    if (statSync(journal).size !== size) return; // a hook appended meanwhile: that is newer activity
+    const at = new Date(last);
+    utimesSync(journal, at, at);
+  } catch {
+    // the time stays as it is
+  }
+}
+
+/** Appends to the new journal what hooks appended to the old one after it was read; true when anything was. */
+function carryOver(fd: number, from: number, journal: string): boolean {
   const size = fstatSync(fd).size;
-  if (size <= from) return;
+  if (size <= from) return false;
   const buf = Buffer.alloc(size - from);
   let read = 0;
   while (read < buf.length) {
@@ -144,7 +177,9 @@ function carryOver(fd: number, from: number, journal: string): void {
     read += n;
   }
   const lastNl = buf.subarray(0, read).lastIndexOf(10);
-  if (lastNl >= 0) appendSync(journal, buf.subarray(0, lastNl + 1));
+  if (lastNl < 0) return false;
+  appendSync(journal, buf.subarray(0, lastNl + 1));
+  return true;
 }
 
 /** Stable merge by time; at equal times a kept session.start goes first and other kept events last. */
@@ -210,11 +245,7 @@ export async function runImport(paths: string[], options: ImportOptions): Promis
     }
     plan.push({ path: f, importer });
   }
-  if (plan.length === 0) {
-    throw new CliError(
-      `nothing to import in ${paths.join(', ')}: no ${agent === 'auto' ? 'recognised' : agent} transcript found (try --agent)`,
-    );
-  }
+  if (plan.length === 0) throw nothingToImport(paths, files, forced);
 
   const scrub = (text: string) => store.redactor.redactString(text);
   const tty = process.stderr.isTTY && !options.json;
@@ -248,24 +279,18 @@ export async function runImport(paths: string[], options: ImportOptions): Promis
 
   const results: ImportResult[] = [];
   const inactivityMs = (config.inactivityMinutes && config.inactivityMinutes > 0 ? config.inactivityMinutes : DEFAULT_INACTIVITY_MINUTES) * 60_000;
+  const now = Date.now();
   let n = 0;
   for (const [sessionId, { events, files: parsed }] of sessions) {
     if (tty && sessions.size > 5) process.stderr.write(`\rwriting ${++n}/${sessions.size} sessions…   `);
     if (events.length === 0) continue;
     try {
-      // A transcript says nothing of how its session ended: one idle past the inactivity limit is over.
-      let last = 0;
-      let ended = false;
-      for (const e of events) {
-        if (e.time > last) last = e.time;
-        if (e.type === 'session.end') ended = true;
-      }
-      const incoming = !ended && Date.now() - last > inactivityMs
-        ? [...events, { type: 'session.interrupted' as const, sessionId, time: last, source: 'import' as const, reason: `no activity for ${Math.round(inactivityMs / 60_000)} minutes` }]
-        : events;
-      replaceSessionEvents(store, sessionId, incoming);
+      // A saved transcript records no session end: an idle one ends as its last turn shows.
+      const { recorded } = replaceSessionEvents(store, sessionId, events, { now, inactivityMs });
       if (parsed) rememberTranscriptCursors(store, sessionId, parsed);
-      const doc = store.materialize(sessionId);
+      let doc = store.materialize(sessionId);
+      // One the hooks recorded: the status truth of its agent process, as every reader would see it.
+      if (recorded) doc = checkLiveness(store, sessionId, doc, { inactivityMs });
       results.push({ sessionId, traceFile: store.tracePath(sessionId), spans: doc.spans.length });
     } catch (error) {
       failures.push(`${sessionId}: ${(error as Error).message}`);
@@ -273,6 +298,12 @@ export async function runImport(paths: string[], options: ImportOptions): Promis
   }
   if (tty) process.stderr.write('\r\x1b[K');
 
+  if (results.length === 0) {
+    // One message, on stderr: nothing on stdout claims an import that did not happen.
+    if (failures.length === 0) throw nothingToImport(paths, files, forced);
+    for (const f of failures) process.stderr.write(`agent-trace: could not import ${f}\n`);
+    throw new CliError(`no session could be imported from ${paths.join(', ')}`);
+  }
   if (options.json) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
   else {
     for (const r of results.slice(0, 50)) process.stdout.write(`${r.sessionId}  ${r.spans} spans  ${r.traceFile}\n`);
@@ -280,5 +311,31 @@ export async function runImport(paths: string[], options: ImportOptions): Promis
     process.stdout.write(`imported ${results.length} session(s) into ${store.dir}\n`);
   }
   for (const f of failures) process.stderr.write(`agent-trace: could not import ${f}\n`);
-  if (results.length === 0) throw new CliError('no session could be imported');
+}
+
+/** What each importer reads, for the message that says a path holds none of it. */
+const FORMATS: Record<ImportAdapter['agent'], { what: string; where: string }> = {
+  'claude-code': { what: 'Claude Code transcript', where: '~/.claude/projects/<project>/<session>.jsonl' },
+  codex: { what: 'Codex rollout', where: '~/.codex/sessions/YYYY/MM/DD/rollout-*.jsonl' },
+  gemini: { what: 'Gemini CLI chat file', where: '~/.gemini/tmp/<project>/chats/session-*.json' },
+  opencode: { what: 'opencode session', where: '~/.local/share/opencode/storage, `opencode export` JSON or a plugin event stream .jsonl' },
+};
+
+/** The error for paths that hold nothing the chosen importer (or any, with `--agent auto`) could read. */
+function nothingToImport(paths: string[], files: string[], forced: ImportAdapter | undefined): CliError {
+  const where = paths.join(', ');
+  if (!forced) {
+    const formats = IMPORTERS.map((i) => `${FORMATS[i.agent].what}s (${FORMATS[i.agent].where})`);
+    return new CliError(`nothing to import in ${where}: no saved agent session found; agent-trace reads ${formats.slice(0, -1).join(', ')} and ${formats[formats.length - 1]}`);
+  }
+  const { what, where: expected } = FORMATS[forced.agent];
+  // What the files are instead, when another importer recognises them.
+  const others = new Map<ImportAdapter['agent'], number>();
+  for (const f of files.slice(0, 500)) {
+    const other = pickImporter(f, undefined);
+    if (other && other.agent !== forced.agent) others.set(other.agent, (others.get(other.agent) ?? 0) + 1);
+  }
+  const found = [...others].map(([a, n]) => `${n} ${FORMATS[a].what}${n === 1 ? '' : 's'}`);
+  const hint = found.length ? `; found ${found.join(' and ')} instead: run again without --agent (or with --agent ${[...others.keys()][0]})` : '';
+  return new CliError(`nothing to import in ${where}: no ${what} found (--agent ${forced.agent} reads ${expected})${hint}`);
 }
