@@ -62,6 +62,72 @@ describe('agent-trace export (CLI)', () => {
     expect(text.stdout).toBe(`nothing new to export to ${receiver.url} (3 sessions, ${finished} already sent, ${open} still open, sent when they finish)\n`);
   });
 
+  it('--dry-run without any endpoint still lists what would be sent, says none is configured, exits 0', async () => {
+    const dir = tempDir();
+    const { doc } = writeSession(dir, 'dry-none', richSessionEvents('dry-none'));
+    const env = cleanEnv({ AGENT_TRACE_CONFIG: writeConfig(dir) });
+    const text = await cli(['export', 'dry-none', '--dir', dir, '--dry-run'], { env });
+    expect(text.code).toBe(0);
+    expect(text.stderr).toBe('');
+    expect(text.stdout).toContain(`dry run: no OTLP endpoint is configured; with one, would send ${doc.spans.length} spans from 1 session (http/protobuf, one trace per session)`);
+    expect(text.stdout).toMatch(/pass --endpoint URL .*OTEL_EXPORTER_OTLP_ENDPOINT.*otlp\.endpoint/);
+    expect(text.stdout).toContain('invoke_agent claude-code');
+    const json = await cli(['export', 'dry-none', '--dir', dir, '--dry-run', '--json'], { env });
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout)).toMatchObject({ dryRun: true, endpoint: null, spans: doc.spans.length });
+    // without --dry-run it is still an error
+    const real = await cli(['export', 'dry-none', '--dir', dir], { env });
+    expect(real.code).toBe(1);
+    expect(real.stderr).toMatch(/^agent-trace: no OTLP endpoint: pass --endpoint URL/);
+  });
+
+  it('an endpoint without http:// says to add it', async () => {
+    const dir = tempDir();
+    writeSession(dir, 'scheme', richSessionEvents('scheme'));
+    const env = cleanEnv({ AGENT_TRACE_CONFIG: writeConfig(dir) });
+    const run = await cli(['export', 'scheme', '--dir', dir, '--endpoint', 'localhost:4318'], { env });
+    expect(run.code).toBe(2);
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+    expect(run.stderr).toContain('--endpoint: "localhost:4318" has no scheme; the endpoint must start with http:// or https://, e.g. http://localhost:4318');
+    const inConfig = cleanEnv({ AGENT_TRACE_CONFIG: writeConfig(dir, { otlp: { endpoint: 'collector.internal:4318/v1/traces' } }) });
+    const fromConfig = await cli(['export', 'scheme', '--dir', dir], { env: inConfig });
+    expect(fromConfig.code).toBe(1);
+    expect(fromConfig.stderr).toContain('e.g. http://collector.internal:4318/v1/traces');
+  });
+
+  it('a dead endpoint fails in about a second with one line naming it and the fix (default backoff)', async () => {
+    const dir = tempDir();
+    writeSession(dir, 'dead', richSessionEvents('dead'));
+    const closed = await startOtlpReceiver();
+    const { url, baseUrl } = closed;
+    await closed.close();
+    const env = cleanEnv({ AGENT_TRACE_CONFIG: writeConfig(dir), AGENT_TRACE_EXPORT_BACKOFF_MS: undefined });
+    const t0 = performance.now();
+    const run = await cli(['export', 'dead', '--dir', dir, '--endpoint', baseUrl], { env });
+    const ms = performance.now() - t0;
+    expect(run.code).toBe(1);
+    expect(run.stdout).toBe('');
+    const lines = run.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(
+      new RegExp(`^agent-trace: cannot export to ${url.replace(/[.]/g, '\\.')}: connection refused \\(3 attempts in [0-9.]+ s\\); start the collector, or fix the endpoint`),
+    );
+    expect(lines[0]).toMatch(/nothing is lost/);
+    expect(ms).toBeLessThan(3_000); // was ~15 s: the OTel SDK retried inside each of our attempts
+  });
+
+  it('without a TTY, a retry after a long wait is announced once on stderr', async () => {
+    const dir = tempDir();
+    const { doc } = writeSession(dir, 'slow', richSessionEvents('slow'));
+    const env = cleanEnv({ AGENT_TRACE_CONFIG: writeConfig(dir) });
+    receiver.failNext(1, 'timeout');
+    const run = await cli(['export', 'slow', '--dir', dir, '--endpoint', receiver.baseUrl, '--timeout', '2100'], { env });
+    expect(run.code).toBe(0);
+    expect(run.stderr).toBe(`agent-trace: ${receiver.url}: no answer within 2100 ms; retrying, for at most 15 s in all\n`);
+    expect(run.stdout).toMatch(/^exported /);
+    expect(receiver.spans).toHaveLength(doc.spans.length);
+  });
+
   it('the progress bar draws on a TTY only and is erased at the end', () => {
     const writes: string[] = [];
     const tty = { isTTY: true, write: (s: string) => writes.push(s) } as unknown as NodeJS.WriteStream;

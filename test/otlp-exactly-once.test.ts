@@ -1,4 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { OtlpExportError, OtlpExporter, type OtlpExporterOptions } from '../exporters/otlp-exporter.js';
@@ -124,19 +126,104 @@ describe('exactly once', () => {
     expect(receiver.requests).toHaveLength(1);
   });
 
-  it('an unreachable collector: connection refused, retried, then a clear error', async () => {
+  it('an unreachable collector: connection refused, two quick retries, then a clear error within about a second', async () => {
     const dir = tempDir();
     const { store } = writeSession(dir, 'gone', richSessionEvents('gone'));
     const closed = await startOtlpReceiver();
     const url = closed.url;
     await closed.close();
-    const exporter = new OtlpExporter({ url, timeoutMs: 300, retries: 2, backoffMs: 10 });
+    // The defaults (10 s timeout, 3 retries, 500 ms backoff): the SDK's own retry loop used to turn this into ~15 s.
+    const exporter = new OtlpExporter({ url });
+    const t0 = performance.now();
     const error = (await run(store, 'gone', exporter).catch((e: unknown) => e)) as OtlpExportError;
+    const ms = performance.now() - t0;
+    await exporter.shutdown();
     expect(error).toBeInstanceOf(OtlpExportError);
     expect(error.message).toContain(url);
-    expect(error.message).toMatch(/connection refused after 3 attempts/);
-    expect(error.message).toMatch(/start the collector or fix the endpoint/);
+    expect(error.message).toMatch(/: connection refused \(3 attempts in [0-9.]+ s\); start the collector, or fix the endpoint \(--endpoint/);
+    expect(error.attempts).toBe(3);
+    expect(ms).toBeLessThan(2_000);
     expect(existsSync(join(store.folder('gone'), WATERMARK_FILE))).toBe(false);
+  });
+
+  it('an unknown host: no long retries, the message names the host', async () => {
+    const dir = tempDir();
+    const { store } = writeSession(dir, 'nohost', richSessionEvents('nohost'));
+    // .invalid never resolves (RFC 6761); five retries allowed, but a connection failure gets two quick ones.
+    const exporter = new OtlpExporter({ url: 'http://agent-trace-test.invalid:4318/v1/traces', retries: 5 });
+    const t0 = performance.now();
+    const error = (await run(store, 'nohost', exporter).catch((e: unknown) => e)) as OtlpExportError;
+    const ms = performance.now() - t0;
+    await exporter.shutdown();
+    expect(error).toBeInstanceOf(OtlpExportError);
+    expect(error.message).toMatch(/unknown host "agent-trace-test\.invalid" \((ENOTFOUND|EAI_AGAIN)\) \(3 attempts in [0-9.]+ s\); check the host name/);
+    expect(error.attempts).toBe(3);
+    expect(ms).toBeLessThan(10_000); // DNS itself may be slow offline; the retries add under a second
+  });
+
+  it('attempts are counted truthfully: each one is one request (the SDK does not retry behind our back)', async () => {
+    const dir = tempDir();
+    const { store } = writeSession(dir, 'counted', richSessionEvents('counted'));
+    receiver.setDefault(503);
+    // A long timeout: the SDK's retry loop (1 s, 1.5 s, 2.25 s … within the timeout) would repeat each attempt.
+    const exporter = exporterFor({ timeoutMs: 5_000, retries: 2 });
+    const t0 = performance.now();
+    const error = (await run(store, 'counted', exporter).catch((e: unknown) => e)) as OtlpExportError;
+    await exporter.shutdown();
+    expect(performance.now() - t0).toBeLessThan(1_000);
+    expect(error.message).toMatch(/HTTP 503\) \(3 attempts in [0-9.]+ s\)/);
+    expect(error.attempts).toBe(3);
+    expect(receiver.requests).toHaveLength(3);
+  });
+
+  it('a collector that never answers: retried, but never past the retry budget', async () => {
+    const dir = tempDir();
+    const { store } = writeSession(dir, 'budget', richSessionEvents('budget'));
+    receiver.setDefault('timeout');
+    const exporter = exporterFor({ timeoutMs: 1_000, retries: 5, retryBudgetMs: 2_500 });
+    const t0 = performance.now();
+    const error = (await run(store, 'budget', exporter).catch((e: unknown) => e)) as OtlpExportError;
+    const ms = performance.now() - t0;
+    await exporter.shutdown();
+    expect(error.message).toMatch(/no answer within 1000 ms \(2 attempts in [0-9.]+ s\); check the collector is reachable, or raise --timeout/);
+    expect(receiver.requests).toHaveLength(2);
+    expect(ms).toBeGreaterThan(1_900);
+    expect(ms).toBeLessThan(2_500 + 300);
+  });
+
+  it('Retry-After is honoured, and one longer than the budget fails at once saying so', async () => {
+    const dir = tempDir();
+    const { store, doc } = writeSession(dir, 'after', richSessionEvents('after'));
+    const answers: Array<[number, string | undefined]> = [
+      [429, '1'],
+      [200, undefined],
+      [503, '60'],
+    ];
+    const times: number[] = [];
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        times.push(performance.now());
+        const [status, after] = answers.shift() ?? [200, undefined];
+        res.writeHead(status, after ? { 'retry-after': after } : {}).end();
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/traces`;
+      const exporter = new OtlpExporter({ url, timeoutMs: 2_000, backoffMs: 10 });
+      const ok = await run(store, 'after', exporter);
+      expect(ok.sent).toBe(doc.spans.length);
+      expect(times[1]! - times[0]!).toBeGreaterThan(900);
+      const { store: other } = writeSession(dir, 'after-2', richSessionEvents('after-2'));
+      const t0 = performance.now();
+      const error = (await run(other, 'after-2', exporter).catch((e: unknown) => e)) as OtlpExportError;
+      expect(performance.now() - t0).toBeLessThan(1_000);
+      expect(error.message).toMatch(/HTTP 503\) \(asked to retry after 60 s\); check the collector's health/);
+      await exporter.shutdown();
+    } finally {
+      server.close();
+    }
   });
 
   it('open spans wait; they go out once they finish, the others are not repeated', async () => {

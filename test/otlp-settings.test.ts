@@ -113,6 +113,47 @@ describe('OTLP settings: flags > OTEL_EXPORTER_OTLP_* > config file > defaults',
     bad({ config: { endpoint: 'http://c:4318', compression: 'zstd' as never } }, /otlp.compression/);
   });
 
+  it('config values of the wrong type fail naming the field and the file (never ignored, never a crash)', () => {
+    const bad = (otlp: unknown, pattern: RegExp) => {
+      const run = () => resolveOtlpSettings({ env: {}, config: otlp as never, configPath: '/cfg/config.json' });
+      expect(run).toThrowError(OtlpSettingsError);
+      expect(run).toThrowError(pattern);
+      try {
+        run();
+      } catch (error) {
+        expect((error as OtlpSettingsError).source).toBe('config');
+        expect((error as Error).message).not.toContain('\n');
+      }
+    };
+    const endpoint = 'http://c:4318';
+    bad({ endpoint, timeoutMs: 'abc' }, /^otlp\.timeoutMs in \/cfg\/config\.json must be a positive number of milliseconds such as 10000, not "abc"$/);
+    bad({ endpoint, timeoutMs: '5000' }, /otlp\.timeoutMs in \/cfg\/config\.json must be a positive number/);
+    bad({ endpoint, timeoutMs: -1 }, /otlp\.timeoutMs/);
+    bad({ endpoint: 4318 }, /^otlp\.endpoint in \/cfg\/config\.json must be a URL string such as "http:\/\/localhost:4318", not 4318$/);
+    bad({ endpoint, headers: 'Authorization=Bearer x' }, /^otlp\.headers in \/cfg\/config\.json must be an object of string values/);
+    bad({ endpoint, headers: { 'x-n': 5 } }, /^otlp\.headers\.x-n in \/cfg\/config\.json must be a string, not 5$/);
+    bad({ endpoint, resourceAttributes: ['a'] }, /otlp\.resourceAttributes/);
+    bad({ endpoint, traceMode: ['turn'] }, /otlp\.traceMode in \/cfg\/config\.json must be "session" or "turn"/);
+    bad({ endpoint, protocol: 1 }, /otlp\.protocol/);
+    bad({ endpoint, serviceName: 5 }, /otlp\.serviceName/);
+    bad({ endpoint, auto: 'yes' }, /otlp\.auto in \/cfg\/config\.json must be true or false, not "yes"/);
+    bad('http://localhost:4318', /^otlp in \/cfg\/config\.json must be an object such as \{"endpoint": "http:\/\/localhost:4318"\}/);
+    bad({ endpoint, compression: 'zstd' }, /otlp\.compression in \/cfg\/config\.json: unknown compression "zstd"/);
+    // even without an endpoint, a bad value is reported rather than ignored
+    bad({ timeoutMs: 'abc' }, /otlp\.timeoutMs/);
+    // what is well-typed passes, unknown fields are left alone
+    expect(resolveOtlpSettings({ env: {}, config: { endpoint, timeoutMs: 5000, auto: false, extra: 1 } as never })!.timeoutMs).toBe(5000);
+  });
+
+  it('endpoints without a scheme say to add http://', () => {
+    const bad = (endpoint: string, pattern: RegExp) => expect(() => resolveOtlpSettings({ flags: { endpoint }, env: {} })).toThrowError(pattern);
+    bad('localhost:4318', /^--endpoint: "localhost:4318" has no scheme; the endpoint must start with http:\/\/ or https:\/\/, e\.g\. http:\/\/localhost:4318$/);
+    bad('127.0.0.1:4318', /e\.g\. http:\/\/127\.0\.0\.1:4318$/);
+    bad('collector', /e\.g\. http:\/\/collector$/);
+    bad('grpc://collector:4317', /"grpc:\/\/" endpoints are not supported; .*must start with http:\/\/ or https:\/\//);
+    expect(() => resolveOtlpSettings({ env: { OTEL_EXPORTER_OTLP_ENDPOINT: 'localhost:4318' } })).toThrowError(/^OTEL_EXPORTER_OTLP_ENDPOINT: "localhost:4318" has no scheme/);
+  });
+
   it('settingsToEnv reproduces the same settings in a child process (the tracer crash path)', () => {
     const s = resolveOtlpSettings({
       flags: { endpoint: 'http://h:4318', headers: { Authorization: 'Basic a2V5OnNlY3JldA==', 'x-team': 'a,b' }, traceMode: 'turn' },
@@ -197,6 +238,14 @@ describe('OTLP settings through the CLI', () => {
     expect(noEndpoint.code).toBe(1);
     expect(noEndpoint.stderr.trim().split('\n')).toHaveLength(1);
     expect(noEndpoint.stderr).toMatch(/--endpoint.*OTEL_EXPORTER_OTLP_ENDPOINT.*otlp\.endpoint/);
+    // a bad config value is not a usage error: exit 1, one line naming the field and the file
+    const badConfig = writeConfig(tempDir(), { otlp: { endpoint: 'http://127.0.0.1:1', timeoutMs: 'abc' } });
+    const typed = await cli(['export', 'usage', '--dir', dir], { env: cleanEnv({ AGENT_TRACE_CONFIG: badConfig }) });
+    expect(typed.code).toBe(1);
+    expect(typed.stderr).toBe(`agent-trace: otlp.timeoutMs in ${badConfig} must be a positive number of milliseconds such as 10000, not "abc"\n`);
+    const untyped = await cli(['export', 'usage', '--dir', dir], { env: cleanEnv({ AGENT_TRACE_CONFIG: writeConfig(tempDir(), { otlp: { endpoint: 4318 } }) }) });
+    expect(untyped.code).toBe(1);
+    expect(untyped.stderr).toMatch(/^agent-trace: otlp\.endpoint in .* must be a URL string/);
     const unknown = await cli(['export', 'nope', '--dir', dir, '--endpoint', 'http://127.0.0.1:1'], { env });
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toMatch(/no session matches "nope"/);

@@ -4,7 +4,7 @@ import type { OtlpExporter } from '../../exporters/otlp-exporter.js';
 import { estimateSpanBytes, SpanConverter, spanShapes, type TraceMode } from '../../exporters/otlp-spans.js';
 import type { TraceDocument, TraceSpan } from '../model/trace.js';
 import type { SessionStore } from '../store/session-store.js';
-import { acquireExportLock } from './export-lock.js';
+import { acquire } from '../store/lock.js';
 import { appendWatermark, EXPORT_LOCK, readWatermark, syncWatermark, type Watermark } from './watermark.js';
 
 /**
@@ -109,14 +109,18 @@ export async function exportSession(options: SessionExportOptions): Promise<Sess
   }
 }
 
+/**
+ * The session's export lock, `<session folder>/export.lock` (store/lock.ts: proper-lockfile keyed by the lock's
+ * own path, stale after 10 s when its holder died): a quick try first, so `onWait` can say we are waiting.
+ */
 async function acquireWithNotice(folder: string, options: SessionExportOptions): Promise<() => void> {
   try {
-    return await acquireExportLock(folder, 0);
+    return await acquire(folder, { name: EXPORT_LOCK, waitMs: 0 });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ELOCKED') throw error;
   }
   options.onWait?.();
-  return acquireExportLock(folder, options.lockWaitMs ?? 120_000);
+  return acquire(folder, { name: EXPORT_LOCK, waitMs: options.lockWaitMs ?? 120_000 });
 }
 
 async function exportLocked(options: SessionExportOptions, folder: string): Promise<SessionExportResult> {

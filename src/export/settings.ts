@@ -48,8 +48,12 @@ export interface OtlpSettings {
   sources: { endpoint: SettingSource; protocol: SettingSource; timeoutMs: SettingSource; compression: SettingSource; traceMode: SettingSource };
 }
 
+/** A bad setting; `source` says where it came from (a bad flag is a usage error, the others are not). */
 export class OtlpSettingsError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    readonly source: Exclude<SettingSource, 'default'> = 'flag',
+  ) {
     super(message);
     this.name = 'OtlpSettingsError';
   }
@@ -62,24 +66,36 @@ function nonEmpty(value: string | undefined): string | undefined {
   return v ? v : undefined;
 }
 
-function checkUrl(url: string, where: string): URL {
+const SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i;
+
+function checkUrl(url: string, where: string, source: Exclude<SettingSource, 'default'>): URL {
+  if (!SCHEME.test(url)) {
+    // `localhost:4318`, `collector:4318/v1/traces`, `127.0.0.1:4318`: a host and port without the scheme.
+    const guess = `http://${url}`;
+    const hostLike = !/\s/.test(url) && URL.canParse(guess);
+    throw new OtlpSettingsError(
+      `${where}: "${url}" ${hostLike ? 'has no scheme' : 'is not a URL'}; the endpoint must start with http:// or https://, e.g. ${hostLike ? guess : 'http://localhost:4318'}`,
+      source,
+    );
+  }
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch {
-    throw new OtlpSettingsError(`${where}: "${url}" is not a URL; use e.g. http://localhost:4318`);
+    throw new OtlpSettingsError(`${where}: "${url}" is not a URL; the endpoint must look like http://localhost:4318`, source);
   }
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
     throw new OtlpSettingsError(
-      `${where}: "${parsed.protocol}" endpoints are not supported; agent-trace speaks OTLP/HTTP (http:// or https://, usually port 4318)`,
+      `${where}: "${parsed.protocol}//" endpoints are not supported; agent-trace speaks OTLP/HTTP: the endpoint must start with http:// or https:// (usually port 4318)`,
+      source,
     );
   }
   return parsed;
 }
 
 /** A base or full endpoint (flag, config) → the traces URL. */
-export function tracesUrl(endpoint: string, where = 'endpoint'): string {
-  const url = checkUrl(endpoint, where);
+export function tracesUrl(endpoint: string, where = 'endpoint', source: Exclude<SettingSource, 'default'> = 'flag'): string {
+  const url = checkUrl(endpoint, where, source);
   if (/\/v1\/traces\/?$/.test(url.pathname)) return url.href;
   url.pathname = `${url.pathname.replace(/\/+$/, '')}/${TRACES_PATH}`;
   return url.href;
@@ -87,7 +103,7 @@ export function tracesUrl(endpoint: string, where = 'endpoint'): string {
 
 /** `OTEL_EXPORTER_OTLP_ENDPOINT` semantics: always append `v1/traces` to the base. */
 function baseEnvUrl(endpoint: string): string {
-  const url = checkUrl(endpoint, 'OTEL_EXPORTER_OTLP_ENDPOINT');
+  const url = checkUrl(endpoint, 'OTEL_EXPORTER_OTLP_ENDPOINT', 'env');
   url.pathname = `${url.pathname.replace(/\/+$/, '')}/${TRACES_PATH}`;
   return url.href;
 }
@@ -99,7 +115,7 @@ export function parseKeyValueList(text: string | undefined, where: string): Reco
   for (const item of text.split(',')) {
     if (!item.trim()) continue;
     const eq = item.indexOf('=');
-    if (eq <= 0) throw new OtlpSettingsError(`${where}: "${item.trim()}" is not key=value`);
+    if (eq <= 0) throw new OtlpSettingsError(`${where}: "${item.trim()}" is not key=value`, 'env');
     const key = item.slice(0, eq).trim();
     const raw = item.slice(eq + 1).trim();
     let value = raw;
@@ -163,22 +179,83 @@ function pick<T>(
 ): [T, SettingSource] {
   for (const [source, where, value] of candidates) {
     if (value === undefined || value === '') continue;
-    return [parse(String(value), where), source];
+    try {
+      return [parse(String(value), where), source];
+    } catch (error) {
+      if (error instanceof OtlpSettingsError && source !== 'default') throw new OtlpSettingsError(error.message, source);
+      throw error;
+    }
   }
   return [fallback, 'default'];
+}
+
+/**
+ * The `otlp` section of the config file, checked field by field: a value of the wrong type fails naming the
+ * field (and the file) rather than being ignored or crashing later. Unknown fields are left alone.
+ */
+export function checkOtlpConfig(value: unknown, configPath?: string): OtlpConfig {
+  const inFile = configPath ? ` in ${configPath}` : ' in the config file';
+  const fail = (field: string, expected: string, got: unknown): never => {
+    throw new OtlpSettingsError(`otlp${field ? `.${field}` : ''}${inFile} must be ${expected}, not ${shown(got)}`, 'config');
+  };
+  if (value === undefined || value === null) return {};
+  if (typeof value !== 'object' || Array.isArray(value)) fail('', 'an object such as {"endpoint": "http://localhost:4318"}', value);
+  const config = value as Record<string, unknown>;
+  const strings: Array<[keyof OtlpConfig, string]> = [
+    ['endpoint', 'a URL string such as "http://localhost:4318"'],
+    ['protocol', '"http/protobuf" or "http/json"'],
+    ['compression', '"gzip" or "none"'],
+    ['traceMode', '"session" or "turn"'],
+    ['serviceName', 'a string'],
+  ];
+  for (const [field, expected] of strings) {
+    if (config[field] !== undefined && typeof config[field] !== 'string') fail(field, expected, config[field]);
+  }
+  const timeout = config.timeoutMs;
+  if (timeout !== undefined && (typeof timeout !== 'number' || !Number.isFinite(timeout) || timeout <= 0)) {
+    fail('timeoutMs', 'a positive number of milliseconds such as 10000', timeout);
+  }
+  if (config.auto !== undefined && typeof config.auto !== 'boolean') fail('auto', 'true or false', config.auto);
+  for (const field of ['headers', 'resourceAttributes'] as const) {
+    const map = config[field];
+    if (map === undefined) continue;
+    if (typeof map !== 'object' || map === null || Array.isArray(map)) fail(field, 'an object of string values such as {"name": "value"}', map);
+    for (const [key, v] of Object.entries(map as Record<string, unknown>)) {
+      if (typeof v !== 'string') fail(`${field}.${key}`, 'a string', v);
+    }
+  }
+  return config as OtlpConfig;
+}
+
+function shown(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 
 export interface ResolveInput {
   flags?: OtlpOverrides;
   env?: NodeJS.ProcessEnv;
+  /** The config file's `otlp` section, as read (it is checked here). */
   config?: OtlpConfig;
+  /** The config file, for messages about its values. */
+  configPath?: string;
 }
+
+/** Settings as resolved whether or not an endpoint is named (`--dry-run` shows what would be sent without one). */
+export type OtlpDraftSettings = Omit<OtlpSettings, 'url'> & { url: string | undefined };
 
 /** The export settings, or undefined when no endpoint is named anywhere. Throws OtlpSettingsError on bad values. */
 export function resolveOtlpSettings(input: ResolveInput = {}): OtlpSettings | undefined {
+  const draft = resolveOtlpDraft(input);
+  return draft.url === undefined ? undefined : (draft as OtlpSettings);
+}
+
+/** Every setting, the endpoint possibly missing. Throws OtlpSettingsError on bad values. */
+export function resolveOtlpDraft(input: ResolveInput = {}): OtlpDraftSettings {
   const flags = input.flags ?? {};
   const env = input.env ?? process.env;
-  const config = input.config ?? {};
+  const config = checkOtlpConfig(input.config, input.configPath);
+  const inFile = input.configPath ? ` in ${input.configPath}` : '';
 
   let url: string | undefined;
   let endpointSource: SettingSource = 'default';
@@ -187,26 +264,25 @@ export function resolveOtlpSettings(input: ResolveInput = {}): OtlpSettings | un
   const envBase = nonEmpty(env.OTEL_EXPORTER_OTLP_ENDPOINT);
   const configEndpoint = nonEmpty(config.endpoint);
   if (flagEndpoint) {
-    url = tracesUrl(flagEndpoint, '--endpoint');
+    url = tracesUrl(flagEndpoint, '--endpoint', 'flag');
     endpointSource = 'flag';
   } else if (envTraces) {
-    url = checkUrl(envTraces, 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT').href;
+    url = checkUrl(envTraces, 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', 'env').href;
     endpointSource = 'env';
   } else if (envBase) {
     url = baseEnvUrl(envBase);
     endpointSource = 'env';
   } else if (configEndpoint) {
-    url = tracesUrl(configEndpoint, 'otlp.endpoint in the config file');
+    url = tracesUrl(configEndpoint, `otlp.endpoint${inFile || ' in the config file'}`, 'config');
     endpointSource = 'config';
   }
-  if (!url) return undefined;
 
   const [protocol, protocolSource] = pick<OtlpProtocol>(
     [
       ['flag', '--protocol', flags.protocol],
       ['env', 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL', nonEmpty(env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL)],
       ['env', 'OTEL_EXPORTER_OTLP_PROTOCOL', nonEmpty(env.OTEL_EXPORTER_OTLP_PROTOCOL)],
-      ['config', 'otlp.protocol', config.protocol],
+      ['config', `otlp.protocol${inFile}`, config.protocol],
     ],
     protocolOf,
     'http/protobuf',
@@ -216,7 +292,7 @@ export function resolveOtlpSettings(input: ResolveInput = {}): OtlpSettings | un
       ['flag', '--timeout', flags.timeoutMs],
       ['env', 'OTEL_EXPORTER_OTLP_TRACES_TIMEOUT', nonEmpty(env.OTEL_EXPORTER_OTLP_TRACES_TIMEOUT)],
       ['env', 'OTEL_EXPORTER_OTLP_TIMEOUT', nonEmpty(env.OTEL_EXPORTER_OTLP_TIMEOUT)],
-      ['config', 'otlp.timeoutMs', config.timeoutMs],
+      ['config', `otlp.timeoutMs${inFile}`, config.timeoutMs],
     ],
     timeoutOf,
     10_000,
@@ -226,7 +302,7 @@ export function resolveOtlpSettings(input: ResolveInput = {}): OtlpSettings | un
       ['flag', '--compression', flags.compression],
       ['env', 'OTEL_EXPORTER_OTLP_TRACES_COMPRESSION', nonEmpty(env.OTEL_EXPORTER_OTLP_TRACES_COMPRESSION)],
       ['env', 'OTEL_EXPORTER_OTLP_COMPRESSION', nonEmpty(env.OTEL_EXPORTER_OTLP_COMPRESSION)],
-      ['config', 'otlp.compression', config.compression],
+      ['config', `otlp.compression${inFile}`, config.compression],
     ],
     compressionOf,
     'none',
@@ -235,7 +311,7 @@ export function resolveOtlpSettings(input: ResolveInput = {}): OtlpSettings | un
     [
       ['flag', '--trace-mode', flags.traceMode],
       ['env', 'AGENT_TRACE_OTLP_TRACE_MODE', nonEmpty(env.AGENT_TRACE_OTLP_TRACE_MODE)],
-      ['config', 'otlp.traceMode', config.traceMode],
+      ['config', `otlp.traceMode${inFile}`, config.traceMode],
     ],
     traceModeOf,
     'session',

@@ -9,9 +9,9 @@ import type { TraceBuilder } from '../model/trace-builder.js';
 import type { TraceSpan } from '../model/trace.js';
 import type { SessionStore } from '../store/session-store.js';
 import { spawnBackgroundExport } from './background.js';
-import { acquireExportLock } from './export-lock.js';
+import { withLock } from '../store/lock.js';
 import { resolveOtlpSettings, settingsToEnv, type OtlpOverrides, type OtlpSettings } from './settings.js';
-import { appendWatermark, readWatermark } from './watermark.js';
+import { appendWatermark, EXPORT_LOCK, readWatermark } from './watermark.js';
 
 /**
  * OTLP export from the in-process tracer (`createSessionTracer`), kept apart from the tracer itself, which
@@ -295,22 +295,23 @@ class WatermarkSpanExporter implements SpanExporter {
     );
   }
 
-  private async send(spans: ReadableSpan[]): Promise<void> {
-    const release = await acquireExportLock(this.folder, 30_000);
-    try {
-      const watermark = readWatermark(this.folder, this.otlp.endpoint);
-      const fresh = spans.filter((s) => !watermark.sent.has(s.spanContext().spanId));
-      if (fresh.length === 0) return;
-      await this.otlp.send(fresh);
-      appendWatermark(
-        this.folder,
-        this.otlp.endpoint,
-        fresh.map((s) => s.spanContext().spanId),
-        watermark,
-      );
-    } finally {
-      release();
-    }
+  private send(spans: ReadableSpan[]): Promise<void> {
+    return withLock(
+      this.folder,
+      async () => {
+        const watermark = readWatermark(this.folder, this.otlp.endpoint);
+        const fresh = spans.filter((s) => !watermark.sent.has(s.spanContext().spanId));
+        if (fresh.length === 0) return;
+        await this.otlp.send(fresh);
+        appendWatermark(
+          this.folder,
+          this.otlp.endpoint,
+          fresh.map((s) => s.spanContext().spanId),
+          watermark,
+        );
+      },
+      { name: EXPORT_LOCK, waitMs: 30_000 },
+    );
   }
 
   async forceFlush(): Promise<void> {

@@ -1,9 +1,9 @@
-import { displayEndpoint, OtlpExportError, OtlpExporter } from '../../../exporters/otlp-exporter.js';
+import { DEFAULT_RETRY_BUDGET_MS, displayEndpoint, OtlpExportError, OtlpExporter } from '../../../exporters/otlp-exporter.js';
 import { buildResource, msToNanos, SpanConverter, spanShapes } from '../../../exporters/otlp-spans.js';
 import { BACKGROUND_ENV, claimWaiter } from '../../export/background.js';
 import { createProgress, formatBytes } from '../../export/progress.js';
 import { ExportLockError, exportSession, planSession, type SessionExportResult } from '../../export/session-export.js';
-import { OtlpSettingsError, resolveOtlpSettings, type OtlpSettings } from '../../export/settings.js';
+import { OtlpSettingsError, resolveOtlpDraft, type OtlpDraftSettings } from '../../export/settings.js';
 import { agentTraceVersion } from '../../export/version.js';
 import { readWatermark } from '../../export/watermark.js';
 import { defaultConfigPath } from '../../store/paths.js';
@@ -48,10 +48,11 @@ export async function runExport(sessions: string[], opts: ExportCommandOptions):
   }
 }
 
-function settingsFrom(ctx: CliContext, opts: ExportCommandOptions): OtlpSettings {
-  let settings: OtlpSettings | undefined;
+/** Export settings; a dry run goes on without an endpoint (it says none is configured). */
+function settingsFrom(ctx: CliContext, opts: ExportCommandOptions): OtlpDraftSettings {
+  let settings: OtlpDraftSettings;
   try {
-    settings = resolveOtlpSettings({
+    settings = resolveOtlpDraft({
       flags: {
         endpoint: opts.endpoint,
         protocol: opts.protocol,
@@ -62,18 +63,23 @@ function settingsFrom(ctx: CliContext, opts: ExportCommandOptions): OtlpSettings
       },
       env: process.env,
       config: ctx.config.otlp,
+      configPath: defaultConfigPath(),
     });
   } catch (error) {
-    if (error instanceof OtlpSettingsError) throw new CliError(error.message, 2);
+    // A bad flag is a usage error (2); a bad variable or config value is not (1).
+    if (error instanceof OtlpSettingsError) throw new CliError(error.message, error.source === 'flag' ? 2 : 1);
     throw error;
   }
-  if (!settings) {
-    throw new CliError(
-      `no OTLP endpoint: pass --endpoint URL (e.g. http://localhost:4318), set OTEL_EXPORTER_OTLP_ENDPOINT, or set otlp.endpoint in ${defaultConfigPath()}`,
-    );
-  }
+  if (settings.url === undefined && !opts.dryRun) throw new CliError(`no OTLP endpoint: ${endpointHowTo()}`);
   return settings;
 }
+
+function endpointHowTo(): string {
+  return `pass --endpoint URL (e.g. http://localhost:4318), set OTEL_EXPORTER_OTLP_ENDPOINT, or set otlp.endpoint in ${defaultConfigPath()}`;
+}
+
+/** Said once on stderr when not on a TTY (no progress bar there) and a retry comes after a noticeable wait. */
+const QUIET_RETRY_MS = 2_000;
 
 function sessionIds(ctx: CliContext, sessions: string[], all: boolean | undefined): string[] {
   if (all) {
@@ -112,17 +118,25 @@ async function exportCommand(ctx: CliContext, sessions: string[], opts: ExportCo
     dryRun(ctx, ids, settings, resource, opts.json === true);
     return;
   }
+  const url = settings.url!;
 
-  const progress = createProgress(process.stderr, !background && !opts.json && Boolean(process.stderr.isTTY));
+  const bar = !background && !opts.json && Boolean(process.stderr.isTTY);
+  const progress = createProgress(process.stderr, bar);
+  let toldRetry = false;
   const exporter = new OtlpExporter({
-    url: settings.url,
+    url,
     protocol: settings.protocol,
     headers: settings.headers,
     timeoutMs: settings.timeoutMs,
     compression: settings.compression,
     retries: settings.retries,
     backoffMs: settings.backoffMs,
-    onRetry: ({ attempt, delayMs, reason }) => progress.note(`${reason}; retry ${attempt - 1} in ${(delayMs / 1000).toFixed(1)}s`),
+    onRetry: ({ attempt, delayMs, reason, elapsedMs }) => {
+      progress.note(`${reason}; retry ${attempt - 1} in ${(delayMs / 1000).toFixed(1)}s`);
+      if (bar || background || toldRetry || elapsedMs + delayMs < QUIET_RETRY_MS) return;
+      toldRetry = true;
+      process.stderr.write(`agent-trace: ${displayEndpoint(url)}: ${reason}; retrying, for at most ${DEFAULT_RETRY_BUDGET_MS / 1000} s in all\n`);
+    },
   });
   const started = performance.now();
   const results: SessionExportResult[] = [];
@@ -220,13 +234,15 @@ async function exportCommand(ctx: CliContext, sessions: string[], opts: ExportCo
   );
 }
 
-function dryRun(ctx: CliContext, ids: string[], settings: OtlpSettings, resource: ReturnType<typeof buildResource>, json: boolean): void {
-  const endpoint = displayEndpoint(settings.url);
+function dryRun(ctx: CliContext, ids: string[], settings: OtlpDraftSettings, resource: ReturnType<typeof buildResource>, json: boolean): void {
+  // Without an endpoint nothing was ever acknowledged anywhere: every finished span would be sent.
+  const endpoint = settings.url === undefined ? undefined : displayEndpoint(settings.url);
   const sessions = [];
   let total = 0;
   for (const sessionId of ids) {
     const doc = ctx.store.load(sessionId);
-    const plan = planSession(doc, sessionId, readWatermark(ctx.store.folder(sessionId), endpoint));
+    const watermark = endpoint === undefined ? { sent: new Set<string>(), torn: false } : readWatermark(ctx.store.folder(sessionId), endpoint);
+    const plan = planSession(doc, sessionId, watermark);
     total += plan.pending.length;
     const converter = doc
       ? new SpanConverter({
@@ -265,7 +281,7 @@ function dryRun(ctx: CliContext, ids: string[], settings: OtlpSettings, resource
       `${JSON.stringify(
         {
           dryRun: true,
-          endpoint,
+          endpoint: endpoint ?? null,
           protocol: settings.protocol,
           traceMode: settings.traceMode,
           headers: Object.keys(settings.headers),
@@ -280,9 +296,12 @@ function dryRun(ctx: CliContext, ids: string[], settings: OtlpSettings, resource
     return;
   }
   const headerNames = Object.keys(settings.headers);
+  const what = `${total} span${total === 1 ? '' : 's'} from ${sessions.length} session${sessions.length === 1 ? '' : 's'}`;
+  const how = `(${settings.protocol}, one trace per ${settings.traceMode}${headerNames.length ? `, headers: ${headerNames.join(', ')}` : ''})`;
   const lines = [
-    `dry run: would send ${total} span${total === 1 ? '' : 's'} from ${sessions.length} session${sessions.length === 1 ? '' : 's'} to ${endpoint} ` +
-      `(${settings.protocol}, one trace per ${settings.traceMode}${headerNames.length ? `, headers: ${headerNames.join(', ')}` : ''})`,
+    endpoint === undefined
+      ? `dry run: no OTLP endpoint is configured; with one, would send ${what} ${how}. To set one: ${endpointHowTo()}`
+      : `dry run: would send ${what} to ${endpoint} ${how}`,
   ];
   for (const s of sessions) {
     const notes = [s.alreadySent ? `${s.alreadySent} already sent` : '', s.open ? `${s.open} open` : ''].filter(Boolean).join(', ');
