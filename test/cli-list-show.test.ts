@@ -107,6 +107,38 @@ describe('agent-trace list / show', () => {
     expect(broken.stderr).toMatch(/config\.json is not valid JSON/);
   });
 
+  it('show counts compactions and calls left interrupted', async () => {
+    const dir = tempDir();
+    new SessionStore(dir).append([
+      { type: 'turn.start', sessionId: 'compacted', time: T0, prompt: 'long task' },
+      { type: 'compaction.start', sessionId: 'compacted', time: T0 + 10, trigger: 'auto' },
+      { type: 'compaction.end', sessionId: 'compacted', time: T0 + 20 },
+      { type: 'tool.start', sessionId: 'compacted', time: T0 + 30, key: 't', name: 'Bash' },
+      { type: 'session.interrupted', sessionId: 'compacted', time: T0 + 40 },
+    ]);
+    const r = await cli(['show', 'compacted', '--dir', dir]);
+    expect(r.stdout).toMatch(/compactions 1\s+interrupted calls 1/);
+  });
+
+  it('prune names what it removes and refuses a malformed retention setting', async () => {
+    const home = tempDir();
+    const dir = join(home, 'data');
+    const store = new SessionStore(dir);
+    for (const [id, start] of [['old-one', T0], ['new-one', T0 + 86_400_000]] as const) {
+      store.append([{ type: 'session.start', sessionId: id, time: start }, { type: 'session.end', sessionId: id, time: start + 1 }]);
+    }
+    const env = { HOME: home, XDG_CONFIG_HOME: join(home, 'cfg'), PATH: process.env.PATH ?? '' };
+    const dry = await cli(['prune', '--max-sessions', '1', '--dry-run', '--dir', dir], { env });
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toContain('would remove old-one');
+    expect(store.sessionIds().sort()).toEqual(['new-one', 'old-one']);
+    mkdirSync(join(home, 'cfg', 'agent-trace'), { recursive: true });
+    writeFileSync(join(home, 'cfg', 'agent-trace', 'config.json'), JSON.stringify({ retention: { maxSessions: 'abc' } }));
+    const bad = await cli(['prune', '--dir', dir], { env });
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/"retention.maxSessions" in the config file must be a number/);
+  });
+
   it('has --help on every command', async () => {
     for (const command of ['list', 'show', 'hook', 'install', 'uninstall', 'import', 'view', 'export', 'prune']) {
       const r = await cli([command, '--help']);

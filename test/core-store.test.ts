@@ -92,6 +92,15 @@ describe('session store', () => {
     expect(store.load('s1')?.status).toBe('crashed');
   });
 
+  it('finds sessions whose trace is not written yet from the first journal line alone', () => {
+    const store = new SessionStore(tempDir());
+    // A first line longer than one read, as a pasted prompt makes it; the rest of the journal is not needed.
+    store.append([{ type: 'turn.start', sessionId: 'fresh-session', time: T0, prompt: 'p'.repeat(200_000) }]);
+    appendFileSync(store.journalPath('fresh-session'), 'garbage that a full read would trip on\n');
+    expect(existsSync(store.tracePath('fresh-session'))).toBe(false);
+    expect(store.sessionIds()).toEqual(['fresh-session']);
+  });
+
   it('resolves unique prefixes and reports ambiguous or unknown ones', () => {
     const store = new SessionStore(tempDir());
     store.append([...sessionEvents('abc-111'), ...sessionEvents('abc-222'), ...sessionEvents('xyz')]);

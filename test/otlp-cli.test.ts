@@ -1,19 +1,12 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createProgress } from '../src/export/progress.js';
 import { SessionStore } from '../src/store/session-store.js';
-import { startOtlpReceiver, type OtlpReceiver } from './helpers/otlp-receiver.js';
+import { startOtlpReceiver, useOtlpReceiver } from './helpers/otlp-receiver.js';
 import { cleanEnv, cli, manyToolEvents, repoRoot, richSessionEvents, tempDir, writeConfig, writeSession } from './helpers/otlp-session.js';
 
-let receiver: OtlpReceiver;
-beforeAll(async () => {
-  receiver = await startOtlpReceiver();
-});
-afterAll(async () => {
-  await receiver.close();
-});
-beforeEach(() => receiver.reset());
+const receiver = useOtlpReceiver();
 
 describe('agent-trace export (CLI)', () => {
   it('--dry-run prints what would be sent and sends nothing', async () => {

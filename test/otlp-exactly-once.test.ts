@@ -2,23 +2,16 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { OtlpExportError, OtlpExporter, type OtlpExporterOptions } from '../exporters/otlp-exporter.js';
 import { buildResource } from '../exporters/otlp-spans.js';
 import { exportSession } from '../src/export/session-export.js';
 import { readWatermark, WATERMARK_FILE } from '../src/export/watermark.js';
 import { SessionStore } from '../src/store/session-store.js';
-import { startOtlpReceiver, type Behavior, type OtlpReceiver } from './helpers/otlp-receiver.js';
+import { startOtlpReceiver, useOtlpReceiver, type Behavior } from './helpers/otlp-receiver.js';
 import { cleanEnv, cli, manyToolEvents, richSessionEvents, tempDir, writeConfig, writeSession } from './helpers/otlp-session.js';
 
-let receiver: OtlpReceiver;
-beforeAll(async () => {
-  receiver = await startOtlpReceiver();
-});
-afterAll(async () => {
-  await receiver.close();
-});
-beforeEach(() => receiver.reset());
+const receiver = useOtlpReceiver();
 
 const resource = buildResource({ serviceVersion: 'test' });
 

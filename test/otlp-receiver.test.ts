@@ -1,19 +1,12 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { OtlpExporter } from '../exporters/otlp-exporter.js';
 import { buildResource, msToNanos, turnTraceId } from '../exporters/otlp-spans.js';
 import { exportSession } from '../src/export/session-export.js';
 import type { TraceDocument, TraceSpan } from '../src/model/trace.js';
-import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from './helpers/otlp-receiver.js';
+import { useOtlpReceiver, type ReceivedSpan } from './helpers/otlp-receiver.js';
 import { richSessionEvents, tempDir, writeSession } from './helpers/otlp-session.js';
 
-let receiver: OtlpReceiver;
-beforeAll(async () => {
-  receiver = await startOtlpReceiver();
-});
-afterAll(async () => {
-  await receiver.close();
-});
-beforeEach(() => receiver.reset());
+const receiver = useOtlpReceiver();
 
 async function exportRich(protocol: 'http/protobuf' | 'http/json', extra: { compression?: 'gzip' | 'none'; traceMode?: 'session' | 'turn' } = {}) {
   const dir = tempDir();

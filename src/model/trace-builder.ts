@@ -18,7 +18,6 @@ import {
 import { shortHash, spanIdFor, traceIdFor } from './ids.js';
 import { costOf, type PriceTable } from './pricing.js';
 import type {
-  SessionStatus,
   SpanEventRecord,
   SpanKind,
   SpanStatus,
@@ -124,16 +123,8 @@ export class TraceBuilder {
     this.root = this.createSpan('session', 'session', null, 0);
   }
 
-  get size(): number {
-    return this.order.length;
-  }
-
   get events(): number {
     return this.eventCount;
-  }
-
-  get status(): SessionStatus {
-    return this.lifecycle;
   }
 
   apply(event: AgentEvent): void {
@@ -612,14 +603,6 @@ export class TraceBuilder {
         }
       }
     }
-  }
-
-  private lastOpen(kind: SpanKind): SpanState | undefined {
-    for (let i = this.order.length - 1; i >= 0; i--) {
-      const s = this.order[i]!;
-      if (s.kind === kind && s.endTime === undefined) return s;
-    }
-    return undefined;
   }
 
   private createSpan(kind: SpanKind, key: string, parentId: string | null, start: number): SpanState {

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AgentEvent } from '../events/types.js';
 import { validateEvent } from '../events/validate.js';
@@ -226,8 +226,7 @@ export class SessionStore {
       const match = /"sessionId":("(?:[^"\\]|\\.)*")/.exec(text.slice(0, 4096));
       if (match) return JSON.parse(match[1]!) as string;
     }
-    const { events } = readFirstLine(join(folder, JOURNAL_FILE));
-    return events;
+    return firstEvent(join(folder, JOURNAL_FILE))?.sessionId;
   }
 
   /** Every session's current trace, newest first. */
@@ -258,10 +257,31 @@ export class SessionStore {
   }
 }
 
-function readFirstLine(path: string): { events: string | undefined } {
-  const { events } = readJournal(path);
-  const first = events[0];
-  return { events: first?.sessionId };
+/** The journal's first event, reading no further than its first line (a session whose trace is not written yet). */
+function firstEvent(path: string): AgentEvent | undefined {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch {
+    return undefined;
+  }
+  try {
+    const chunks: Buffer[] = [];
+    const chunk = Buffer.allocUnsafe(64 * 1024);
+    for (let position = 0; position < 4 * 1024 * 1024; ) {
+      const n = readSync(fd, chunk, 0, chunk.length, position);
+      if (n === 0) return undefined;
+      const nl = chunk.subarray(0, n).indexOf(10);
+      chunks.push(Buffer.from(chunk.subarray(0, nl < 0 ? n : nl)));
+      if (nl >= 0) return JSON.parse(Buffer.concat(chunks).toString('utf8')) as AgentEvent;
+      position += n;
+    }
+    return undefined;
+  } catch {
+    return undefined;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 function safe<T>(fn: () => T): T | undefined {

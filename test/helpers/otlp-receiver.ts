@@ -1,3 +1,4 @@
+import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo, Socket } from 'node:net';
@@ -493,4 +494,26 @@ export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Prom
     server.listen(0, '127.0.0.1', () => resolve());
   });
   return receiver;
+}
+
+/**
+ * One receiver for a whole test file, emptied before each test: `const receiver = useOtlpReceiver();` at the
+ * top of the file. The returned object forwards to the receiver once it has started.
+ */
+export function useOtlpReceiver(): OtlpReceiver {
+  let current: OtlpReceiver | undefined;
+  beforeAll(async () => {
+    current = await startOtlpReceiver();
+  });
+  afterAll(async () => {
+    await current?.close();
+  });
+  beforeEach(() => current?.reset());
+  return new Proxy({} as OtlpReceiver, {
+    get(_target, property) {
+      if (!current) throw new Error('the OTLP receiver is used before it started');
+      const value = Reflect.get(current, property, current) as unknown;
+      return typeof value === 'function' ? value.bind(current) : value;
+    },
+  });
 }

@@ -20,7 +20,7 @@ export function renderSummary(doc: TraceDocument, color = useColor()): string {
   if (doc.cwd) lines.push(`${label('cwd')}${plain(doc.cwd, 200)}${doc.gitBranch ? ` (${plain(doc.gitBranch)})` : ''}`);
   lines.push(`${label('turns')}${s.turns}   model calls ${s.generations}   tool calls ${s.toolCalls}   tool errors ${s.toolErrors}   subagents ${s.subagents}`);
   const compactions = doc.spans.filter((sp) => sp.kind === 'compaction').length;
-  const interrupted = doc.spans.filter((sp) => sp.attributes['agent_trace.interrupted'] === true).length;
+  const interrupted = doc.spans.filter((sp) => (sp.kind === 'generation' || sp.kind === 'tool') && sp.attributes['agent_trace.interrupted'] === true).length;
   if (compactions || interrupted) lines.push(`${label('')}compactions ${compactions}   interrupted calls ${interrupted}`);
   const t = s.tokens;
   lines.push(
