@@ -18,7 +18,7 @@ if (!skipTypes) rmSync(join(dist, 'types'), { recursive: true, force: true });
 const node = {
   bundle: true,
   platform: 'node',
-  target: 'node20',
+  target: 'node22',
   format: 'esm',
   packages: 'external',
   sourcemap: false,
