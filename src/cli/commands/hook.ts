@@ -180,16 +180,39 @@ export async function runHookCommand(argv: string[], globals: GlobalOptions = {}
       const { findAgentProcess } = await import('../../store/liveness.js');
       agentPid = findAgentProcess()?.pid;
     }
-    const events = mapper(p, { now, ...(agentPid !== undefined ? { agentPid } : {}) });
-    if (!events.length) return;
-    appendHookEvents(dir, events, redactor);
-    if (events.some((e) => e.type === 'turn.end' || e.type === 'session.end' || e.type === 'session.start')) {
+    let events = mapper(p, { now, ...(agentPid !== undefined ? { agentPid } : {}) });
+    // With the agent's own file at hand (Codex's rollout), the hooks add only what it lacks; the rest comes
+    // from the file at each boundary, read the way `import` reads it.
+    const agentFile = typeof p.transcript_path === 'string' && p.transcript_path && existsSync(p.transcript_path) ? p.transcript_path : undefined;
+    const boundary = events.some((e) => e.type === 'turn.end' || e.type === 'session.end' || e.type === 'session.start');
+    if (agentFile && args.agent === 'codex') {
+      const { ROLLOUT_COVERS } = await import('../../adapters/codex/hook.js');
+      events = events.filter((e) => !ROLLOUT_COVERS.has(e.type));
+    }
+    if (events.length) appendHookEvents(dir, events, redactor);
+    if (boundary) {
+      const sessionIds = [...new Set(events.map((e) => e.sessionId))];
+      const sessionId = hookSessionIdOf(p);
+      if (agentFile && sessionId) {
+        const [{ catchUpFromAgentFile }, { SessionStore }] = await Promise.all([import('../../adapters/catch-up.js'), import('../../store/session-store.js')]);
+        try {
+          catchUpFromAgentFile(new SessionStore(dir, { redactor }), sessionId, args.agent, agentFile);
+        } catch (error) {
+          logError(dir, `hook: catch-up of ${sessionId} from ${agentFile}`, error);
+        }
+        if (!sessionIds.includes(sessionId)) sessionIds.push(sessionId);
+      }
       const { materializeSessions } = await import('./hook-heavy.js');
-      materializeSessions({ dir, config, redactor }, [...new Set(events.map((e) => e.sessionId))], events.some((e) => e.type === 'turn.end' || e.type === 'session.end'));
+      materializeSessions({ dir, config, redactor }, sessionIds, true);
     }
   } catch (error) {
     logError(dir ?? safeDefaultDir(), 'hook', error);
   }
+}
+
+function hookSessionIdOf(p: Record<string, unknown>): string | undefined {
+  for (const k of ['session_id', 'sessionId', 'thread-id']) if (typeof p[k] === 'string' && p[k]) return p[k] as string;
+  return undefined;
 }
 
 function safeDefaultDir(): string {
