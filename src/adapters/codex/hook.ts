@@ -22,7 +22,7 @@ import { arr, nonEmpty, num, rec, str, textOf, toMillis, type Rec } from './util
  */
 
 /** What the rollout records on its own: with the rollout at hand, the hooks add only what it lacks. */
-export const ROLLOUT_COVERS: ReadonlySet<AgentEvent['type']> = new Set(['turn.start', 'turn.end', 'tool.start', 'tool.end', 'subagent.start', 'subagent.end', 'compaction.start', 'compaction.end']);
+export const FILE_COVERS: ReadonlySet<AgentEvent['type']> = new Set(['turn.start', 'turn.end', 'tool.start', 'tool.end', 'subagent.start', 'subagent.end', 'compaction.start', 'compaction.end']);
 
 /** The rollout's name and input for a tool the hooks name their own way. */
 export function rolloutTool(name: string, input: unknown): { name: string; input: unknown } {

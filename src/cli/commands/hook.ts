@@ -181,13 +181,13 @@ export async function runHookCommand(argv: string[], globals: GlobalOptions = {}
       agentPid = findAgentProcess()?.pid;
     }
     let events = mapper(p, { now, ...(agentPid !== undefined ? { agentPid } : {}) });
-    // With the agent's own file at hand (Codex's rollout), the hooks add only what it lacks; the rest comes
+    // With the agent's own file at hand (Codex's rollout, Gemini's chat file), the hooks add only what it lacks; the rest comes
     // from the file at each boundary, read the way `import` reads it.
     const agentFile = typeof p.transcript_path === 'string' && p.transcript_path && existsSync(p.transcript_path) ? p.transcript_path : undefined;
     const boundary = events.some((e) => e.type === 'turn.end' || e.type === 'session.end' || e.type === 'session.start');
-    if (agentFile && args.agent === 'codex') {
-      const { ROLLOUT_COVERS } = await import('../../adapters/codex/hook.js');
-      events = events.filter((e) => !ROLLOUT_COVERS.has(e.type));
+    if (agentFile && (args.agent === 'codex' || args.agent === 'gemini')) {
+      const { FILE_COVERS } = args.agent === 'codex' ? await import('../../adapters/codex/hook.js') : await import('../../adapters/gemini/hook.js');
+      events = events.filter((e) => !FILE_COVERS.has(e.type));
     }
     if (events.length) appendHookEvents(dir, events, redactor);
     if (boundary) {
