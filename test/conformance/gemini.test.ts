@@ -2,10 +2,11 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { TraceDocument } from '../../src/model/trace.js';
-import { agentVersion } from '../helpers/agents.js';
+import { agentBin, agentVersion } from '../helpers/agents.js';
+import { runAgent } from '../helpers/run-agent.js';
 import { expectTraceMatchesLog, spanRows } from '../helpers/conformance.js';
 import { binPath, cli, tempDir } from '../helpers/env.js';
-import { GEMINI_PROMPT, runGemini, setUpGemini, type GeminiSetup } from '../helpers/gemini-session.js';
+import { GEMINI_MODEL, GEMINI_PROMPT, runGemini, setUpGemini, type GeminiSetup } from '../helpers/gemini-session.js';
 
 // The real Gemini CLI (pinned), headless, against a scripted Gemini API on 127.0.0.1: what it answered is the
 // ground truth for both the hook-captured trace and the import of the chat file.
@@ -59,5 +60,18 @@ describe(`Gemini CLI ${agentVersion('gemini')} against a scripted Gemini API`, (
     const rows = (d: TraceDocument) => spanRows(d).map((r) => r.replace(/ session (.*) \w+$/, ' session $1'));
     expect(rows(hooked)).toEqual(rows(fromImport));
     expect(readdirSync(join(chats, 'work', 'chats'))).toHaveLength(1);
+
+    // `--resume`: Gemini sets the whole history again (and may leave a stub file with the same id): still one
+    // session, no compaction, one more turn and model call, and the earlier ones kept.
+    const again = await runAgent(agentBin('gemini'), ['--skip-trust', '--approval-mode', 'yolo', '-m', GEMINI_MODEL, '--resume', 'latest', '-p', 'And now?'], { cwd: setup.work, env: setup.env, timeoutMs: 90_000 });
+    expect(again.code, again.stderr.slice(-2000)).toBe(0);
+    expect(setup.server.log).toHaveLength(5);
+    const reimported = await cli(['--dir', importDir, 'import', '--agent', 'gemini', chats]);
+    expect(reimported.code, reimported.stderr).toBe(0);
+    for (const doc of [await showJson(importDir), await showJson(hookDir)]) {
+      expect(doc.spans.filter((s) => s.kind === 'compaction')).toEqual([]);
+      expect(doc.spans.filter((s) => s.kind === 'turn').map((t) => t.input)).toEqual([GEMINI_PROMPT, 'And now?']);
+      expect(doc.summary.generations).toBe(5);
+    }
   }, 90_000);
 });
