@@ -1,10 +1,10 @@
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { SessionStore } from '../store/session-store.js';
 import { replaceSessionEvents } from '../store/replace-events.js';
+import type { SessionStore } from '../store/session-store.js';
 import { importerFor } from './registry.js';
 
-/** Where a session remembers the agent file it was last caught up from, and that file's size and time then. */
+/** Where a session remembers the agent file it is caught up from, and that file's size and time at the last read. */
 const STATE_FILE = 'agent-file.json';
 
 interface AgentFileState {
@@ -14,43 +14,56 @@ interface AgentFileState {
   mtimeMs: number;
 }
 
+function readState(folder: string): AgentFileState | undefined {
+  try {
+    const s = JSON.parse(readFileSync(join(folder, STATE_FILE), 'utf8')) as AgentFileState;
+    return typeof s.path === 'string' && typeof s.agent === 'string' ? s : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function writeState(folder: string, state: AgentFileState): void {
+  mkdirSync(folder, { recursive: true, mode: 0o700 });
+  writeFileSync(join(folder, STATE_FILE), JSON.stringify(state), { mode: 0o600 });
+}
+
+/** Notes the agent file a hook named (`transcript_path`), so the next catch-up reads it. */
+export function rememberAgentFile(folder: string, agent: string, path: string): void {
+  const state = readState(folder);
+  if (state?.path === path && state.agent === agent) return;
+  writeState(folder, { agent, path, size: -1, mtimeMs: -1 });
+}
+
 /**
  * Brings a hook-recorded session up to date with the agent's own file (a Codex rollout, a Gemini chat file):
  * when the file changed since the last catch-up, it is read by the agent's importer — the very reader
  * `agent-trace import` uses — and its events replace the previous import's in the journal, beside the hooks'
  * own. A hook-captured session and an import of the same file therefore give the same spans, ids and names.
- * Returns whether anything was read. Never throws for a missing or unreadable file (the hooks' data stays).
+ * Whole-file, not by offset: these readers pair calls and responses across the file, and a rollout is small next
+ * to a Claude transcript; the size-and-time check keeps an unchanged file free. Returns whether it read anything.
  */
-export function catchUpFromAgentFile(store: SessionStore, sessionId: string, agent: string, path: string | undefined): boolean {
+export function catchUpFromAgentFile(store: SessionStore, sessionId: string, agent: string): boolean {
   const folder = store.folder(sessionId);
-  const statePath = join(folder, STATE_FILE);
-  let state: AgentFileState | undefined;
-  try {
-    state = JSON.parse(readFileSync(statePath, 'utf8')) as AgentFileState;
-  } catch {
-    state = undefined;
-  }
-  const file = path ?? (state?.agent === agent ? state.path : undefined);
-  if (!file) return false;
+  const state = readState(folder);
+  if (!state || state.agent !== agent) return false;
   let size: number;
   let mtimeMs: number;
   try {
-    const st = statSync(file);
+    const st = statSync(state.path);
     if (!st.isFile()) return false;
     size = st.size;
     mtimeMs = st.mtimeMs;
   } catch {
-    return false;
+    return false; // gone or unreadable: what the hooks recorded stays
   }
-  if (state && state.path === file && state.size === size && state.mtimeMs === mtimeMs) return false;
+  if (state.size === size && state.mtimeMs === mtimeMs) return false;
   const importer = importerFor(agent);
   if (!importer) return false;
-  const sessions = importer.read(file);
-  const own = sessions.find((s) => s.sessionId === sessionId);
-  // A file that holds no messages of this session (Gemini's `--resume` stub) must never replace what is known.
+  const own = importer.read(state.path).find((s) => s.sessionId === sessionId);
+  // A file that holds no messages of this session (Gemini's `--resume` stub) never replaces what is known.
   if (!own || own.events.length === 0) return false;
   replaceSessionEvents(store, sessionId, own.events);
-  store.ensureSession(sessionId);
-  writeFileSync(statePath, JSON.stringify({ agent, path: file, size, mtimeMs } satisfies AgentFileState), { mode: 0o600 });
+  writeState(folder, { agent, path: state.path, size, mtimeMs });
   return true;
 }
