@@ -57,10 +57,18 @@ export function catchUpFromAgentFile(store: SessionStore, sessionId: string, age
   } catch {
     return false; // gone or unreadable: what the hooks recorded stays
   }
+  try {
+    // A SQLite database in WAL mode (opencode's) grows its `-wal` file, not the database, between checkpoints.
+    const wal = statSync(`${state.path}-wal`);
+    size += wal.size;
+    mtimeMs = Math.max(mtimeMs, wal.mtimeMs);
+  } catch {
+    // no write-ahead log
+  }
   if (state.size === size && state.mtimeMs === mtimeMs) return false;
   const importer = importerFor(agent);
   if (!importer) return false;
-  const own = importer.read(state.path).find((s) => s.sessionId === sessionId);
+  const own = (importer.readSession ? importer.readSession(state.path, sessionId) : importer.read(state.path)).find((s) => s.sessionId === sessionId);
   // A file that holds no messages of this session (Gemini's `--resume` stub) never replaces what is known.
   if (!own || own.events.length === 0) return false;
   replaceSessionEvents(store, sessionId, own.events);

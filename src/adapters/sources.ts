@@ -4,6 +4,7 @@ import { claudeCodeSource } from './claude-code/reconcile-source.js';
 import { agentFileSource } from './agent-file-source.js';
 import { FILE_COVERS as CODEX_FILE_COVERS, mapHook as mapCodexHook } from './codex/hook.js';
 import { FILE_COVERS as GEMINI_FILE_COVERS, mapHook as mapGeminiHook } from './gemini/hook.js';
+import { FILE_COVERS as OPENCODE_FILE_COVERS, mapHook as mapOpencodeHook } from './opencode/hook.js';
 import type { HookMapper } from './hook-types.js';
 
 /**
@@ -25,4 +26,8 @@ export function mapperSource(agent: string, mapper: HookMapper): ReconcileSource
   };
 }
 
-export const RECONCILE_SOURCES: readonly ReconcileSource[] = [claudeCodeSource, agentFileSource('codex', mapCodexHook, CODEX_FILE_COVERS), agentFileSource('gemini', mapGeminiHook, GEMINI_FILE_COVERS)];
+export const RECONCILE_SOURCES: readonly ReconcileSource[] = [
+  claudeCodeSource,
+  agentFileSource('codex', mapCodexHook, CODEX_FILE_COVERS), agentFileSource('gemini', mapGeminiHook, GEMINI_FILE_COVERS),
+  agentFileSource('opencode', mapOpencodeHook, OPENCODE_FILE_COVERS),
+];
