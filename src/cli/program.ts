@@ -37,23 +37,37 @@ function buildProgram(): Command {
   program
     .command('install')
     .description('register agent-trace hooks in the agent settings (idempotent, keeps your hooks)')
-    .addOption(new Option('--agent <agent>', 'agent to install for').choices(['claude-code']).default('claude-code'))
+    .addOption(new Option('--agent <agent>', 'agent to install for').choices(['claude-code', 'codex', 'gemini', 'opencode', 'all']).default('claude-code'))
     .addOption(new Option('--scope <scope>', 'settings file to change').choices(['user', 'project', 'local']).default('user'))
     .option('--dry-run', 'print the change without writing it')
     .action(async (opts, cmd: Command) => {
-      const { runInstall } = await import('./commands/install.js');
-      await runInstall({ ...globals(cmd), ...opts, uninstall: false });
+      const agent = String(opts.agent);
+      if (agent === 'claude-code' || agent === 'all') {
+        const { runInstall } = await import('./commands/install.js');
+        await runInstall({ ...globals(cmd), ...opts, agent: 'claude-code', uninstall: false });
+      }
+      if (agent !== 'claude-code') {
+        const { runAgentsInstall } = await import('./commands/install-agents.js');
+        await runAgentsInstall({ ...globals(cmd), ...opts, agent, uninstall: false });
+      }
     });
 
   program
     .command('uninstall')
     .description('remove exactly the hooks that install added')
-    .addOption(new Option('--agent <agent>', 'agent to uninstall from').choices(['claude-code']).default('claude-code'))
+    .addOption(new Option('--agent <agent>', 'agent to uninstall from').choices(['claude-code', 'codex', 'gemini', 'opencode', 'all']).default('claude-code'))
     .addOption(new Option('--scope <scope>', 'settings file to change').choices(['user', 'project', 'local']).default('user'))
     .option('--dry-run', 'print the change without writing it')
     .action(async (opts, cmd: Command) => {
-      const { runInstall } = await import('./commands/install.js');
-      await runInstall({ ...globals(cmd), ...opts, uninstall: true });
+      const agent = String(opts.agent);
+      if (agent === 'claude-code' || agent === 'all') {
+        const { runInstall } = await import('./commands/install.js');
+        await runInstall({ ...globals(cmd), ...opts, agent: 'claude-code', uninstall: true });
+      }
+      if (agent !== 'claude-code') {
+        const { runAgentsInstall } = await import('./commands/install-agents.js');
+        await runAgentsInstall({ ...globals(cmd), ...opts, agent, uninstall: true });
+      }
     });
 
   program

@@ -1,11 +1,11 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { TraceDocument } from '../../src/model/trace.js';
-import { agentVersion } from '../helpers/agents.js';
+import { agentBin, agentVersion } from '../helpers/agents.js';
 import { CODEX_MODEL, CODEX_PROMPT, runCodex, setUpCodex, type CodexSetup } from '../helpers/codex-session.js';
-import { expectTraceMatchesLog, spanRows } from '../helpers/conformance.js';
-import { binPath, cli, tempDir } from '../helpers/env.js';
+import { expectTraceMatchesLog, installFor, spanRows } from '../helpers/conformance.js';
+import { cli, tempDir } from '../helpers/env.js';
 
 // The real Codex CLI (pinned), headless, against a scripted Responses API on 127.0.0.1: what it answered is
 // the ground truth for both the hook-captured trace and the import of the rollout.
@@ -33,11 +33,11 @@ describe(`Codex CLI ${agentVersion('codex')} against a scripted Responses API`, 
     const home = tempDir('agent-trace-codex-');
     setup = await setUpCodex(home);
     const hookDir = join(home, 'trace-hooks');
-    const hook = `'${process.execPath}' '${binPath}' hook --agent codex --dir '${hookDir}'`;
-    writeFileSync(
-      join(setup.codexHome, 'hooks.json'),
-      JSON.stringify({ hooks: Object.fromEntries(HOOK_EVENTS.map((e) => [e, [{ ...(/Tool|Permission/.test(e) ? { matcher: '.*' } : {}), hooks: [{ type: 'command', command: hook, timeout: 10 }] }]])) }),
-    );
+    const said = await installFor('codex', hookDir, setup.env, agentBin('codex'));
+    expect(said).toContain('type /hooks');
+    const installed = JSON.parse(readFileSync(join(setup.codexHome, 'hooks.json'), 'utf8')) as { hooks: Record<string, unknown> };
+    expect(Object.keys(installed.hooks).sort()).toEqual([...HOOK_EVENTS].sort());
+    // Trust is the user's decision (the TUI's /hooks); a test may bypass it for one run.
     const run = await runCodex(setup, ['--dangerously-bypass-hook-trust']);
     expect(run.code, run.stderr.slice(-2000)).toBe(0);
     expect(setup.server.unexpected).toEqual([]);

@@ -1,17 +1,17 @@
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { GEMINI_EVENTS } from '../../src/adapters/gemini/install.js';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { TraceDocument } from '../../src/model/trace.js';
 import { agentBin, agentVersion } from '../helpers/agents.js';
 import { runAgent } from '../helpers/run-agent.js';
-import { expectTraceMatchesLog, spanRows } from '../helpers/conformance.js';
-import { binPath, cli, tempDir } from '../helpers/env.js';
+import { expectTraceMatchesLog, installFor, spanRows } from '../helpers/conformance.js';
+import { cli, tempDir } from '../helpers/env.js';
 import { GEMINI_MODEL, GEMINI_PROMPT, runGemini, setUpGemini, type GeminiSetup } from '../helpers/gemini-session.js';
 
 // The real Gemini CLI (pinned), headless, against a scripted Gemini API on 127.0.0.1: what it answered is the
 // ground truth for both the hook-captured trace and the import of the chat file.
 
-const HOOK_EVENTS = ['SessionStart', 'SessionEnd', 'BeforeAgent', 'AfterAgent', 'BeforeTool', 'AfterTool', 'PreCompress', 'Notification'];
 const FAILED = { g4: 'tool_error' };
 
 let setup: GeminiSetup | undefined;
@@ -33,10 +33,11 @@ describe(`Gemini CLI ${agentVersion('gemini')} against a scripted Gemini API`, (
   it('hook capture and import of the same session both equal what the server answered', async () => {
     const home = tempDir('agent-trace-gemini-');
     const hookDir = join(home, 'trace-hooks');
-    const hook = `'${process.execPath}' '${binPath}' hook --agent gemini --dir '${hookDir}'`;
-    setup = await setUpGemini(home, {
-      hooks: Object.fromEntries(HOOK_EVENTS.map((e) => [e, [{ ...(/Tool$/.test(e) ? { matcher: '.*' } : {}), hooks: [{ type: 'command', command: hook, name: 'agent-trace' }] }]])),
-    });
+    setup = await setUpGemini(home);
+    await installFor('gemini', hookDir, setup.env, agentBin('gemini'));
+    const settings = JSON.parse(readFileSync(setup.settingsPath, 'utf8')) as { hooks: Record<string, unknown>; security: unknown };
+    expect(Object.keys(settings.hooks)).toEqual(GEMINI_EVENTS);
+    expect(settings.security).toEqual({ auth: { selectedType: 'gemini-api-key' } });
     const run = await runGemini(setup);
     expect(run.code, run.stderr.slice(-2000)).toBe(0);
     expect(setup.server.unexpected).toEqual([]);

@@ -1,10 +1,10 @@
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { TraceDocument } from '../../src/model/trace.js';
-import { agentVersion } from '../helpers/agents.js';
-import { expectTraceMatchesLog, spanRows } from '../helpers/conformance.js';
-import { binPath, cli, repoRoot, tempDir } from '../helpers/env.js';
+import { agentBin, agentVersion } from '../helpers/agents.js';
+import { expectTraceMatchesLog, installFor, spanRows } from '../helpers/conformance.js';
+import { cli, tempDir } from '../helpers/env.js';
 import { runOpencode, setUpOpencode, type OpencodeSetup } from '../helpers/opencode-session.js';
 
 // The real opencode (pinned), headless, against a scripted OpenAI-compatible chat API on 127.0.0.1: what it
@@ -38,12 +38,8 @@ describe(`opencode ${agentVersion('opencode')} against a scripted chat completio
     const home = tempDir('agent-trace-opencode-');
     setup = await setUpOpencode(home);
     const hookDir = join(home, 'trace-plugin');
-    // What `agent-trace install --agent opencode` writes: a plugin file that loads the shipped plugin.
-    mkdirSync(join(setup.configDir, 'plugins'), { recursive: true });
-    writeFileSync(
-      join(setup.configDir, 'plugins', 'agent-trace.js'),
-      `import { createAgentTracePlugin } from ${JSON.stringify(`file://${join(repoRoot, 'dist/plugins/opencode.js')}`)};\nexport const AgentTrace = createAgentTracePlugin(${JSON.stringify({ node: process.execPath, bin: binPath, dir: hookDir })});\n`,
-    );
+    await installFor('opencode', hookDir, setup.env, agentBin('opencode'));
+    expect(readFileSync(join(setup.configDir, 'plugins', 'agent-trace.js'), 'utf8')).toContain('createAgentTracePlugin');
     const run = await runOpencode(setup);
     expect(run.code, run.stderr.slice(-2000)).toBe(0);
     expect(setup.server.unexpected).toEqual([]);

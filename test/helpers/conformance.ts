@@ -78,3 +78,12 @@ export function expectTraceMatchesLog(
 export function spanRows(doc: TraceDocument): string[] {
   return doc.spans.map((s) => `${s.spanId} ${s.parentSpanId ?? '-'} ${s.kind} ${s.name} ${s.status}`).sort();
 }
+
+/** `agent-trace install --agent AGENT --dir DIR` as a user runs it, in the agent's temporary HOME. */
+export async function installFor(agent: string, dir: string, env: NodeJS.ProcessEnv, agentBinPath: string): Promise<string> {
+  const { cli } = await import('./env.js');
+  const { dirname } = await import('node:path');
+  const r = await cli(['--dir', dir, 'install', '--agent', agent], { env: { ...env, PATH: `${dirname(agentBinPath)}:${env.PATH ?? ''}` } });
+  if (r.code !== 0) throw new Error(`install --agent ${agent} failed: ${r.stderr}`);
+  return r.stdout;
+}
