@@ -1,10 +1,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { agentBin } from './agents.js';
-import { isolatedEnv } from './claude-code.js';
 import { ResponsesServer } from './model-servers/responses.js';
 import type { ScriptedReply } from './model-servers/scripted.js';
-import { runAgent, type AgentRun } from './run-agent.js';
+import { agentEnv, runAgent, type AgentRun } from './run-agent.js';
 
 export const CODEX_MODEL = 'gpt-5.5';
 export const CODEX_PROMPT = 'Tidy notes.txt and tell me what you did.';
@@ -71,7 +70,7 @@ export async function setUpCodex(home: string, script = codexScript()): Promise<
     ].join('\n'),
   );
   writeFileSync(join(codexHome, 'rules', 'default.rules'), 'prefix_rule(pattern=["rm"], decision="forbidden")\n');
-  const env = isolatedEnv(home, { SCRIPTED_API_KEY: 'test', CODEX_HOME: codexHome });
+  const env = agentEnv(home, { SCRIPTED_API_KEY: 'test', CODEX_HOME: codexHome });
   return { home, work, codexHome, env, server };
 }
 

@@ -1,10 +1,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { agentBin } from './agents.js';
-import { isolatedEnv } from './claude-code.js';
 import { GeminiServer } from './model-servers/gemini.js';
 import type { ScriptedReply } from './model-servers/scripted.js';
-import { runAgent, type AgentRun } from './run-agent.js';
+import { agentEnv, runAgent, type AgentRun } from './run-agent.js';
 
 export const GEMINI_MODEL = 'gemini-2.5-flash';
 export const GEMINI_PROMPT = 'Tidy notes.txt and tell me what you did.';
@@ -57,7 +56,7 @@ export async function setUpGemini(home: string, settings: Record<string, unknown
     settingsPath,
     JSON.stringify({ security: { auth: { selectedType: 'gemini-api-key' } }, general: { disableAutoUpdate: true, disableUpdateNag: true }, privacy: { usageStatisticsEnabled: false }, telemetry: { enabled: false }, ...settings }, null, 2),
   );
-  const env = isolatedEnv(home, { GEMINI_API_KEY: 'test', GOOGLE_GEMINI_BASE_URL: url, GEMINI_CLI_NO_RELAUNCH: 'true', NO_COLOR: '1' });
+  const env = agentEnv(home, { GEMINI_API_KEY: 'test', GOOGLE_GEMINI_BASE_URL: url, GEMINI_CLI_NO_RELAUNCH: 'true', NO_COLOR: '1' });
   return { home, work, settingsPath, env, server };
 }
 

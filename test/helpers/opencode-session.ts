@@ -1,10 +1,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { agentBin } from './agents.js';
-import { isolatedEnv } from './claude-code.js';
 import { ChatCompletionsServer } from './model-servers/chat-completions.js';
 import type { ScriptedReply } from './model-servers/scripted.js';
-import { runAgent, type AgentRun } from './run-agent.js';
+import { agentEnv, runAgent, type AgentRun } from './run-agent.js';
 
 export const OPENCODE_MODEL = 'test-model';
 export const OPENCODE_PROMPT = 'Tidy notes.txt and tell me what you did.';
@@ -69,7 +68,7 @@ export async function setUpOpencode(home: string, config: Record<string, unknown
       ...config,
     }),
   );
-  const env = isolatedEnv(home, { OPENCODE_DISABLE_MODELS_FETCH: '1', OPENCODE_DISABLE_AUTOUPDATE: '1', OPENCODE_DISABLE_SHARE: '1', OPENCODE_DISABLE_LSP_DOWNLOAD: '1' });
+  const env = agentEnv(home, { OPENCODE_DISABLE_MODELS_FETCH: '1', OPENCODE_DISABLE_AUTOUPDATE: '1', OPENCODE_DISABLE_SHARE: '1', OPENCODE_DISABLE_LSP_DOWNLOAD: '1' });
   return { home, work, configDir, dataDir: join(home, '.local', 'share', 'opencode'), env, server };
 }
 

@@ -33,3 +33,20 @@ export function runAgent(bin: string, args: string[], options: { env: NodeJS.Pro
     });
   });
 }
+
+/**
+ * An environment for a real agent CLI: no OTEL_*, AGENT_TRACE_*, CLAUDE_* or XDG_* of the caller, and a HOME/XDG
+ * of the run's own (the same rule as the Claude Code suites' `isolatedEnv`; kept free of vitest so the bench can
+ * drive these sessions too).
+ */
+export function agentEnv(home: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (k.startsWith('OTEL_') || k.startsWith('AGENT_TRACE_') || k.startsWith('CLAUDE_') || k.startsWith('XDG_')) continue;
+    env[k] = v;
+  }
+  env.HOME = home;
+  env.XDG_CONFIG_HOME = `${home}/.config`;
+  env.XDG_DATA_HOME = `${home}/.local/share`;
+  return { ...env, ...extra };
+}
