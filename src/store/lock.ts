@@ -83,14 +83,16 @@ function takeOver(path: string): void {
   rmSync(aside, { recursive: true, force: true });
 }
 
-function tryLock(path: string): Release | undefined {
+function tryLock(path: string, afterTakeOver = false): Release | undefined {
   try {
     mkdirSync(path, { mode: DIR_MODE });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code !== 'EEXIST') throw error;
-    if (holderIsDead(path)) takeOver(path);
-    return undefined;
+    if (afterTakeOver || !holderIsDead(path)) return undefined;
+    // A dead holder's lock is ours at once.
+    takeOver(path);
+    return tryLock(path, true);
   }
   try {
     writeFileSync(join(path, OWNER), ownerText(), { mode: FILE_MODE });

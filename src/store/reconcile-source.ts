@@ -14,6 +14,8 @@ export interface SourceContext {
   log(context: string, error: unknown): void;
   /** The reconciler may wait for the agent's files to catch up (a detached worker), or must not (a reader). */
   patient: boolean;
+  /** A hook's own drain: never wait on a lock. */
+  quick: boolean;
 }
 
 export interface IngestResult {

@@ -47,8 +47,9 @@ export interface ReconcileResult {
 const DRAIN_LOCK = 'drain.lock';
 const TAIL_BYTES = 4 * 1024 * 1024;
 
-function sourceContext(store: SessionStore, patient: boolean): SourceContext {
+function sourceContext(store: SessionStore, patient: boolean, quick = false): SourceContext {
   return {
+    quick,
     dir: store.dir,
     scrub: (text) => store.redactor.redactString(text),
     log: (context, error) => logError(store.dir, context, error),
@@ -137,7 +138,7 @@ function ingestFile(store: SessionStore, source: ReconcileSource, entry: SpoolEn
 
 /** Drains every agent's spool (oldest first). Sessions that reached a boundary are added to `boundary`. */
 export function drainSpool(store: SessionStore, sources: readonly ReconcileSource[], patient: boolean, result: ReconcileResult, boundary: Set<string>, quick = false): void {
-  const ctx = sourceContext(store, patient);
+  const ctx = sourceContext(store, patient, quick);
   const fired = new Map<string, Map<string, number>>();
   for (const agent of spoolAgents(store.dir)) {
     const source = sources.find((s) => s.agent === agent);
@@ -181,9 +182,10 @@ export function drainSpool(store: SessionStore, sources: readonly ReconcileSourc
 
 /** Catches up, checks liveness and materializes one session. */
 export function reconcileSession(store: SessionStore, sessionId: string, sources: readonly ReconcileSource[], options: ReconcileOptions, result: ReconcileResult, force: boolean): void {
-  const ctx = sourceContext(store, options.patient === true);
+  const ctx = sourceContext(store, options.patient === true, options.quick === true);
   let doc = store.load(sessionId);
   if (!doc) return;
+  const matOpts = options.quick ? { waitMs: 0 } : {};
   let grew = false;
   const source = sources.find((s) => s.agent === doc!.agent.name);
   if (doc.status === 'running' && source?.catchUp) {
@@ -193,7 +195,7 @@ export function reconcileSession(store: SessionStore, sessionId: string, sources
       grew = true;
     }
   }
-  if (grew || force || !store.isFresh(sessionId, store.readTraceFile(sessionId))) doc = store.materialize(sessionId);
+  if (grew || force || !store.isFresh(sessionId, store.readTraceFile(sessionId))) doc = store.materialize(sessionId, matOpts);
   const dead = whyNotRunning(store, sessionId, doc, options.inactivityMs !== undefined ? { inactivityMs: options.inactivityMs } : {});
   if (dead) {
     // Whatever the agent wrote before it went away is read before the session is called interrupted.
@@ -201,7 +203,7 @@ export function reconcileSession(store: SessionStore, sessionId: string, sources
       const last = source.catchUp(sessionId, store.folder(sessionId), ctx, { final: true });
       if (last.length) {
         appendValid(store, last);
-        doc = store.materialize(sessionId);
+        doc = store.materialize(sessionId, matOpts);
         grew = true;
       }
     }

@@ -22,7 +22,7 @@ import { AGENT_NAME } from './prompt.js';
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v.length > 0 ? v : undefined);
 
 function transcriptLock(folder: string, ctx: SourceContext) {
-  return acquireSync(folder, { name: TRANSCRIPT_LOCK, waitMs: ctx.patient ? 60_000 : 15_000 });
+  return acquireSync(folder, { name: TRANSCRIPT_LOCK, waitMs: ctx.quick ? 0 : ctx.patient ? 60_000 : 15_000 });
 }
 
 function ingest(item: SpoolItem, ctx: SourceContext): IngestResult {
