@@ -85,3 +85,24 @@ describe('install --agent codex|gemini|opencode', () => {
     expect(existsSync(join(h, '.codex'))).toBe(false);
   });
 });
+
+describe('doctor verdicts for Codex, Gemini CLI and opencode', () => {
+  it('tells untrusted Codex hooks from never-fired and working ones', async () => {
+    const { agentDoctor, installAgent, installEnv } = await import('../src/cli/commands/install-agents.js');
+    const { codexInstaller } = await import('../src/adapters/codex/install.js');
+    const { home: h, env } = home();
+    const data = join(h, 'data');
+    const ie = installEnv(env, h, data);
+    const codex = () => agentDoctor(ie, data).find((r) => r.agent === 'codex')!;
+    expect(codex().state).toBe('not-installed');
+    installAgent(codexInstaller, ie, { scope: 'user', uninstall: false });
+    expect(codex().state).toBe('blocked');
+    expect(codex().advice).toMatch(/type \/hooks and trust/);
+    const events = codexEvents(undefined);
+    writeFileSync(join(h, '.codex', 'config.toml'), events.map((e, i) => `[hooks.state."${e}:${i}"]\ntrusted_hash = "h${i}"\n`).join(''));
+    expect(codex().state).toBe('never-fired');
+    mkdirSync(join(data, 'spool'), { recursive: true });
+    writeFileSync(join(data, 'spool', 'fired.json'), JSON.stringify({ codex: { Stop: 1_795_000_000_000 } }));
+    expect(codex()).toMatchObject({ state: 'working', fired: { Stop: 1_795_000_000_000 } });
+  });
+});

@@ -158,3 +158,51 @@ export async function runAgentsInstall(options: AgentsInstallOptions): Promise<v
     process.stdout.write(`${result.lines.join('\n')}\n`);
   }
 }
+
+export interface AgentDoctorReport {
+  agent: string;
+  label: string;
+  found: boolean;
+  version?: string;
+  installs: ReturnType<AgentInstaller['status']>;
+  /** Per event, when agent-trace last received it (from the spool's fired.json). */
+  fired: { [event: string]: number };
+  /** working: events arrive; blocked: something stops them (see blockers); never-fired: installed, nothing yet; not-installed. */
+  state: 'working' | 'blocked' | 'never-fired' | 'not-installed';
+  advice?: string;
+}
+
+function readFired(dataDir: string): { [agent: string]: { [event: string]: number } } {
+  try {
+    return JSON.parse(readFileSync(join(dataDir, 'spool', 'fired.json'), 'utf8')) as { [agent: string]: { [event: string]: number } };
+  } catch {
+    return {};
+  }
+}
+
+/**
+ * For doctor: per agent, where agent-trace is installed, when each event last arrived, and a verdict that tells
+ * hooks the agent blocks (Codex's untrusted hooks, Gemini's hooks turned off) from hooks that simply have not fired
+ * yet and from working ones. A hook that fired after install is working even if a blocker is suspected.
+ */
+export function agentDoctor(ie: InstallEnv, dataDir: string): AgentDoctorReport[] {
+  const fired = readFired(dataDir);
+  return agentStatus(ie).map((a) => {
+    const f = fired[a.agent] ?? {};
+    const blockers = a.installs.flatMap((i) => i.blockers);
+    let state: AgentDoctorReport['state'];
+    let advice: string | undefined;
+    if (!a.installs.length) {
+      state = 'not-installed';
+      advice = a.found ? `run: agent-trace install --agent ${a.agent}` : undefined;
+    } else if (Object.keys(f).length) state = 'working';
+    else if (blockers.length) {
+      state = 'blocked';
+      advice = blockers[0];
+    } else {
+      state = 'never-fired';
+      advice = `installed, but no ${a.label} event has arrived yet: start a ${a.label} session`;
+    }
+    return { agent: a.agent, label: a.label, found: a.found, ...(a.version ? { version: a.version } : {}), installs: a.installs, fired: f, state, ...(advice ? { advice } : {}) };
+  });
+}
