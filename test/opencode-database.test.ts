@@ -63,6 +63,23 @@ describe('opencode database (opencode.db)', () => {
     db.close();
   });
 
+  it('nests a task subagent session under its tool, also when one session is read for a catch-up', () => {
+    const path = join(tempDir('agent-trace-ocdb-'), 'opencode.db');
+    const db = makeDatabase(path);
+    db.prepare('INSERT INTO session VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)').run('ses_a', 'global', null, 's', '/w', 'Parent', '1.18.33', T, T);
+    db.prepare('INSERT INTO session VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)').run('ses_b', 'global', 'ses_a', 's2', '/w', 'Child', '1.18.33', T + 10, T + 10);
+    addTurn(db, 'ses_a', 1);
+    db.prepare('INSERT INTO part VALUES (?, ?, ?, ?, ?, ?)').run('prt_1bz', 'msg_1b', 'ses_a', T, T, JSON.stringify({ type: 'tool', tool: 'task', callID: 'call_task', state: { status: 'completed', input: { subagent_type: 'explore', prompt: 'look' }, output: 'found', metadata: { sessionId: 'ses_b' }, time: { start: T + 1100, end: T + 1400 } } }));
+    addTurn(db, 'ses_b', 2);
+    db.close();
+    for (const sessions of [readOpencodeDatabase(path), readOpencodeDatabase(path, ['ses_a'])]) {
+      expect(sessions.map((s) => s.sessionId)).toEqual(['ses_a']);
+      const doc = buildTrace('ses_a', sessions[0]!.events).toDocument();
+      expect(doc.summary.subagents).toBe(1);
+      expect(doc.summary.generations).toBe(2);
+    }
+  });
+
   it('gives nothing for a SQLite file that is not opencode’s', () => {
     const path = join(tempDir('agent-trace-ocdb-'), 'opencode.db');
     const db = new DatabaseSync(path);

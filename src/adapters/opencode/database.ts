@@ -74,7 +74,21 @@ export function readDatabase(path: string, ids?: readonly string[]): StoredSessi
     if (!tables.has('session') || !tables.has('message') || !tables.has('part')) return [];
     const sessionColumns = tableColumns(db, 'session');
     const wanted = ['id', 'project_id', 'parent_id', 'slug', 'directory', 'title', 'version', 'time_created', 'time_updated', 'data'].filter((c) => sessionColumns.has(c));
-    const rows = (ids ? ids.map((id) => db.prepare(`SELECT ${wanted.join(', ')} FROM session WHERE id = ?`).get(id)).filter(Boolean) : db.prepare(`SELECT ${wanted.join(', ')} FROM session ORDER BY id`).all()) as Rec[];
+    let rows: Rec[];
+    if (ids) {
+      // The sessions asked for and, level by level, their children (a task's subagent session names its parent).
+      const byId = db.prepare(`SELECT ${wanted.join(', ')} FROM session WHERE id = ?`);
+      const childrenOf = sessionColumns.has('parent_id') ? db.prepare(`SELECT ${wanted.join(', ')} FROM session WHERE parent_id = ? ORDER BY id`) : undefined;
+      rows = ids.map((id) => byId.get(id) as Rec | undefined).filter((r): r is Rec => !!r);
+      const seen = new Set(rows.map((r) => String(r.id)));
+      for (let i = 0; i < rows.length && childrenOf && rows.length < 10_000; i++) {
+        for (const child of childrenOf.all(String(rows[i]!.id)) as Rec[]) {
+          if (seen.has(String(child.id))) continue;
+          seen.add(String(child.id));
+          rows.push(child);
+        }
+      }
+    } else rows = db.prepare(`SELECT ${wanted.join(', ')} FROM session ORDER BY id`).all() as Rec[];
     // One read transaction: messages and parts of a session from the same snapshot, even while opencode writes.
     db.exec('BEGIN');
     try {

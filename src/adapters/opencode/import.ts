@@ -769,7 +769,7 @@ function readStorageSession(path: string): ImportedSession[] {
  * that name it as parent) nested inside; `ids` limits it to those sessions (a catch-up reads one).
  */
 export function readOpencodeDatabase(path: string, ids?: readonly string[]): ImportedSession[] {
-  const stored = readDatabase(path);
+  const stored = readDatabase(path, ids);
   const sessions = new Map<string, OcSession>();
   for (const s of stored) {
     const session = fromExport(s as unknown as Rec);
