@@ -11,6 +11,8 @@ export interface ScriptedAgentSession {
   run(): Promise<AgentRun>;
   /** How many model calls the server answered. */
   answered(): number;
+  /** Starts the script over, for another session in the same HOME. */
+  reset(): void;
   stop(): Promise<void>;
 }
 
@@ -18,12 +20,12 @@ export async function scriptedSession(agent: 'codex' | 'gemini' | 'opencode', ho
   if (agent === 'codex') {
     const s = await setUpCodex(home, codexScript());
     // The bypass is on in both runs of a pair, so it costs the same with and without agent-trace.
-    return { env: s.env, run: () => runCodex(s, ['--dangerously-bypass-hook-trust']), answered: () => s.server.log.length, stop: () => s.server.stop() };
+    return { env: s.env, run: () => runCodex(s, ['--dangerously-bypass-hook-trust']), answered: () => s.server.log.length, reset: () => s.server.reset(), stop: () => s.server.stop() };
   }
   if (agent === 'gemini') {
     const s = await setUpGemini(home);
-    return { env: s.env, run: () => runGemini(s), answered: () => s.server.log.length, stop: () => s.server.stop() };
+    return { env: s.env, run: () => runGemini(s), answered: () => s.server.log.length, reset: () => s.server.reset(), stop: () => s.server.stop() };
   }
   const s = await setUpOpencode(home);
-  return { env: s.env, run: () => runOpencode(s), answered: () => s.server.log.length, stop: () => s.server.stop() };
+  return { env: s.env, run: () => runOpencode(s), answered: () => s.server.log.length, reset: () => s.server.reset(), stop: () => s.server.stop() };
 }

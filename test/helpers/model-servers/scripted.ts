@@ -59,6 +59,13 @@ export abstract class ScriptedServer {
     return this.url;
   }
 
+  /** Starts the script over (a new session against the same server); the log is emptied. */
+  reset(): void {
+    this.next = 0;
+    this.log.length = 0;
+    this.unexpected.length = 0;
+  }
+
   async stop(): Promise<void> {
     this.server?.closeAllConnections();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
