@@ -1,8 +1,8 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { codexEvents, trustedEntries } from '../src/adapters/codex/install.js';
-import { GEMINI_EVENTS } from '../src/adapters/gemini/install.js';
+import { codexEvents, trustedEntries } from '../src/adapters/codex/installer.js';
+import { GEMINI_EVENTS } from '../src/adapters/gemini/installer.js';
 import { isolatedEnv } from './helpers/claude-code.js';
 import { cli, repoRoot, tempDir } from './helpers/env.js';
 
@@ -27,7 +27,7 @@ describe('install --agent codex|gemini|opencode', () => {
     expect(Object.keys(doc.hooks).sort()).toEqual([...codexEvents(undefined)].sort());
     expect(doc.hooks.Stop!.map((g) => g.hooks[0]!.command)).toEqual(['notify-send done', expect.stringMatching(/record\.sh' codex Stop .*# agent-trace$/)]);
     const written = readFileSync(path, 'utf8');
-    expect((await cli(['install', '--agent', 'codex'], { env })).stdout).toMatch(/already installed/);
+    expect((await cli(['install', '--agent', 'codex'], { env })).stdout).toMatch(/already in/);
     expect(readFileSync(path, 'utf8')).toBe(written);
     const un = await cli(['uninstall', '--agent', 'codex'], { env });
     expect(un.code, un.stderr).toBe(0);
@@ -75,34 +75,38 @@ describe('install --agent codex|gemini|opencode', () => {
     expect(readFileSync(path, 'utf8')).toBe('export const Mine = async () => ({})\n');
   });
 
-  it('all: installs for the agents found and names the ones it skipped', async () => {
+  it('all: installs for every agent and says where it wrote', async () => {
     const { home: h, env } = home();
     mkdirSync(join(h, '.gemini'), { recursive: true });
     const r = await cli(['install', '--agent', 'all'], { env });
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/not found on this machine \(skipped\): Codex CLI, opencode/);
-    expect(existsSync(join(h, '.gemini', 'settings.json'))).toBe(true);
-    expect(existsSync(join(h, '.codex'))).toBe(false);
+    expect(r.stdout).toMatch(/Gemini CLI: agent-trace hooks for SessionStart, AfterAgent, SessionEnd, Notification in /);
+    expect(r.stdout).toMatch(/Codex CLI: agent-trace hooks for \d+ events in /);
+    expect(r.stdout).toMatch(/opencode: the agent-trace plugin in /);
   });
 });
 
-describe('doctor verdicts for Codex, Gemini CLI and opencode', () => {
+describe('doctor for Codex, Gemini CLI and opencode', () => {
   it('tells untrusted Codex hooks from never-fired and working ones', async () => {
-    const { agentDoctor, installAgent, installEnv } = await import('../src/cli/commands/install-agents.js');
-    const { codexInstaller } = await import('../src/adapters/codex/install.js');
     const { home: h, env } = home();
     const data = join(h, 'data');
-    const ie = installEnv(env, h, data);
-    const codex = () => agentDoctor(ie, data).find((r) => r.agent === 'codex')!;
-    expect(codex().state).toBe('not-installed');
-    installAgent(codexInstaller, ie, { scope: 'user', uninstall: false });
-    expect(codex().state).toBe('blocked');
-    expect(codex().advice).toMatch(/type \/hooks and trust/);
+    const codex = async () => {
+      const r = await cli(['--dir', data, 'doctor', '--json'], { env });
+      expect(r.code, r.stderr).toBe(0);
+      return (JSON.parse(r.stdout) as { agents: Array<{ agent: string; problems: string[]; lastFired: Record<string, number>; neverFired: string[] }> }).agents.find((a) => a.agent === 'codex')!;
+    };
+    expect((await codex()).problems.join('\n')).toMatch(/not installed/);
+    expect((await cli(['--dir', data, 'install', '--agent', 'codex'], { env })).code).toBe(0);
+    expect((await codex()).problems.join('\n')).toMatch(/type \/hooks and trust the agent-trace entries/);
     const events = codexEvents(undefined);
     writeFileSync(join(h, '.codex', 'config.toml'), events.map((e, i) => `[hooks.state."${e}:${i}"]\ntrusted_hash = "h${i}"\n`).join(''));
-    expect(codex().state).toBe('never-fired');
+    const trusted = await codex();
+    expect(trusted.problems.join('\n')).not.toMatch(/trust/);
+    expect(trusted.problems.join('\n')).toMatch(/no hook has fired yet/);
     mkdirSync(join(data, 'spool'), { recursive: true });
     writeFileSync(join(data, 'spool', 'fired.json'), JSON.stringify({ codex: { Stop: 1_795_000_000_000 } }));
-    expect(codex()).toMatchObject({ state: 'working', fired: { Stop: 1_795_000_000_000 } });
+    const working = await codex();
+    expect(working.lastFired).toEqual({ Stop: 1_795_000_000_000 });
+    expect(working.problems).toEqual([]);
   });
 });

@@ -1,105 +1,76 @@
 /**
- * One module per agent (`src/adapters/<agent>/install.ts`) says how agent-trace's capture is wired into that
- * agent: where, which events, and what blocks it. Pure planning: the command applies the edits (atomically,
- * byte-exact on uninstall). The interface is the one the install framework publishes (see /work/notes/capture.md).
+ * The install framework's contract with each agent (`agent-trace install|uninstall|doctor`). An installer is
+ * pure where it can be: it reads the agent's settings and says which file edits install or uninstall needs;
+ * the command applies them (atomically, with a diff for --dry-run, byte-exact on uninstall) and reports.
+ * One installer module per agent lives in `src/adapters/<agent>/installer.ts`, listed in `installers.ts`.
  */
+
+export type AgentId = 'claude-code' | 'codex' | 'gemini' | 'opencode';
 export type InstallScope = 'user' | 'project' | 'local';
 
 export interface InstallEnv {
   env: NodeJS.ProcessEnv;
   cwd: string;
   home: string;
-  /** The data folder to bake into hook commands (empty: the default, or `AGENT_TRACE_DIR` at run time). */
+  /** The data dir fixed into hook commands at install time (--dir, AGENT_TRACE_DIR or the config's `dir`); undefined: the default at run time. */
   dataDir?: string;
-  /** The Node.js that runs agent-trace, and agent-trace's entry and hook recorder. */
+  /** Absolute path of the node that runs agent-trace (the worker, a plugin). */
   node: string;
+  /** Absolute path of `dist/bin/agent-trace.js`. */
   bin: string;
+  /** Absolute path of `dist/hook/record.sh`, the shell recorder hook commands run. */
   recordScript: string;
-  /** dist/plugins/opencode.js */
-  opencodePlugin: string;
 }
 
+/** One file install would change: its text before and after (undefined after: remove the file). */
 export interface FileEdit {
   path: string;
   before: string | undefined;
-  /** undefined: delete the file. */
   after: string | undefined;
-  mode?: number;
 }
 
-export class InstallError extends Error {}
+export interface InstallPlan {
+  edits: FileEdit[];
+  /** What to tell the user (one line each): what was registered, notes, how to undo. */
+  notes: string[];
+  /** Per edited file, what the installer wants kept between install and uninstall (e.g. which containers it created). */
+  memo?: Record<string, unknown>;
+}
+
+export interface InstalledAt {
+  scope: InstallScope;
+  path: string;
+  /** Events (or plugin entry points) registered there. */
+  events: string[];
+  /** What stops these hooks from running (e.g. hooks not yet trusted); empty when nothing does. */
+  blockers: string[];
+}
+
+export interface Detection {
+  found: boolean;
+  version?: string;
+  /** Where it was found (a binary, a config folder). */
+  where?: string;
+}
 
 export interface AgentInstaller {
-  agent: 'claude-code' | 'codex' | 'gemini' | 'opencode';
+  agent: AgentId;
+  /** Human name: "Claude Code". */
   label: string;
-  detect(ie: InstallEnv): { found: boolean; version?: string; where?: string };
   scopes: readonly InstallScope[];
-  plan(ie: InstallEnv, scope: InstallScope, uninstall: boolean, version: string | undefined): { edits: FileEdit[]; notes: string[] };
-  status(ie: InstallEnv): Array<{ scope: InstallScope; path: string; events: string[]; blockers: string[] }>;
+  detect(ie: InstallEnv): Detection;
+  /**
+   * The edits for install (or uninstall) at a scope. `memo` is what this installer kept for that file at the last
+   * install (undefined when none). Throws InstallError (a one-line message) to refuse, changing nothing.
+   */
+  plan(ie: InstallEnv, scope: InstallScope, options: { uninstall: boolean; version?: string; memo?: Record<string, unknown> }): InstallPlan;
+  /** For doctor: every scope where its hooks are installed. */
+  status(ie: InstallEnv): InstalledAt[];
 }
 
-/** The marker every command agent-trace installs ends with: how uninstall and doctor know our entries. */
-export const MARKER = '# agent-trace';
-
-function shellQuote(text: string): string {
-  return `'${text.replace(/'/g, `'\\''`)}'`;
-}
-
-/** The command an agent runs for one hook event: the POSIX shell recorder (a few ms; no Node start-up). */
-export function hookCommandFor(ie: InstallEnv, agent: string, event: string): string {
-  return `/bin/sh ${shellQuote(ie.recordScript)} ${agent} ${event} ${shellQuote(ie.node)} ${shellQuote(ie.dataDir ?? '')} ${MARKER}`;
-}
-
-export function isOurs(command: unknown): boolean {
-  return typeof command === 'string' && (command.includes(MARKER) || /agent-trace(\.js)?['"]? hook\b/.test(command) || /record\.sh'? /.test(command));
-}
-
-/** Reads a JSON object file (absent: {}); refuses a file that is not a JSON object, naming it. */
-export function readJsonObject(path: string, text: string | undefined): Record<string, unknown> {
-  if (text === undefined || !text.trim()) return {};
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (error) {
-    throw new InstallError(`${path} is not valid JSON (${(error as Error).message}); fix it, then run this again — nothing was changed`);
+export class InstallError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InstallError';
   }
-  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new InstallError(`${path} does not hold a JSON object; nothing was changed`);
-  return parsed as Record<string, unknown>;
-}
-
-type HookEntry = { matcher?: string; hooks?: Array<Record<string, unknown>> } & Record<string, unknown>;
-
-/**
- * Adds one matcher group per event running `command(event)` to a Claude-style `hooks` object (Codex's hooks.json
- * and Gemini's settings.json share the shape), keeping every other entry; removes ours first so install is
- * idempotent. With `uninstall`, only removes ours (and containers left empty that held nothing else).
- */
-export function editHooks(doc: Record<string, unknown>, events: readonly string[], entryFor: (event: string) => HookEntry | undefined, uninstall: boolean): Record<string, unknown> {
-  const out = { ...doc };
-  const hooks = { ...((out.hooks && typeof out.hooks === 'object' && !Array.isArray(out.hooks) ? out.hooks : {}) as Record<string, unknown>) };
-  for (const [event, list] of Object.entries(hooks)) {
-    if (!Array.isArray(list)) continue;
-    const kept = (list as HookEntry[])
-      .map((group) => (Array.isArray(group?.hooks) ? { ...group, hooks: group.hooks.filter((h) => !isOurs(h?.command)) } : group))
-      .filter((group) => !Array.isArray(group?.hooks) || group.hooks.length > 0);
-    if (kept.length) hooks[event] = kept;
-    else delete hooks[event];
-  }
-  if (!uninstall) {
-    for (const event of events) {
-      const entry = entryFor(event);
-      if (!entry) continue;
-      hooks[event] = [...((hooks[event] as HookEntry[] | undefined) ?? []), entry];
-    }
-  }
-  if (Object.keys(hooks).length) out.hooks = hooks;
-  else delete out.hooks;
-  return out;
-}
-
-export function compareVersions(a: string, b: string): number {
-  const pa = a.split('.').map((n) => Number.parseInt(n, 10) || 0);
-  const pb = b.split('.').map((n) => Number.parseInt(n, 10) || 0);
-  for (let i = 0; i < 3; i++) if ((pa[i] ?? 0) !== (pb[i] ?? 0)) return (pa[i] ?? 0) - (pb[i] ?? 0);
-  return 0;
 }

@@ -37,37 +37,32 @@ function buildProgram(): Command {
   program
     .command('install')
     .description('register agent-trace hooks in the agent settings (idempotent, keeps your hooks)')
-    .addOption(new Option('--agent <agent>', 'agent to install for').choices(['claude-code', 'codex', 'gemini', 'opencode', 'all']).default('claude-code'))
+    .addOption(new Option('--agent <agent>', 'agent to install for (default: every agent found on this machine)').choices(['claude-code', 'codex', 'gemini', 'opencode', 'all']))
     .addOption(new Option('--scope <scope>', 'settings file to change').choices(['user', 'project', 'local']).default('user'))
     .option('--dry-run', 'print the change without writing it')
     .action(async (opts, cmd: Command) => {
-      const agent = String(opts.agent);
-      if (agent === 'claude-code' || agent === 'all') {
-        const { runInstall } = await import('./commands/install.js');
-        await runInstall({ ...globals(cmd), ...opts, agent: 'claude-code', uninstall: false });
-      }
-      if (agent !== 'claude-code') {
-        const { runAgentsInstall } = await import('./commands/install-agents.js');
-        await runAgentsInstall({ ...globals(cmd), ...opts, agent, uninstall: false });
-      }
+      const { runInstall } = await import('./commands/install.js');
+      await runInstall({ ...globals(cmd), ...opts, uninstall: false });
     });
 
   program
     .command('uninstall')
     .description('remove exactly the hooks that install added')
-    .addOption(new Option('--agent <agent>', 'agent to uninstall from').choices(['claude-code', 'codex', 'gemini', 'opencode', 'all']).default('claude-code'))
+    .addOption(new Option('--agent <agent>', 'agent to uninstall from (default: every agent found on this machine)').choices(['claude-code', 'codex', 'gemini', 'opencode', 'all']))
     .addOption(new Option('--scope <scope>', 'settings file to change').choices(['user', 'project', 'local']).default('user'))
     .option('--dry-run', 'print the change without writing it')
     .action(async (opts, cmd: Command) => {
-      const agent = String(opts.agent);
-      if (agent === 'claude-code' || agent === 'all') {
-        const { runInstall } = await import('./commands/install.js');
-        await runInstall({ ...globals(cmd), ...opts, agent: 'claude-code', uninstall: true });
-      }
-      if (agent !== 'claude-code') {
-        const { runAgentsInstall } = await import('./commands/install-agents.js');
-        await runAgentsInstall({ ...globals(cmd), ...opts, agent, uninstall: true });
-      }
+      const { runInstall } = await import('./commands/install.js');
+      await runInstall({ ...globals(cmd), ...opts, uninstall: true });
+    });
+
+  program
+    .command('doctor')
+    .description('per agent: installed where, whether each hook fired and when last, what blocks it, recent errors')
+    .option('--json', 'print the report as JSON')
+    .action(async (opts, cmd: Command) => {
+      const { runDoctor } = await import('./commands/doctor.js');
+      await runDoctor({ ...globals(cmd), ...opts });
     });
 
   program

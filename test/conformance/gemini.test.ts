@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { GEMINI_EVENTS } from '../../src/adapters/gemini/install.js';
+import { GEMINI_EVENTS } from '../../src/adapters/gemini/installer.js';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { TraceDocument } from '../../src/model/trace.js';

@@ -1,7 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { versionOf } from '../detect-util.js';
-import { MARKER, type AgentInstaller, type InstallEnv, type InstallScope } from '../installer.js';
+import { MARKER, opencodePluginPath } from '../hook-settings.js';
+import type { AgentInstaller, InstallEnv, InstalledAt, InstallScope } from '../installer.js';
 
 /**
  * opencode: its plugin folder (`${XDG_CONFIG_HOME:-~/.config}/opencode/plugins/` for the user,
@@ -20,7 +21,7 @@ export function pluginSource(ie: InstallEnv): string {
   const options = { node: ie.node, bin: ie.bin, dir: ie.dataDir ?? '' };
   return [
     `// ${MARKER.slice(2)}: written by \`agent-trace install\`, removed by \`agent-trace uninstall\`.`,
-    `import { createAgentTracePlugin } from ${JSON.stringify(`file://${ie.opencodePlugin}`)};`,
+    `import { createAgentTracePlugin } from ${JSON.stringify(`file://${opencodePluginPath(ie)}`)};`,
     `export const AgentTrace = createAgentTracePlugin(${JSON.stringify(options)});`,
     '',
   ].join('\n');
@@ -43,7 +44,7 @@ export const opencodeInstaller: AgentInstaller = {
     const where = join(ie.env.XDG_CONFIG_HOME || join(ie.home, '.config'), 'opencode');
     return { found: version !== undefined || existsSync(where), ...(version ? { version } : {}), where };
   },
-  plan(ie, scope, uninstall) {
+  plan(ie, scope, { uninstall }) {
     const path = pluginPath(ie, scope);
     const before = read(path);
     if (before !== undefined && !before.includes(MARKER.slice(2))) {
@@ -51,16 +52,19 @@ export const opencodeInstaller: AgentInstaller = {
       return { edits: [], notes: [`${path} exists and was not written by agent-trace; left as it is`] };
     }
     const after = uninstall ? undefined : pluginSource(ie);
-    return { edits: after === before ? [] : [{ path, before, after, mode: 0o644 }], notes: [] };
+    const note = uninstall
+      ? before === undefined ? `opencode: no agent-trace plugin in ${path}` : `opencode: removed the agent-trace plugin ${path}`
+      : after === before ? `opencode: the agent-trace plugin is already in ${path}` : `opencode: the agent-trace plugin in ${path}`;
+    return { edits: after === before ? [] : [{ path, before, after }], notes: [note], memo: {} };
   },
   status(ie) {
-    const out: ReturnType<AgentInstaller['status']> = [];
+    const out: InstalledAt[] = [];
     for (const scope of ['user', 'project'] as const) {
       const path = pluginPath(ie, scope);
       const text = read(path);
       if (text === undefined || !text.includes(MARKER.slice(2))) continue;
       const target = /file:\/\/([^"]+)"/.exec(text)?.[1];
-      out.push({ scope, path, events: ['plugin'], blockers: target && !existsSync(target) ? [`the plugin it loads (${target}) is gone: run agent-trace install again`] : [] });
+      out.push({ scope, path, events: ['session.created', 'session.idle'], blockers: target && !existsSync(target) ? [`the plugin it loads (${target}) is gone: run agent-trace install again`] : [] });
     }
     return out;
   },

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { compareVersions, editHooks, hookCommandFor, isOurs, readJsonObject, type AgentInstaller, type InstallEnv, type InstallScope } from '../installer.js';
+import { compareVersions, editHooks, hookCommandFor, isOurs, readJsonObject } from '../hook-settings.js';
+import type { AgentInstaller, InstallEnv, InstalledAt, InstallScope } from '../installer.js';
 import { versionOf } from '../detect-util.js';
 
 /**
@@ -62,7 +63,7 @@ export const codexInstaller: AgentInstaller = {
     const home = codexHome(ie);
     return { found: version !== undefined || existsSync(home), ...(version ? { version } : {}), where: home };
   },
-  plan(ie, scope, uninstall, version) {
+  plan(ie, scope, { uninstall, version }) {
     const path = hooksPath(ie, scope);
     const before = read(path);
     const doc = readJsonObject(path, before);
@@ -78,15 +79,16 @@ export const codexInstaller: AgentInstaller = {
     );
     const text = Object.keys(after).length || before !== undefined ? `${JSON.stringify(after, null, 2)}\n` : undefined;
     const notes = uninstall
-      ? []
+      ? [text === before ? `Codex CLI: no agent-trace hooks in ${path}` : `Codex CLI: removed the agent-trace hooks from ${path}`]
       : [
+          text === before ? `Codex CLI: agent-trace hooks are already in ${path}` : `Codex CLI: agent-trace hooks for ${events.length} events in ${path}`,
           `Codex runs new hooks only after you trust them: start \`codex\`${scope === 'project' ? ' in this repository' : ''}, type /hooks, review the ${events.length} agent-trace entries and trust them.`,
           'Until then Codex skips them; `agent-trace doctor` shows whether they are trusted and firing. Sessions can always be imported: agent-trace import ~/.codex/sessions',
         ];
-    return { edits: text === before ? [] : [{ path, before, after: text }], notes };
+    return { edits: text === before ? [] : [{ path, before, after: text }], notes, memo: {} };
   },
   status(ie) {
-    const out: ReturnType<AgentInstaller['status']> = [];
+    const out: InstalledAt[] = [];
     const trusted = trustedEntries(read(join(codexHome(ie), 'config.toml')));
     for (const scope of ['user', 'project'] as const) {
       const path = hooksPath(ie, scope);

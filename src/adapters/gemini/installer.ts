@@ -1,7 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { versionOf } from '../detect-util.js';
-import { editHooks, hookCommandFor, isOurs, readJsonObject, type AgentInstaller, type InstallEnv, type InstallScope } from '../installer.js';
+import { editHooks, hookCommandFor, isOurs, readJsonObject } from '../hook-settings.js';
+import type { AgentInstaller, InstallEnv, InstalledAt, InstallScope } from '../installer.js';
 
 /**
  * Gemini CLI: hooks in `~/.gemini/settings.json` (user) or `<project>/.gemini/settings.json`. Gemini runs hooks
@@ -33,16 +34,19 @@ export const geminiInstaller: AgentInstaller = {
     const where = join(ie.home, '.gemini');
     return { found: version !== undefined || existsSync(where), ...(version ? { version } : {}), where };
   },
-  plan(ie, scope, uninstall) {
+  plan(ie, scope, { uninstall }) {
     const path = settingsPath(ie, scope);
     const before = read(path);
     const doc = readJsonObject(path, before);
     const after = editHooks(doc, GEMINI_EVENTS, (event) => ({ hooks: [{ type: 'command', command: hookCommandFor(ie, 'gemini', event), name: 'agent-trace' }] }), uninstall);
     const text = Object.keys(after).length || before !== undefined ? `${JSON.stringify(after, null, 2)}\n` : undefined;
-    return { edits: text === before ? [] : [{ path, before, after: text }], notes: [] };
+    const note = uninstall
+      ? text === before ? `Gemini CLI: no agent-trace hooks in ${path}` : `Gemini CLI: removed the agent-trace hooks from ${path}`
+      : text === before ? `Gemini CLI: agent-trace hooks are already in ${path}` : `Gemini CLI: agent-trace hooks for ${GEMINI_EVENTS.join(', ')} in ${path}`;
+    return { edits: text === before ? [] : [{ path, before, after: text }], notes: [note], memo: {} };
   },
   status(ie) {
-    const out: ReturnType<AgentInstaller['status']> = [];
+    const out: InstalledAt[] = [];
     for (const scope of ['user', 'project'] as const) {
       const path = settingsPath(ie, scope);
       const text = read(path);
