@@ -33,7 +33,8 @@ export function agentFileSource(agent: string, mapper: HookMapper, fileCovers: R
         events = events.filter((e) => !fileCovers.has(e.type));
         // A boundary (a turn or the session ended) is when the file holds the turn's calls: read it now, before
         // the session's end makes it no longer running (readers catch up running sessions only).
-        if (boundary) catchUp(sessionId, ctx);
+        // (Not at the session's start: the file holds nothing yet.)
+        if (boundary && !isStart) catchUp(sessionId, ctx);
       }
       return { sessionId, events, boundary, exportAfter: boundary && !isStart };
     },
