@@ -5,8 +5,11 @@
 // alternate between the sides so both see the same machine. The scripted sessions are the conformance suites'
 // (test/helpers/*-session.ts), bundled here with esbuild. AGENT_TRACE_BENCH_RUNS sets the runs per side
 // (default 5); AGENT_TRACE_BENCH_AGENTS limits the agents (comma-separated).
+//
+// Codex runs every hook through its own hook runner, which costs the same whatever the hook does: a second Codex row
+// compares agent-trace's hooks with the same events running `cat >/dev/null`, so agent-trace's own share shows.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
@@ -36,13 +39,26 @@ export async function rows(ctx) {
   for (const agent of agents) {
     const bin = installAgent(agent);
     const sides = {};
-    for (const side of ['without', 'with']) {
+    const sideNames = agent === 'codex' ? ['without', 'with', 'cat'] : ['without', 'with'];
+    for (const side of sideNames) {
       const home = join(ctx.work, `${agent}-${side}`);
       mkdirSync(home, { recursive: true });
       const session = await scriptedSession(agent, home);
       if (side === 'with') {
         const r = spawnSync(process.execPath, [ctx.bin, '--dir', join(home, 'trace'), 'install', '--agent', agent], { env: { ...session.env, PATH: `${dirname(bin)}:${session.env.PATH}` }, encoding: 'utf8' });
         if (r.status !== 0) throw new Error(`install --agent ${agent}: ${r.stderr}`);
+      }
+      if (side === 'cat') {
+        // The events install registers, each running a hook that does nothing.
+        const probe = join(ctx.work, `${agent}-probe`);
+        mkdirSync(probe, { recursive: true });
+        const p = await scriptedSession(agent, probe);
+        spawnSync(process.execPath, [ctx.bin, '--dir', join(probe, 'trace'), 'install', '--agent', agent], { env: { ...p.env, PATH: `${dirname(bin)}:${p.env.PATH}` } });
+        const hooks = JSON.parse(readFileSync(join(probe, '.codex', 'hooks.json'), 'utf8')).hooks;
+        for (const groups of Object.values(hooks)) for (const g of groups) for (const h of g.hooks) h.command = 'cat >/dev/null';
+        writeFileSync(join(home, '.codex', 'hooks.json'), JSON.stringify({ hooks }));
+        await p.stop();
+        rmSync(probe, { recursive: true, force: true });
       }
       sides[side] = { session, home, times: [] };
     }
@@ -54,10 +70,9 @@ export async function rows(ctx) {
       return run.wallMs;
     };
     try {
-      await once('without');
-      await once('with');
-      for (let i = 0; i < runs * 2; i++) {
-        const side = i % 2 === 0 ? 'without' : 'with';
+      for (const side of sideNames) await once(side);
+      for (let i = 0; i < runs * sideNames.length; i++) {
+        const side = sideNames[i % sideNames.length];
         sides[side].times.push(await once(side));
       }
     } finally {
@@ -70,6 +85,10 @@ export async function rows(ctx) {
     const wo = median(sides.without.times);
     const ratio = w / wo;
     result.push({ name: `${agent}: scripted session, agent-trace installed (median of ${runs})`, value: w, unit: 'ms', baseline: wo, baselineName: 'without', ratio, target: '≤ 1.10×', pass: ratio <= 1.1 });
+    if (sides.cat) {
+      const c = median(sides.cat.times);
+      result.push({ name: `${agent}: agent-trace's hooks vs the same events doing nothing`, value: w, unit: 'ms', baseline: c, baselineName: 'cat >/dev/null', ratio: w / c, target: '≤ 1.10×', pass: w / c <= 1.1 });
+    }
   }
   return result;
 }
