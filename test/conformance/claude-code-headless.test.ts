@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TraceDocument } from '../../src/model/trace.js';
 import { startScriptedServer, type ScriptedServer, type Step } from '../helpers/anthropic-server.js';
-import { claudeHome, descendsFrom, locksIn, showTrace, startClaudeP, type ClaudeHome } from './claude-harness.js';
+import { claudeHome, descendsFrom, leftovers, showTrace, startClaudeP, type ClaudeHome } from './claude-harness.js';
 
 const RUNS = 10;
 
@@ -86,7 +86,7 @@ describe('Claude Code 2.1.332, headless: each `claude -p` run is exact the insta
       expect(result.code, result.stderr).toBe(0);
       // Right away, as a user would: no waiting for anything agent-trace might still do.
       const doc = await showTrace(h, s.sessionId);
-      const locks = locksIn(h.dataDir);
+      const locks = leftovers(h.dataDir);
 
       const mine = (a: { sessionHeader?: string }) => a.sessionHeader === s.sessionId;
       const truth = server.totals(mine);

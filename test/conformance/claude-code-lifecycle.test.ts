@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startScriptedServer, type ScriptedServer } from '../helpers/anthropic-server.js';
-import { claudeHome, locksIn, showTrace, startClaudeP, waitFor, type ClaudeHome } from './claude-harness.js';
+import { claudeHome, leftovers, showTrace, startClaudeP, transcriptLines, waitFor, type ClaudeHome } from './claude-harness.js';
 
 describe('Claude Code 2.1.332: kill -9 mid-tool and --resume', () => {
   let server: ScriptedServer;
@@ -27,6 +27,9 @@ describe('Claude Code 2.1.332: kill -9 mid-tool and --resume', () => {
     );
     const run = startClaudeP(h, 'KILL-1 wait for it', ['--session-id', sessionId]);
     const sleeper = await waitFor('the long tool to start', () => existsSync(marker) && Number(readFileSync(marker, 'utf8').trim()));
+    // Claude Code writes its transcript asynchronously: kill it once it has recorded the call it is running
+    // (a call it never wrote down is known to nobody but the API).
+    await waitFor('the running call in the transcript', () => transcriptLines(h, sessionId).some((l) => l.type === 'assistant' && JSON.stringify(l.message).includes('toolu_k_sleep')));
     run.child.kill('SIGKILL');
     const result = await run.done;
     try {
@@ -52,7 +55,7 @@ describe('Claude Code 2.1.332: kill -9 mid-tool and --resume', () => {
     expect(doc.summary.toolErrors).toBe(0);
     expect(doc.summary.turns).toBe(1);
     expect(doc.spans.filter((s) => s.endTime === undefined).map((s) => s.name)).toEqual([]);
-    expect(locksIn(h.dataDir)).toEqual([]);
+    expect(leftovers(h.dataDir)).toEqual([]);
   });
 
   it('--resume continues the same trace: same trace id, every span kept, one turn per prompt, completed', async () => {
@@ -85,6 +88,6 @@ describe('Claude Code 2.1.332: kill -9 mid-tool and --resume', () => {
     expect(after.spans.filter((s) => s.kind === 'tool').map((t) => t.attributes['gen_ai.tool.call.id']).sort()).toEqual(truth.toolIds);
     expect(after.spans.filter((s) => s.endTime === undefined).map((s) => s.name)).toEqual([]);
     expect(after.agent.version).toBe('2.1.332');
-    expect(locksIn(h.dataDir)).toEqual([]);
+    expect(leftovers(h.dataDir)).toEqual([]);
   });
 });

@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startScriptedServer, type ScriptedServer } from '../helpers/anthropic-server.js';
-import { claudeHome, locksIn, showTrace, transcriptLines, Tui, waitFor, type ClaudeHome } from './claude-harness.js';
+import { claudeHome, leftovers, showTrace, transcriptLines, Tui, waitFor, type ClaudeHome } from './claude-harness.js';
 
 describe('Claude Code 2.1.332, interactive (tmux): /compact, Esc mid-tool, /exit', () => {
   let server: ScriptedServer;
@@ -93,6 +93,6 @@ describe('Claude Code 2.1.332, interactive (tmux): /compact, Esc mid-tool, /exit
     expect(tokens).toEqual(truth.tokens);
     expect(doc.agent.version).toBe('2.1.332');
     expect(doc.spans.filter((s) => s.endTime === undefined).map((s) => s.name)).toEqual([]);
-    expect(locksIn(h.dataDir)).toEqual([]);
+    expect(leftovers(h.dataDir)).toEqual([]);
   });
 });

@@ -58,7 +58,7 @@ export async function claudeHome(apiUrl: string, options: { install?: boolean } 
     const r = await cli(['install'], { env });
     if (r.code !== 0) throw new Error(`agent-trace install failed: ${r.stderr}`);
   }
-  return { home, project, dataDir: join(home, '.local', 'share', 'agent-trace'), env, claudeEnv, claude, dispose: () => rmSync(home, { recursive: true, force: true }) };
+  return { home, project, dataDir: join(home, '.local', 'share', 'agent-trace'), env, claudeEnv, claude, dispose: () => rmSync(home, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 }) };
 }
 
 export const MODEL = 'claude-sonnet-4-5';
@@ -89,15 +89,39 @@ export async function showTrace(h: ClaudeHome, sessionId: string): Promise<Trace
   return JSON.parse(r.stdout) as TraceDocument;
 }
 
-/** Lock files or folders anywhere in the data directory (nothing may be left locked once the agent is gone). */
-export function locksIn(dir: string): string[] {
+/**
+ * What is left locked or unrecorded in the data directory: lock folders whose holder is gone (a live holder —
+ * the detached reconcile worker finishing — is not "left"), and spool payloads no reconcile has taken.
+ */
+export function leftovers(dir: string): string[] {
   const out: string[] = [];
+  const alive = (pid: number): boolean => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
   const walk = (d: string): void => {
     if (!existsSync(d)) return;
     for (const name of readdirSync(d)) {
       const p = join(d, name);
-      if (/\.lock$|^lock$|\.lock\b/.test(name)) out.push(p);
-      if (statSync(p).isDirectory()) walk(p);
+      const isDir = statSync(p).isDirectory();
+      if (/(^|\.)lock$/.test(name)) {
+        let pid = 0;
+        try {
+          pid = Number((JSON.parse(readFileSync(join(p, 'owner'), 'utf8')) as { pid?: number }).pid ?? 0);
+        } catch {
+          // no owner file
+        }
+        if (!pid || !alive(pid)) out.push(`${p} (holder ${pid || 'unknown'} gone)`);
+        continue;
+      }
+      if (/\/spool\/[^/]+$/.test(d) && /\.json$/.test(name)) out.push(`${p} (not reconciled)`);
+      const claimed = /\.claimed-(\d+)$/.exec(name);
+      if (claimed && !alive(Number(claimed[1]))) out.push(`${p} (claim of a dead process)`);
+      if (isDir) walk(p);
     }
   };
   walk(dir);
