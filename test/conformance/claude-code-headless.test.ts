@@ -135,7 +135,7 @@ describe('Claude Code 2.1.332, headless: each `claude -p` run is exact the insta
       expect(descendsFrom(doc, tools.find((t) => t.attributes['gen_ai.tool.call.id'] === s.ids.sub)!, subagents[0]!.spanId)).toBe(true);
       // One turn per prompt (a completion notice is not the person's prompt), every turn ended.
       expect(doc.summary.turns).toBe(1);
-      expect(turns.filter((t) => String(t.input ?? '').includes('<task-notification>'))).toEqual([]);
+      expect(turns.filter((t) => t.input === s.prompt)).toHaveLength(1);
       expect(turns.every((t) => t.endTime !== undefined && t.status !== 'error')).toBe(true);
       expect(doc.spans.filter((x) => x.endTime === undefined).map((x) => x.name)).toEqual([]);
       expect(locks).toEqual([]);
