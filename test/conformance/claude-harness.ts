@@ -187,7 +187,7 @@ export class Tui {
       .join(' ');
     const channel = `exit-${name}`;
     // When claude exits, `tmux wait-for -S` signals the channel: the test awaits the exit as an event.
-    const command = `cd ${shq(h.project)} && env -i ${envs} ${shq(h.claude)} --dangerously-skip-permissions --model ${MODEL} ${args.map(shq).join(' ')}; tmux -L ${this.socket} wait-for -S ${channel}; sleep 5`;
+    const command = `cd ${shq(h.project)} && env -i ${envs} ${shq(h.claude)} --dangerously-skip-permissions --model ${MODEL} ${args.map(shq).join(' ')}; tmux -L ${this.socket} wait-for -S ${channel}`;
     execFileSync('tmux', ['-L', this.socket, '-f', '/dev/null', 'new-session', '-d', '-s', 'cc', '-x', '160', '-y', '50', command]);
     const waiter = spawn('tmux', ['-L', this.socket, 'wait-for', channel], { stdio: 'ignore' });
     this.exitedPromise = new Promise((resolve) => waiter.on('close', () => resolve()));
