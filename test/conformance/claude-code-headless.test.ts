@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TraceDocument } from '../../src/model/trace.js';
 import { startScriptedServer, type ScriptedServer, type Step } from '../helpers/anthropic-server.js';
-import { claudeHome, descendsFrom, leftovers, showTrace, startClaudeP, type ClaudeHome } from './claude-harness.js';
+import { cacheWriteSplit, claudeHome, descendsFrom, leftovers, showTrace, startClaudeP, tokenKinds, type ClaudeHome } from './claude-harness.js';
 
 const RUNS = 10;
 
@@ -97,7 +97,7 @@ describe('Claude Code 2.1.332, headless: each `claude -p` run is exact the insta
       const tools = doc.spans.filter((x) => x.kind === 'tool');
       const turns = doc.spans.filter((x) => x.kind === 'turn');
       const subagents = doc.spans.filter((x) => x.kind === 'subagent');
-      const { reasoning: _r, ...tokens } = doc.summary.tokens;
+      const tokens = tokenKinds(doc);
       const row: Row = {
         run: i,
         background: i % 2 === 1,
@@ -120,6 +120,8 @@ describe('Claude Code 2.1.332, headless: each `claude -p` run is exact the insta
       expect(gens.map((g) => g.attributes['gen_ai.response.id']).sort()).toEqual(truth.responseIds);
       expect(doc.summary.generations).toBe(truth.generations);
       expect(tokens).toEqual(truth.tokens);
+      const split = cacheWriteSplit(doc);
+      if (split) expect(split).toEqual({ cacheWrite5m: truth.cacheWrite5m, cacheWrite1h: truth.cacheWrite1h });
       expect(tools.map((t) => t.attributes['gen_ai.tool.call.id']).sort()).toEqual(truth.toolIds);
       expect(doc.summary.toolCalls).toBe(truth.toolIds.length);
       // The failed tool, and only it.

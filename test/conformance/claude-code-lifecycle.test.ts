@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startScriptedServer, type ScriptedServer } from '../helpers/anthropic-server.js';
-import { claudeHome, leftovers, showTrace, startClaudeP, transcriptLines, waitFor, type ClaudeHome } from './claude-harness.js';
+import { cacheWriteSplit, claudeHome, leftovers, showTrace, startClaudeP, transcriptLines, waitFor, tokenKinds, type ClaudeHome } from './claude-harness.js';
 
 describe('Claude Code 2.1.332: kill -9 mid-tool and --resume', () => {
   let server: ScriptedServer;
@@ -44,8 +44,10 @@ describe('Claude Code 2.1.332: kill -9 mid-tool and --resume', () => {
     expect(truth.generations).toBe(2);
     expect(doc.status).toBe('interrupted');
     expect(doc.summary.generations).toBe(truth.generations);
-    const { reasoning: _r, ...tokens } = doc.summary.tokens;
+    const tokens = tokenKinds(doc);
     expect(tokens).toEqual(truth.tokens);
+    const split = cacheWriteSplit(doc);
+    if (split) expect(split).toEqual({ cacheWrite5m: truth.cacheWrite5m, cacheWrite1h: truth.cacheWrite1h });
     expect(doc.spans.filter((s) => s.kind === 'generation').map((g) => g.attributes['gen_ai.response.id']).sort()).toEqual(truth.responseIds);
     const sleep = doc.spans.find((s) => s.attributes['gen_ai.tool.call.id'] === 'toolu_k_sleep');
     expect(sleep, 'the tool that was running').toBeDefined();
@@ -83,7 +85,7 @@ describe('Claude Code 2.1.332: kill -9 mid-tool and --resume', () => {
     expect(after.summary.turns).toBe(2);
     expect(after.spans.filter((s) => s.kind === 'turn').map((t) => t.input)).toEqual(['RESUME-1 start', 'RESUME-2 go on']);
     expect(after.summary.generations).toBe(truth.generations);
-    const { reasoning: _r, ...tokens } = after.summary.tokens;
+    const tokens = tokenKinds(after);
     expect(tokens).toEqual(truth.tokens);
     expect(after.spans.filter((s) => s.kind === 'tool').map((t) => t.attributes['gen_ai.tool.call.id']).sort()).toEqual(truth.toolIds);
     expect(after.spans.filter((s) => s.endTime === undefined).map((s) => s.name)).toEqual([]);

@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startScriptedServer, type ScriptedServer } from '../helpers/anthropic-server.js';
-import { claudeHome, leftovers, showTrace, transcriptLines, Tui, waitFor, type ClaudeHome } from './claude-harness.js';
+import { cacheWriteSplit, claudeHome, leftovers, showTrace, transcriptLines, Tui, waitFor, tokenKinds, type ClaudeHome } from './claude-harness.js';
 
 describe('Claude Code 2.1.332, interactive (tmux): /compact, Esc mid-tool, /exit', () => {
   let server: ScriptedServer;
@@ -89,8 +89,10 @@ describe('Claude Code 2.1.332, interactive (tmux): /compact, Esc mid-tool, /exit
     // The conversation's model calls, exactly.
     expect(doc.summary.generations).toBe(truth.generations);
     expect(doc.spans.filter((s) => s.kind === 'generation').map((g) => g.attributes['gen_ai.response.id']).sort()).toEqual(truth.responseIds);
-    const { reasoning: _r, ...tokens } = doc.summary.tokens;
+    const tokens = tokenKinds(doc);
     expect(tokens).toEqual(truth.tokens);
+    const split = cacheWriteSplit(doc);
+    if (split) expect(split).toEqual({ cacheWrite5m: truth.cacheWrite5m, cacheWrite1h: truth.cacheWrite1h });
     expect(doc.agent.version).toBe('2.1.332');
     expect(doc.spans.filter((s) => s.endTime === undefined).map((s) => s.name)).toEqual([]);
     expect(leftovers(h.dataDir)).toEqual([]);

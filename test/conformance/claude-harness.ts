@@ -161,6 +161,18 @@ export function transcriptLines(h: ClaudeHome, sessionId: string): Array<Record<
     });
 }
 
+/** The four token kinds of a trace's summary (what the API bills), in the server's Totals shape. */
+export function tokenKinds(doc: TraceDocument): { input: number; output: number; cacheRead: number; cacheWrite: number } {
+  const t = doc.summary.tokens;
+  return { input: t.input, output: t.output, cacheRead: t.cacheRead, cacheWrite: t.cacheWrite };
+}
+
+/** The 5-minute / 1-hour split of cache writes, when the trace keeps it. */
+export function cacheWriteSplit(doc: TraceDocument): { cacheWrite5m: number; cacheWrite1h: number } | undefined {
+  const t = doc.summary.tokens as unknown as Record<string, number | undefined>;
+  return t.cacheWrite5m === undefined && t.cacheWrite1h === undefined ? undefined : { cacheWrite5m: t.cacheWrite5m ?? 0, cacheWrite1h: t.cacheWrite1h ?? 0 };
+}
+
 export function descendsFrom(doc: TraceDocument, span: TraceSpan, ancestorId: string): boolean {
   let p = doc.spans.find((s) => s.spanId === span.parentSpanId);
   while (p) {
