@@ -7,7 +7,7 @@ import { acquireSync } from '../../store/lock.js';
 import { JOURNAL_FILE, sessionFolder } from '../../store/paths.js';
 import type { IngestResult, ReconcileSource, SourceContext, SpoolItem } from '../../store/reconcile-source.js';
 import { EXPORT_EVENTS, HEAVY_EVENTS, hookEventName, hookSessionId, mapHook } from './hook.js';
-import { ingestTranscripts } from './ingest.js';
+import { compactionNumberAt, ingestTranscripts } from './ingest.js';
 import { loadIngestState, saveIngestState, TRANSCRIPT_LOCK } from './ingest-state.js';
 import { AGENT_NAME } from './prompt.js';
 
@@ -52,6 +52,9 @@ function ingest(item: SpoolItem, ctx: SourceContext): IngestResult {
 
   let transcriptEvents: AgentEvent[] = [];
   let compactionKey: string | undefined;
+  // /compact runs its summary as agents of its own: SubagentStop with no type and no start, between PreCompact
+  // and PostCompact, naming a transcript never written. Not a subagent of the session.
+  let compactionAgent = false;
   const transcriptPath = str(payload.transcript_path);
   const agentTranscriptPath = str(payload.agent_transcript_path);
   if (heavy && (transcriptPath || agentTranscriptPath)) {
@@ -60,10 +63,11 @@ function ingest(item: SpoolItem, ctx: SourceContext): IngestResult {
     else {
       try {
         const state = loadIngestState(folder);
+        compactionAgent = event === 'SubagentStop' && state.pendingCompaction !== undefined && !str(payload.agent_type);
         const outcome = ingestTranscripts(state, {
           sessionId,
           transcriptPath,
-          ...(agentTranscriptPath ? { agentTranscript: { path: agentTranscriptPath, agentId: str(payload.agent_id) } } : {}),
+          ...(agentTranscriptPath && !compactionAgent ? { agentTranscript: { path: agentTranscriptPath, agentId: str(payload.agent_id) } } : {}),
           final: event === 'SessionEnd',
           scrub: ctx.scrub,
           // Only a detached worker waits for a lagging transcript; a reader takes what is there (and the next
@@ -80,7 +84,7 @@ function ingest(item: SpoolItem, ctx: SourceContext): IngestResult {
         }
         // PreCompact opens the compaction the transcript will count next; PostCompact closes that one.
         if (event === 'PreCompact') {
-          compactionKey = `compact:${outcome.compactions + 1}`;
+          compactionKey = `compact:${transcriptPath ? compactionNumberAt(state, transcriptPath, now) : outcome.compactions + 1}`;
           state.pendingCompaction = compactionKey;
         } else if (event === 'PostCompact') {
           compactionKey = state.pendingCompaction ?? `compact:${Math.max(1, outcome.compactions)}`;
@@ -95,7 +99,7 @@ function ingest(item: SpoolItem, ctx: SourceContext): IngestResult {
     }
   }
 
-  const own = mapHook(payload, { now, ...(agentPid !== undefined ? { agentPid } : {}), ...(compactionKey ? { compactionKey } : {}) });
+  const own = compactionAgent ? [] : mapHook(payload, { now, ...(agentPid !== undefined ? { agentPid } : {}), ...(compactionKey ? { compactionKey } : {}) });
   const events: AgentEvent[] = [];
   if (isNew && own[0]?.type !== 'session.start') {
     events.push({ type: 'session.meta', sessionId, time: now, source: 'hook', agent: { name: AGENT_NAME }, provider: 'anthropic', ...(str(payload.cwd) ? { cwd: payload.cwd as string } : {}) });
