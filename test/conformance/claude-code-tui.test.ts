@@ -1,7 +1,7 @@
 // Conformance: the real Claude Code TUI under tmux — /compact, Esc while a tool runs, /exit.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startScriptedServer, type ScriptedServer } from '../helpers/anthropic-server.js';
 import { cacheWriteSplit, claudeHome, leftovers, showTrace, transcriptLines, Tui, waitFor, tokenKinds, type ClaudeHome } from './claude-harness.js';
 
@@ -12,6 +12,10 @@ describe('Claude Code 2.1.332, interactive (tmux): /compact, Esc mid-tool, /exit
   beforeAll(async () => {
     server = await startScriptedServer([], { idPrefix: 'msg_tui' });
     h = await claudeHome(server.url);
+  });
+  afterEach((ctx) => {
+    // A failing run says where the terminal was.
+    if (ctx.task.result?.state === 'fail' && tui) console.log(`the Claude Code pane at failure:\n${tui.pane()}`);
   });
   afterAll(async () => {
     tui?.kill();
@@ -29,7 +33,8 @@ describe('Claude Code 2.1.332, interactive (tmux): /compact, Esc mid-tool, /exit
       { name: 'compact-summary', path: 'side', on: { anyText: 'followed by a <summary> block' }, reply: { blocks: [{ text: '<analysis>Short.</analysis>\n<summary>The user said hello.</summary>' }] } },
       { name: 'compact-check', path: 'side', on: { anyText: 'how to write this summary' }, reply: { blocks: [{ text: '<summary>The user said hello.</summary>' }] } },
       { name: 't-2', on: { prompt: 'TUI-2 ' }, reply: { blocks: [{ text: 'Waiting.' }, { tool: { id: 'toolu_tui_sleep', name: 'Bash', input: { command: `echo $$ > ${marker} && exec sleep 53`, description: 'Wait' } } }] } },
-      { name: 't-3', on: { prompt: 'TUI-3 ' }, reply: { blocks: [{ text: 'Back again.' }] } },
+      // After an Esc, the next prompt goes out in one user message with the rejected call's tool_result.
+      { name: 't-3', on: { toolResults: ['toolu_tui_sleep'], prompt: 'TUI-3 ' }, reply: { blocks: [{ text: 'Back again.' }] } },
     );
     tui = new Tui(h, 'compact-esc', ['--session-id', sessionId]);
     await waitFor('the prompt box', () => tui!.pane().includes('bypass permissions on'));
@@ -96,5 +101,5 @@ describe('Claude Code 2.1.332, interactive (tmux): /compact, Esc mid-tool, /exit
     expect(doc.agent.version).toBe('2.1.332');
     expect(doc.spans.filter((s) => s.endTime === undefined).map((s) => s.name)).toEqual([]);
     expect(leftovers(h.dataDir)).toEqual([]);
-  });
+  }, 120_000);
 });

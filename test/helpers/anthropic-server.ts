@@ -102,8 +102,8 @@ export interface ScriptedServer {
   add(...steps: Step[]): void;
   /** steps not used yet */
   pending(): Step[];
-  /** resolves once a request matching the given step name has been answered */
-  answered(step: string): Promise<Answer>;
+  /** resolves once a request matching the given step name has been answered; rejects, naming what came instead, after `timeoutMs` */
+  answered(step: string, timeoutMs?: number): Promise<Answer>;
   /** the ground truth of main-path answers, optionally only those whose session header is `sessionId` */
   totals(filter?: (a: Answer) => boolean): Totals;
   close(): Promise<void>;
@@ -302,9 +302,24 @@ export async function startScriptedServer(initial: Step[] = [], options: { idPre
     log,
     add: (...more) => steps.push(...more.map((step) => ({ step, used: false }))),
     pending: () => steps.filter((s) => !s.used).map((s) => s.step),
-    answered: (step) => {
+    answered: (step, timeoutMs = 30_000) => {
       const done = log.find((a) => a.step === step);
-      return done ? Promise.resolve(done) : new Promise((resolve) => waiters.push({ step, resolve }));
+      if (done) return Promise.resolve(done);
+      return new Promise((resolve, reject) => {
+        const waiter = {
+          step,
+          resolve: (a: Answer) => {
+            clearTimeout(timer);
+            resolve(a);
+          },
+        };
+        const timer = setTimeout(() => {
+          waiters.splice(waiters.indexOf(waiter), 1);
+          const recent = log.slice(-3).map((a) => `${a.path} ${a.step ?? '(no step)'}: …${(a.request?.lastUserText ?? '').slice(-120)}`);
+          reject(new Error(`no request matched step ${step} within ${timeoutMs} ms; the last ones: ${recent.join(' | ')}`));
+        }, timeoutMs);
+        waiters.push(waiter);
+      });
     },
     totals: (filter) => {
       const main = log.filter((a) => a.path === 'main' && (!filter || filter(a)));
