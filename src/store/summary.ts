@@ -56,7 +56,7 @@ export function readSummaryFile(folder: string): SessionSummary | undefined {
 }
 
 export function writeSummaryFile(folder: string, summary: SessionSummary): void {
-  writeFileAtomicSync(summaryPath(folder), JSON.stringify(summary));
+  writeFileAtomicSync(summaryPath(folder), JSON.stringify(summary), { durable: false });
 }
 
 export function makeSummary(header: TraceHeader, root: TraceSpan | undefined, journalBytes: number, extra: { skippedLines?: number; traceBytes?: number; now?: number } = {}): SessionSummary {
