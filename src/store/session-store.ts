@@ -175,7 +175,7 @@ export class SessionStore {
     try {
       const folder = this.folder(sessionId);
       if (head?.header) {
-        writeSummaryFile(folder, makeSummary(head.header, head.root, journalBytes, { skippedLines, traceBytes: head.bytes }));
+        writeSummaryFile(folder, makeSummary(head.header, head.root, journalBytes, { skippedLines, traceBytes: head.bytes, spans: head.spans }));
         return;
       }
       // No head to summarize: leave no summary that claims to be current.
@@ -191,7 +191,7 @@ export class SessionStore {
     const tap = new HeadTap();
     writeFileAtomicSync(join(folder, TRACE_FILE), tap.tap(builder.serializeChunks()));
     this.markMaterialized(builder.sessionId, journalBytes, tap, skippedLines);
-    return tap.header ? makeSummary(tap.header, tap.root, journalBytes, { skippedLines, traceBytes: tap.bytes }) : undefined;
+    return tap.header ? makeSummary(tap.header, tap.root, journalBytes, { skippedLines, traceBytes: tap.bytes, spans: tap.spans }) : undefined;
   }
 
   /**
@@ -237,6 +237,11 @@ export class SessionStore {
     } finally {
       release?.();
     }
+  }
+
+  /** Rebuilds trace.json and its summary from the journal, returning the summary (no document is built). */
+  materializeSummary(sessionId: string, options: { waitMs?: number } = {}): SessionSummary | undefined {
+    return this.rebuildAndWrite(sessionId, options.waitMs ?? 1_000).summary;
   }
 
   materialize(sessionId: string, options: { waitMs?: number } = {}): TraceDocument {

@@ -33,6 +33,8 @@ export interface SessionSummary {
   futureDated?: true;
   journal: { skippedLines: number };
   traceBytes?: number;
+  /** How many spans trace.json holds (absent when only the head of a foreign trace.json was read). */
+  spans?: number;
 }
 
 export function summaryPath(folder: string): string {
@@ -59,7 +61,12 @@ export function writeSummaryFile(folder: string, summary: SessionSummary): void 
   writeFileAtomicSync(summaryPath(folder), JSON.stringify(summary), { durable: false });
 }
 
-export function makeSummary(header: TraceHeader, root: TraceSpan | undefined, journalBytes: number, extra: { skippedLines?: number; traceBytes?: number; now?: number } = {}): SessionSummary {
+export function makeSummary(
+  header: TraceHeader,
+  root: TraceSpan | undefined,
+  journalBytes: number,
+  extra: { skippedLines?: number; traceBytes?: number; spans?: number; now?: number } = {},
+): SessionSummary {
   const prompt = typeof root?.input === 'string' ? root.input : null;
   const now = extra.now ?? Date.now();
   let lastActivity = header.endTime ?? header.startTime + Math.max(0, header.summary?.durationMs ?? 0);
@@ -78,6 +85,7 @@ export function makeSummary(header: TraceHeader, root: TraceSpan | undefined, jo
     ...(futureDated ? { futureDated: true as const } : {}),
     journal: { skippedLines: extra.skippedLines ?? 0 },
     ...(extra.traceBytes !== undefined ? { traceBytes: extra.traceBytes } : {}),
+    ...(extra.spans !== undefined ? { spans: extra.spans } : {}),
   };
 }
 
@@ -92,6 +100,13 @@ export class HeadTap {
   header: TraceHeader | undefined;
   root: TraceSpan | undefined;
   bytes = 0;
+  /** Pieces seen: the header, one per span, the closing bracket. */
+  pieces = 0;
+
+  /** The spans written (when the whole document went through). */
+  get spans(): number {
+    return Math.max(0, this.pieces - 2);
+  }
 
   *tap(chunks: Iterable<Buffer>): Generator<Buffer> {
     let index = 0;
@@ -108,6 +123,7 @@ export class HeadTap {
         }
       }
       index++;
+      this.pieces = index;
       this.bytes += chunk.length;
       yield chunk;
     }
