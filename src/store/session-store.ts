@@ -8,9 +8,10 @@ import { Redactor } from '../redact.js';
 import { sweepTempFiles, writeFileAtomicSync } from './atomic-write.js';
 import { ensureDir, errorMessage, readTextIfExists } from './fs-util.js';
 import { appendEvents, completeLength, forEachJournalEvent, journalSize, readJournal } from './journal.js';
-import { checkLiveness } from './liveness.js';
 import { acquireSync } from './lock.js';
 import { logError } from './log.js';
+import { reconcile, type ReconcileOptions, type ReconcileResult } from './reconcile.js';
+import type { ReconcileSource } from './reconcile-source.js';
 import { HeadTap, makeSummary, readSummaryFile, summaryPath, writeSummaryFile, type SessionSummary } from './summary.js';
 import { documentProblem, MAX_WHOLE_TRACE_BYTES, readTraceHead, SessionTooLargeError } from './trace-file.js';
 import {
@@ -26,6 +27,8 @@ export interface SessionStoreOptions extends TraceBuilderOptions {
   redactor?: Redactor;
   /** A running session whose agent process is unknown is interrupted after this many idle minutes. */
   inactivityMinutes?: number;
+  /** The agents' parts of the reconcile step (spool ingestion, transcript catch-up); none for a library user. */
+  sources?: readonly ReconcileSource[];
 }
 
 export interface CrashMarker {
@@ -55,9 +58,11 @@ export class SessionStore {
   readonly redactor: Redactor;
   private readonly builderOptions: TraceBuilderOptions;
   private readonly inactivityMinutes: number | undefined;
+  private readonly sources: readonly ReconcileSource[];
 
   constructor(dir: string, options: SessionStoreOptions = {}) {
     this.dir = dir;
+    this.sources = options.sources ?? [];
     this.redactor = options.redactor ?? new Redactor();
     this.builderOptions = { prices: options.prices };
     this.inactivityMinutes = options.inactivityMinutes;
@@ -249,63 +254,67 @@ export class SessionStore {
   }
 
   /**
-   * The current trace of a session, rebuilt first when trace.json lags the journal or is not a trace
-   * document. A session that claims to be running but whose agent is gone (or idle past the inactivity
-   * limit) is recorded as interrupted. Throws SessionTooLargeError for a trace too large to hold whole.
+   * The current trace of a session, read only: trace.json when it reflects the whole journal (and is a trace
+   * document), else rebuilt in memory from the journal. Never writes — bringing the files up to date is
+   * `reconcile`'s job. Throws SessionTooLargeError for a trace too large to hold whole.
    */
   load(sessionId: string): TraceDocument | undefined {
     if (!this.hasSession(sessionId)) return this.readTraceFile(sessionId);
     const summary = readSummaryFile(this.folder(sessionId));
-    if (summary && summary.traceBytes !== undefined && summary.traceBytes > MAX_WHOLE_TRACE_BYTES && this.isFresh(sessionId, summary.header)) {
-      throw new SessionTooLargeError(sessionId, summary.traceBytes);
-    }
-    const trace = summary && this.isFresh(sessionId, summary.header) ? this.readTraceFile(sessionId) : undefined;
-    const doc = trace && this.isFresh(sessionId, trace) ? trace : this.materialize(sessionId);
-    if (doc?.status !== 'running') return doc;
-    return this.checkAlive(sessionId, doc);
+    const fresh = summary !== undefined && this.isFresh(sessionId, summary.header);
+    if (fresh && summary.traceBytes !== undefined && summary.traceBytes > MAX_WHOLE_TRACE_BYTES) throw new SessionTooLargeError(sessionId, summary.traceBytes);
+    const trace = fresh ? this.readTraceFile(sessionId) : undefined;
+    if (trace && this.isFresh(sessionId, trace)) return trace;
+    return this.rebuild(sessionId).builder.toDocument();
   }
 
-  private checkAlive(sessionId: string, doc: TraceDocument): TraceDocument {
+  /**
+   * The one step that brings the store up to date, called on purpose by the worker and by every reader that
+   * must be exact (`list`, `show`, the viewer, `export`): drains the hooks' spool, catches up transcripts that
+   * grew, records sessions whose agent is gone as interrupted (after a last catch-up), rewrites stale trace.json
+   * and its summary.
+   */
+  reconcile(options: ReconcileOptions = {}): ReconcileResult {
     const minutes = this.inactivityMinutes;
-    return checkLiveness(this, sessionId, doc, minutes !== undefined && minutes > 0 ? { inactivityMs: minutes * 60_000 } : {});
+    return reconcile(this, this.sources, { ...(minutes !== undefined && minutes > 0 ? { inactivityMs: minutes * 60_000 } : {}), ...options });
   }
 
   /**
    * The trace as JSON pieces, never one string: trace.json itself when it is current, else the document
-   * rebuilt from the journal (and written back when the lock is free). For `show --json` and exports of
-   * sessions of any size.
+   * rebuilt in memory from the journal. For `show --json` and exports of sessions of any size.
    */
   traceChunks(sessionId: string): Iterable<Buffer> {
     if (this.hasSession(sessionId)) {
       const summary = readSummaryFile(this.folder(sessionId));
       const current = summary && this.isFresh(sessionId, summary.header) && safe(() => readTraceHead(this.tracePath(sessionId)).header.status === summary.header.status);
-      if (!current) return this.rebuildAndWrite(sessionId, 1_000).builder.serializeChunks();
+      if (!current) return this.rebuildFull(sessionId).builder.serializeChunks();
     } else readTraceHead(this.tracePath(sessionId)); // throws, naming the file, when it is not a trace
     return fileChunks(this.tracePath(sessionId));
   }
 
   /**
    * A session's summary (header, first prompt, last activity) without reading its spans: summary.json when it
-   * is current, else rebuilt from the journal (or, for a trace.json with no journal, read from its head).
+   * is current, else rebuilt in memory from the journal (or, for a trace.json with no journal, read from its
+   * head). Never writes.
    * Throws when the session cannot be read (TraceFileError and SessionTooLargeError name it).
    */
   summary(sessionId: string): SessionSummary | undefined {
-    const folder = this.folder(sessionId);
     if (!this.hasSession(sessionId)) {
       if (!existsSync(this.tracePath(sessionId))) return undefined;
       const head = readTraceHead(this.tracePath(sessionId));
       return makeSummary(head.header, head.root, 0, { traceBytes: head.bytes });
     }
-    let summary = readSummaryFile(folder);
-    if (!(summary && summary.sessionId === sessionId && this.isFresh(sessionId, summary.header))) {
-      summary = this.rebuildAndWrite(sessionId, 1_000).summary;
-    }
-    if (summary?.header.status === 'running') {
-      // Status truth for a session whose agent may be gone: the same check every reader makes.
-      const doc = this.load(sessionId);
-      if (doc && doc.status !== 'running') summary = readSummaryFile(folder) ?? summary;
-    }
-    return summary;
+    const summary = this.currentSummary(sessionId);
+    if (summary) return summary;
+    // Stale or missing: rebuilt in memory (reading never writes; reconcile puts a current one on disk).
+    const { builder, journalBytes, skipped } = this.rebuildFull(sessionId);
+    return summaryOfBuilder(builder, journalBytes, skipped);
+  }
+
+  /** summary.json when it reflects the whole journal; undefined when it is missing or stale. Never rebuilds. */
+  currentSummary(sessionId: string): SessionSummary | undefined {
+    const summary = readSummaryFile(this.folder(sessionId));
+    return summary && summary.sessionId === sessionId && this.isFresh(sessionId, summary.header) ? summary : undefined;
   }
 
   /** Every session's summary, newest first; a session that cannot be read is reported by name and skipped. */

@@ -83,8 +83,11 @@ export function readTraceHead(path: string): TraceHead {
     let text = '';
     let at = -1;
     let rootEnd = -1;
+    // Most heads fit in a few KiB: start small, then read more at a time.
+    let want = 16 * 1024;
     while (read < Math.min(size, MAX_HEAD_BYTES)) {
-      const chunk = Buffer.allocUnsafe(Math.min(CHUNK, size - read));
+      const chunk = Buffer.allocUnsafe(Math.min(want, size - read));
+      want = Math.min(CHUNK, want * 4);
       const n = readSync(fd, chunk, 0, chunk.length, read);
       if (n === 0) break;
       chunks.push(chunk.subarray(0, n));
