@@ -14,7 +14,7 @@ export type { TraceHeader };
  * The largest trace the viewer keeps in memory (as one string per span). A bigger session is refused by name
  * (413); every other session is served as usual.
  */
-export const MAX_VIEWER_TRACE_BYTES = 1024 * 1024 * 1024;
+export const MAX_VIEWER_TRACE_BYTES = 384 * 1024 * 1024;
 
 /** One span of a live session: its JSON text as served, and the session version it last changed in. */
 interface SpanRecord {
