@@ -205,13 +205,17 @@ export class SessionStore {
    */
   isFresh(sessionId: string, trace: Pick<TraceDocument, 'status'> | undefined): boolean {
     if (!trace) return false;
+    return this.reflectsJournal(sessionId, this.materializedBytes(sessionId), trace.status);
+  }
+
+  /** Whether `reflected` journal bytes are the whole journal (a torn tail aside) and no crash is hidden. */
+  private reflectsJournal(sessionId: string, reflected: number | undefined, status: string): boolean {
     const journal = this.journalPath(sessionId);
     const size = journalSize(journal);
     if (size === 0) return true;
-    const reflected = this.materializedBytes(sessionId);
     if (reflected === undefined || reflected > size) return false;
     if (reflected !== size && completeLength(journal, reflected) !== reflected) return false;
-    return !(this.readCrashMarker(sessionId) && trace.status !== 'crashed');
+    return !(status !== 'crashed' && existsSync(join(this.folder(sessionId), CRASH_MARKER)));
   }
 
   private rebuildFull(sessionId: string): { builder: TraceBuilder; journalBytes: number; skipped: number } {
@@ -313,8 +317,11 @@ export class SessionStore {
 
   /** summary.json when it reflects the whole journal; undefined when it is missing or stale. Never rebuilds. */
   currentSummary(sessionId: string): SessionSummary | undefined {
-    const summary = readSummaryFile(this.folder(sessionId));
-    return summary && summary.sessionId === sessionId && this.isFresh(sessionId, summary.header) ? summary : undefined;
+    return this.ifCurrent(sessionId, readSummaryFile(this.folder(sessionId)));
+  }
+
+  private ifCurrent(sessionId: string, summary: SessionSummary | undefined): SessionSummary | undefined {
+    return summary && summary.sessionId === sessionId && this.reflectsJournal(sessionId, summary.journalBytes, summary.header.status) ? summary : undefined;
   }
 
   /** Every session's summary, newest first; a session that cannot be read is reported by name and skipped. */
@@ -324,6 +331,13 @@ export class SessionStore {
       const folder = join(sessionsDir(this.dir), name);
       let id: string | undefined;
       try {
+        // The common case, one small read: a current summary.json.
+        const read = readSummaryFile(folder);
+        const current = read && this.folder(read.sessionId) === folder ? this.ifCurrent(read.sessionId, read) : undefined;
+        if (current) {
+          out.push(current);
+          continue;
+        }
         id = this.sessionIdOfFolder(folder);
         if (id === undefined) {
           if (existsSync(join(folder, TRACE_FILE))) readTraceHead(join(folder, TRACE_FILE));
