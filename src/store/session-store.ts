@@ -68,6 +68,32 @@ export class SessionStore {
     this.inactivityMinutes = options.inactivityMinutes;
   }
 
+  /** summary.json reads kept for the length of one `batch` (a command's reconcile and listing read each once). */
+  private memo: Map<string, SessionSummary | undefined> | undefined;
+
+  /**
+   * Runs `fn` with each summary.json read at most once (a command that reconciles, then lists). Safe: a
+   * remembered summary is still checked against the journal's length before it is trusted, and this
+   * process's own writes replace what it remembers.
+   */
+  batch<T>(fn: () => T): T {
+    if (this.memo) return fn();
+    this.memo = new Map();
+    try {
+      return fn();
+    } finally {
+      this.memo = undefined;
+    }
+  }
+
+  private readSummary(folder: string): SessionSummary | undefined {
+    if (!this.memo) return readSummaryFile(folder);
+    if (this.memo.has(folder)) return this.memo.get(folder);
+    const summary = readSummaryFile(folder);
+    this.memo.set(folder, summary);
+    return summary;
+  }
+
   folder(sessionId: string): string {
     return sessionFolder(this.dir, sessionId);
   }
@@ -165,7 +191,7 @@ export class SessionStore {
   /** The journal length trace.json reflects (from summary.json, or the older `materialized` file). */
   materializedBytes(sessionId: string): number | undefined {
     const folder = this.folder(sessionId);
-    const summary = readSummaryFile(folder);
+    const summary = this.readSummary(folder);
     if (summary) return summary.journalBytes;
     const text = readTextIfExists(join(folder, MATERIALIZED_FILE));
     const n = text === undefined ? Number.NaN : Number(text);
@@ -179,6 +205,7 @@ export class SessionStore {
   markMaterialized(sessionId: string, journalBytes: number, head?: HeadTap, skippedLines = 0): void {
     try {
       const folder = this.folder(sessionId);
+      this.memo?.delete(folder);
       if (head?.header) {
         writeSummaryFile(folder, makeSummary(head.header, head.root, journalBytes, { skippedLines, traceBytes: head.bytes, spans: head.spans }));
         return;
@@ -264,7 +291,7 @@ export class SessionStore {
    */
   load(sessionId: string): TraceDocument | undefined {
     if (!this.hasSession(sessionId)) return this.readTraceFile(sessionId);
-    const summary = readSummaryFile(this.folder(sessionId));
+    const summary = this.readSummary(this.folder(sessionId));
     const fresh = summary !== undefined && this.isFresh(sessionId, summary.header);
     if (fresh && summary.traceBytes !== undefined && summary.traceBytes > MAX_WHOLE_TRACE_BYTES) throw new SessionTooLargeError(sessionId, summary.traceBytes);
     const trace = fresh ? this.readTraceFile(sessionId) : undefined;
@@ -289,7 +316,7 @@ export class SessionStore {
    */
   traceChunks(sessionId: string): Iterable<Buffer> {
     if (this.hasSession(sessionId)) {
-      const summary = readSummaryFile(this.folder(sessionId));
+      const summary = this.readSummary(this.folder(sessionId));
       const current = summary && this.isFresh(sessionId, summary.header) && safe(() => readTraceHead(this.tracePath(sessionId)).header.status === summary.header.status);
       if (!current) return this.rebuildFull(sessionId).builder.serializeChunks();
     } else readTraceHead(this.tracePath(sessionId)); // throws, naming the file, when it is not a trace
@@ -317,7 +344,7 @@ export class SessionStore {
 
   /** summary.json when it reflects the whole journal; undefined when it is missing or stale. Never rebuilds. */
   currentSummary(sessionId: string): SessionSummary | undefined {
-    return this.ifCurrent(sessionId, readSummaryFile(this.folder(sessionId)));
+    return this.ifCurrent(sessionId, this.readSummary(this.folder(sessionId)));
   }
 
   private ifCurrent(sessionId: string, summary: SessionSummary | undefined): SessionSummary | undefined {
@@ -332,7 +359,7 @@ export class SessionStore {
       let id: string | undefined;
       try {
         // The common case, one small read: a current summary.json.
-        const read = readSummaryFile(folder);
+        const read = this.readSummary(folder);
         const current = read && this.folder(read.sessionId) === folder ? this.ifCurrent(read.sessionId, read) : undefined;
         if (current) {
           out.push(current);
@@ -372,7 +399,7 @@ export class SessionStore {
 
   /** The id of the session kept in a folder: from its summary, else its journal's first line, else its trace's head. */
   sessionIdOfFolder(folder: string): string | undefined {
-    const summary = readSummaryFile(folder);
+    const summary = this.readSummary(folder);
     if (summary) return summary.sessionId;
     const first = firstEvent(join(folder, JOURNAL_FILE));
     if (first?.sessionId) return first.sessionId;

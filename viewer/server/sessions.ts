@@ -401,6 +401,8 @@ export interface SessionListEntry {
 
 const MAX_PROMPT_IN_LIST = 600;
 const LIVENESS_MS = 30_000;
+/** How often finished sessions are checked for changes (running ones and new folders: every scan). */
+const FULL_SWEEP_MS = 2_000;
 
 function listEntry(header: TraceHeader, prompt: string | null, lastActivity: number, problems: string[]): SessionListEntry {
   const { filesTouched, ...summary } = header.summary;
@@ -453,6 +455,7 @@ export class SessionIndex {
   private json: string | undefined = '[]';
   private readonly live = new Map<string, LiveSession>();
   private readonly livenessChecked = new Map<string, number>();
+  private lastSweep = 0;
 
   constructor(
     private readonly store: SessionStore,
@@ -553,8 +556,17 @@ export class SessionIndex {
     }
   }
 
-  /** Re-reads what changed on disk; true when the list changed. */
+  /**
+   * Re-reads what changed on disk; true when the list changed. New and removed folders are seen on every
+   * scan, and running sessions are checked every time; finished ones (which rarely change: a re-import) are
+   * checked at most every `FULL_SWEEP_MS`, so a scan of thousands of sessions stays a few milliseconds and a
+   * new session never waits behind them.
+   */
   scan(): boolean {
+    return this.store.batch(() => this.scanOnce());
+  }
+
+  private scanOnce(): boolean {
     // What hooks spooled since the last look becomes journal lines (which this scan then sees change).
     try {
       this.store.reconcile({ sessions: [] });
@@ -564,6 +576,9 @@ export class SessionIndex {
     this.scanFolders();
     let changed = false;
     const first = this.version === 0;
+    const now = Date.now();
+    const sweep = first || now - this.lastSweep >= FULL_SWEEP_MS;
+    if (sweep) this.lastSweep = now;
     for (const id of [...this.entries.keys()]) {
       if (!this.ids.has(id)) {
         this.entries.delete(id);
@@ -572,10 +587,11 @@ export class SessionIndex {
       }
     }
     for (const [id, name] of this.ids) {
+      const cached = this.entries.get(id);
+      if (!sweep && cached && cached.entry.status !== 'running') continue;
       const folder = join(sessionsDir(this.store.dir), name);
       const journalKey = fileKey(join(folder, JOURNAL_FILE));
       const key = `${journalKey}|${fileKey(summaryPath(folder))}`;
-      const cached = this.entries.get(id);
       if (cached && cached.key === key) {
         this.checkLiveness(id, cached.entry.status);
         continue;
