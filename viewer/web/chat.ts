@@ -3,7 +3,7 @@ import { fmtClock, fmtCost, fmtDuration, fmtInt, fmtTokens, oneLine, shortModel 
 import { renderMarkdown } from './markdown.js';
 import { generationOutput, isInterrupted, modelOf, toolName, usageOf, type ModelChange, type SpanNode } from './model.js';
 import { section, toolInputView, toolOutputText, toolSummary, valueView } from './content.js';
-import type { SessionPage, TabView } from './session-page.js';
+import type { SessionHost, TabView } from './host.js';
 import type { SpanEventRecord } from '../../src/model/trace.js';
 import { spanCost, spanTitle, subtreeStats } from './spans.js';
 
@@ -38,7 +38,7 @@ export class ChatView implements TabView {
   private dirty = true;
   private lastJumped: string | undefined;
 
-  constructor(private readonly page: SessionPage) {
+  constructor(private readonly page: SessionHost) {
     this.inner = h('div', { class: 'chat' });
     this.el = h('div', { class: 'tab-pane chat-scroll', role: 'tabpanel', tabIndex: -1 }, this.inner);
   }

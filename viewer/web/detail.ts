@@ -3,12 +3,12 @@ import { fmtClock, fmtCost, fmtDuration, fmtInt, fmtOffset, fmtTokens, shortMode
 import { renderMarkdown } from './markdown.js';
 import { generationOutput, isInterrupted, modelOf, toolName, usageOf, type SpanNode } from './model.js';
 import { section, toolInputView, toolOutputText, valueView } from './content.js';
-import type { SessionPage } from './session-page.js';
+import type { SessionHost } from './host.js';
 import { sessionHref } from './shared.js';
 import { spanCost, spanSubtitle, spanTitle } from './spans.js';
 
 /** The detail panel of a span: facts, input, output, events and every attribute. */
-export function spanDetail(page: SessionPage, node: SpanNode, actions: { zoom: () => void; close: () => void }): HTMLElement {
+export function spanDetail(page: SessionHost, node: SpanNode, actions: { zoom: () => void; close: () => void }): HTMLElement {
   const m = page.model;
   const sp = node.span;
   const hd = m.header;
@@ -151,12 +151,12 @@ function markdownBlock(text: string): HTMLElement {
   return div;
 }
 
-function findToolCall(page: SessionPage, callId: string): SpanNode | undefined {
+function findToolCall(page: SessionHost, callId: string): SpanNode | undefined {
   for (const n of page.model.ordered) if (n.span.kind === 'tool' && n.span.attributes['gen_ai.tool.call.id'] === callId) return n;
   return undefined;
 }
 
-export function emptyDetail(page: SessionPage): HTMLElement {
+export function emptyDetail(page: SessionHost): HTMLElement {
   const hd = page.model.header;
   return h(
     'div',

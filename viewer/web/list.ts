@@ -99,6 +99,7 @@ export class ListView {
   private readonly selects: Record<'status' | 'agent' | 'model' | 'since' | 'sort', HTMLSelectElement>;
   private readonly dirButton: HTMLButtonElement;
   private readonly scroller: HTMLElement;
+  private readonly heading = h('h1', { class: 'visually-hidden', tabIndex: -1 }, 'Sessions');
   private source: EventSource | undefined;
   private timer: ReturnType<typeof setInterval> | undefined;
   private loaded = false;
@@ -159,6 +160,7 @@ export class ListView {
     this.el = h(
       'div',
       { class: 'page list-page' },
+      this.heading,
       h('div', { class: 'list-toolbar' }, h('div', { class: 'search-box' }, icon('search'), this.search), this.selects.status, this.selects.agent, this.selects.model, this.selects.since, this.selects.sort, this.dirButton, this.count),
       this.scroller,
     );
@@ -167,6 +169,11 @@ export class ListView {
     void this.fetch();
     this.connect();
     this.timer = setInterval(() => this.tick(), 1000);
+  }
+
+  /** Puts the keyboard focus on the page's heading (after coming back from a session). */
+  focusHeading(): void {
+    this.heading.focus({ preventScroll: true });
   }
 
   setQuery(query: string): void {

@@ -3,7 +3,7 @@ import { h, icon, kindIcon, replaceChildren, type Child } from './dom.js';
 import { fmtClock, fmtCost, fmtDate, fmtDuration, fmtInt, fmtOffset, fmtTokens, oneLine, plural, shortModel } from './format.js';
 import { isInterrupted, modelOf, toolName, usageOf, type ModelChange, type SpanNode } from './model.js';
 import { shortPath, toolSummary, valueView } from './content.js';
-import type { SessionPage, TabView } from './session-page.js';
+import type { SessionHost, TabView } from './host.js';
 import { sessionHref } from './shared.js';
 import { spanCost, spanTitle, subtreeStats } from './spans.js';
 
@@ -29,7 +29,7 @@ export class SummaryView implements TabView {
   private dirty = true;
   private scheduled = false;
 
-  constructor(private readonly page: SessionPage) {
+  constructor(private readonly page: SessionHost) {
     this.inner = h('div', { class: 'summary' });
     this.el = h('div', { class: 'tab-pane summary-scroll', role: 'tabpanel' }, this.inner);
   }

@@ -2,7 +2,7 @@ import { debounce, h, highlighted, icon, isTyping, kindIcon, replaceChildren } f
 import { fmtDuration, fmtShort } from './format.js';
 import { isInterrupted, searchText, type ModelChange, type SpanNode } from './model.js';
 import { emptyDetail, spanDetail } from './detail.js';
-import type { SessionPage, TabView } from './session-page.js';
+import type { SessionHost, TabView } from './host.js';
 import { spanSubtitle, spanTitle } from './spans.js';
 
 const ROW_H = 26;
@@ -63,7 +63,7 @@ export class WaterfallView implements TabView {
   private readonly matchCount: HTMLElement;
   private readonly resize: ResizeObserver;
 
-  constructor(private readonly page: SessionPage) {
+  constructor(private readonly page: SessionHost) {
     this.searchInput = h('input', {
       class: 'search',
       type: 'search',
