@@ -389,10 +389,11 @@ export class ListView {
         h('div', { class: 'session-meta' }, meta.map((m) => h('span', null, m))),
       ),
       h('td', { class: 'c-agent' }, h('div', null, e.agent.name, e.agent.version ? h('span', { class: 'dim' }, ` ${e.agent.version}`) : null), h('div', { class: 'dim small' }, e.models.map(shortModel).join(', '))),
-      h('td', { class: 'c-start', title: fmtDate(e.startTime) }, h('div', null, fmtAgo(e.startTime)), h('div', { class: 'dim small' }, fmtDate(e.startTime))),
-      h('td', { class: 'num duration', dataset: { start: String(e.startTime) } }, fmtDuration(durationOf(e, Date.now()))),
-      h('td', { class: 'num', title: `${fmtInt(e.summary.tokens.input)} input · ${fmtInt(e.summary.tokens.output)} output · ${fmtInt(e.summary.tokens.cacheRead)} cache read · ${fmtInt(e.summary.tokens.cacheWrite)} cache write` }, fmtTokens(tokensOf(e))),
-      h('td', { class: 'num', title: 'estimated from list prices' }, e.summary.cost ? fmtCost(e.summary.cost.usd) : '–'),
+      // a relative time, the exact date in its tooltip (once; an old session's "ago" is already a date)
+      h('td', { class: 'c-start', title: fmtDate(e.startTime) }, h('time', { attrs: { datetime: new Date(e.startTime).toISOString() } }, fmtAgo(e.startTime))),
+      h('td', { class: 'num duration', dataset: { start: String(e.startTime), label: 'Duration' } }, fmtDuration(durationOf(e, Date.now()))),
+      h('td', { class: 'num', dataset: { label: 'Tokens' }, title: `${fmtInt(e.summary.tokens.input)} input · ${fmtInt(e.summary.tokens.output)} output · ${fmtInt(e.summary.tokens.cacheRead)} cache read · ${fmtInt(e.summary.tokens.cacheWrite)} cache write` }, fmtTokens(tokensOf(e))),
+      h('td', { class: 'num', dataset: { label: 'Cost' }, title: 'estimated from list prices' }, e.summary.cost ? fmtCost(e.summary.cost.usd) : '–'),
       h('td', { class: 'num' }, fmtInt(e.summary.toolCalls)),
       h('td', { class: `num${errors ? ' has-errors' : ''}` }, errors ? fmtInt(errors) : '0'),
     );
