@@ -382,7 +382,11 @@ export class WaterfallView implements TabView {
     const px = (axisMs: number) => (this.pct(axisMs) / 100) * this.laneWidth;
     // gap labels first: ticks keep clear of them
     const gapPx = this.timeline.gaps.filter((g) => g.at + g.width >= v.from && g.at <= v.to).map((g) => [px(g.at), px(g.at + g.width)] as const);
-    const nearGap = (x: number) => gapPx.some(([a, b]) => x > a - 45 && x < b + 45);
+    const centers = gapPx.map(([a, b]) => (a + b) / 2);
+    // a gap's words fit when its neighbours leave room for them; else a bare ⋯ (the words in its tooltip)
+    const roomy = centers.map((c, i) => Math.min(i ? c - centers[i - 1]! : Infinity, i < centers.length - 1 ? centers[i + 1]! - c : Infinity) > 120);
+    const nearGap = (x: number) => gapPx.some(([a, b], i) => x > a - (roomy[i] ? 70 : 20) && x < b + (roomy[i] ? 70 : 20));
+    let gapIndex = 0;
     // ticks at round real times inside each active stretch (between the compressed gaps)
     for (const [a, b] of this.timeline.stretches()) {
       if (this.timeline.toAxis(b) < v.from || this.timeline.toAxis(a) > v.to) continue;
@@ -409,7 +413,7 @@ export class WaterfallView implements TabView {
       band.style.left = `${left}%`;
       band.style.width = `${Math.max(0.2, right - left)}%`;
       lines.push(band);
-      const wide = ((right - left) / 100) * this.laneWidth >= 80;
+      const wide = roomy[gapIndex++] ?? false;
       const label = h('span', { class: 'wf-gap-label', title: `${gapLabel(g.to - g.from)} later` }, wide ? `⋯ ${gapLabel(g.to - g.from)} later ⋯` : '⋯');
       label.style.left = `${(left + right) / 2}%`;
       ticks.push(label);
