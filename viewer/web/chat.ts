@@ -259,10 +259,8 @@ export class ChatView implements TabView {
   }
 
   private toEnd(): void {
-    if (this.winStart + WINDOW < this.entries.length) {
-      this.winStart = Math.max(0, this.entries.length - WINDOW);
-      this.reconcile();
-    }
+    this.winStart = Math.max(0, this.entries.length - WINDOW);
+    this.reconcile();
     this.scroller.scrollTop = this.scroller.scrollHeight;
   }
 

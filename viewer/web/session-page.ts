@@ -117,6 +117,10 @@ export class SessionPage implements SessionHost {
       a.setAttribute('href', sessionHref(this.model.id, t, this.selected));
     }
     view.show(this.selected, jump);
+    if (this.tabFocus === tab) {
+      this.tabFocus = undefined;
+      this.tabLinks.get(tab)?.focus();
+    }
     document.title = `${this.model.header.title ?? this.model.id} · ${TAB_LABEL[tab]} · agent-trace`;
   }
 
@@ -141,9 +145,13 @@ export class SessionPage implements SessionHost {
     if (next < 0) return;
     e.preventDefault();
     e.stopPropagation();
+    this.tabFocus = TABS[next];
     this.open(TABS[next]!, this.selected);
     this.tabLinks.get(TABS[next]!)?.focus();
   }
+
+  /** A tab chosen from the tab list keeps the focus on the tab list (the panel does not take it). */
+  private tabFocus: Tab | undefined;
 
   /** Puts the keyboard focus on the session's title (after opening a session from the list). */
   focusHeading(): void {
