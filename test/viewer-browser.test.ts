@@ -248,19 +248,19 @@ describe('viewer in Chromium', () => {
     expect(await rows.count()).toBe(39);
     // search highlights and jumps
     await page.locator('.wf-toolbar input.search').fill('vitest');
-    await page.waitForFunction(() => document.querySelector('.match-count')?.textContent === '0 / 5');
+    await page.waitForFunction(() => document.querySelector('.wf-toolbar .match-count')?.textContent === '0 / 5');
     expect(await page.locator('.wf-row.match').count()).toBe(5);
     expect(await page.locator('.wf-row.match mark').count()).toBeGreaterThan(0);
     await page.locator('.wf-toolbar input.search').press('Enter');
-    await page.waitForFunction(() => /^[1-5] \/ 5$/.test(document.querySelector('.match-count')?.textContent ?? ''));
+    await page.waitForFunction(() => /^[1-5] \/ 5$/.test(document.querySelector('.wf-toolbar .match-count')?.textContent ?? ''));
     const at = Number((await page.locator('.wf-toolbar .match-count').textContent())!.split(' ')[0]);
     expect(await selectedRow(page).getAttribute('class')).toContain('current-match');
     expect(await hash(page)).toContain(`/waterfall/${await selectedRow(page).getAttribute('data-id')}`);
     await page.locator('.wf-toolbar input.search').press('Enter');
-    await page.waitForFunction((n) => document.querySelector('.match-count')?.textContent === `${n} / 5`, (at % 5) + 1);
-    await page.locator('.wf-toolbar label.check input').check();
+    await page.waitForFunction((n) => document.querySelector('.wf-toolbar .match-count')?.textContent === `${n} / 5`, (at % 5) + 1);
+    await page.locator('.wf-toolbar label.check', { hasText: 'only matches' }).locator('input').check();
     await page.waitForFunction(() => document.querySelectorAll('.wf-row:not([hidden])').length < 20);
-    await page.locator('.wf-toolbar label.check input').uncheck();
+    await page.locator('.wf-toolbar label.check', { hasText: 'only matches' }).locator('input').uncheck();
     await page.locator('.wf-toolbar input.search').press('Escape');
     expect(await page.locator('.wf-row.match').count()).toBe(0);
     // zoom to the selected span, then reset
