@@ -170,6 +170,11 @@ describe('viewer accessibility and session views', () => {
       const lane = await p.locator('.wf-axis').evaluate((el) => el.getBoundingClientRect().width);
       const zoomed = await p.locator(`.wf-row[data-id="${turn}"] .wf-bar`).evaluate((el) => el.getBoundingClientRect().width);
       expect(zoomed).toBeGreaterThan(lane * 0.7);
+      // the turn's critical path: what it waited on
+      const waits = await p.locator('.wf-detail section', { hasText: 'What this turn waited on' }).textContent();
+      expect(waits).toMatch(/Model\s*2\.89 s/);
+      expect(waits).toMatch(/Tools\s*900 ms/);
+      expect(await p.locator('.wf-detail .critical-list li').first().textContent()).toContain('claude-sonnet-4-5');
       // a model call's detail: what it received (the tool result since the previous call), tokens by kind
       await p.goto(`${base}/#/s/${IDLE}/waterfall/${spanIdFor(IDLE, 'generation', 'g1b')}`);
       const detail = p.locator('.wf-detail');

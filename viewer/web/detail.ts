@@ -4,6 +4,7 @@ import { renderMarkdown } from './markdown.js';
 import { generationOutput, isInterrupted, modelOf, toolName, usageOf, type SpanNode } from './model.js';
 import { contentView, section, toolInputView, valueView } from './content.js';
 import { costOf } from '../../src/model/pricing.js';
+import { turnWaits, type WaitKind } from './critical-path.js';
 import type { SessionHost } from './host.js';
 import { sessionHref } from './shared.js';
 import { spanCost, spanSubtitle, spanTitle } from './spans.js';
@@ -35,6 +36,7 @@ export function spanDetail(page: SessionHost, node: SpanNode, actions: { zoom: (
   switch (sp.kind) {
     case 'session':
     case 'turn':
+      if (sp.kind === 'turn') sections.push(criticalPath(page, node));
       if (sp.input !== undefined) sections.push(section(sp.kind === 'turn' ? 'Prompt' : 'First prompt', valueView(sp.input, { cls: 'prompt-text' })));
       if (typeof sp.output === 'string') sections.push(section('Final message', markdownBlock(sp.output)));
       else if (sp.output !== undefined) sections.push(section('Output', valueView(sp.output)));
@@ -207,6 +209,35 @@ function generationSections(page: SessionHost, node: SpanNode): Child[] {
     );
   }
   return parts;
+}
+
+const WAIT_LABEL: Record<WaitKind, string> = { model: 'Model', tool: 'Tools', permission: 'Permission prompts', other: 'Other (hooks, the agent, the person)' };
+
+/** What the turn waited on (model, tools, permission prompts) and the spans that held it longest. */
+function criticalPath(page: SessionHost, node: SpanNode): HTMLElement {
+  const w = turnWaits(node, page.model.now());
+  const kinds = (['model', 'tool', 'permission', 'other'] as WaitKind[]).filter((k) => w.by[k] > 0);
+  const bar = h(
+    'div',
+    { class: 'token-bar critical-path', role: 'img', attrs: { 'aria-label': kinds.map((k) => `${WAIT_LABEL[k]} ${fmtDuration(w.by[k])}`).join(', ') } },
+    kinds.map((k) => {
+      const seg = h('span', { class: `seg cp-${k}`, title: `${WAIT_LABEL[k]}: ${fmtDuration(w.by[k])}` });
+      seg.style.width = `${(100 * w.by[k]) / Math.max(1, w.total)}%`;
+      return seg;
+    }),
+  );
+  return section(
+    'What this turn waited on',
+    h('div', { class: 'critical-path' }, bar),
+    h('table', { class: 'kv-table' }, h('tbody', null, kinds.map((k) => h('tr', null, h('td', null, h('span', { class: `swatch seg cp-${k}` }), WAIT_LABEL[k]), h('td', { class: 'num' }, fmtDuration(w.by[k])), h('td', { class: 'num dim' }, `${Math.round((100 * w.by[k]) / Math.max(1, w.total))} %`))))),
+    w.longest.length
+      ? h(
+          'ol',
+          { class: 'plain-list critical-list' },
+          w.longest.map((x) => h('li', null, h('a', { href: sessionHref(page.model.id, 'waterfall', x.node.id) }, spanTitle(x.node.span, page.model.header)), h('span', { class: 'dim' }, ` ${spanSubtitle(x.node.span, page.model.header).slice(0, 60)} · `), fmtDuration(x.ms))),
+        )
+      : null,
+  );
 }
 
 /** What a model call saw that the previous call of its thread had not: the prompt (first call) or tool results. */
