@@ -9,6 +9,7 @@ import { readWatermark } from '../../export/watermark.js';
 import { defaultConfigPath } from '../../store/paths.js';
 import { logError } from '../../store/log.js';
 import { SessionNotFoundError } from '../../store/session-store.js';
+import { SessionTooLargeError, TraceFileError } from '../../store/trace-file.js';
 import { cliContext, type CliContext } from '../context.js';
 import { CliError } from '../errors.js';
 import { paint, plain, useColor } from '../format.js';
@@ -140,6 +141,7 @@ async function exportCommand(ctx: CliContext, sessions: string[], opts: ExportCo
   });
   const started = performance.now();
   const results: SessionExportResult[] = [];
+  const skipped: string[] = [];
   let spans = 0;
   try {
     for (let i = 0; i < ids.length; i++) {
@@ -177,6 +179,12 @@ async function exportCommand(ctx: CliContext, sessions: string[], opts: ExportCo
           },
         });
         results.push(result);
+      } catch (error) {
+        // One session that cannot be read never stops the export of the others: it is named and skipped.
+        if (!(error instanceof SessionTooLargeError || error instanceof TraceFileError)) throw error;
+        skipped.push(`${sessionId}: ${error.message}`);
+        if (background) logError(ctx.dir, `export of ${sessionId}`, error);
+        else process.stderr.write(`agent-trace: skipped session ${sessionId}: ${error.message}\n`);
       } finally {
         releaseWaiter?.();
       }
@@ -240,7 +248,14 @@ function dryRun(ctx: CliContext, ids: string[], settings: OtlpDraftSettings, res
   const sessions = [];
   let total = 0;
   for (const sessionId of ids) {
-    const doc = ctx.store.load(sessionId);
+    let doc;
+    try {
+      doc = ctx.store.load(sessionId);
+    } catch (error) {
+      if (!(error instanceof SessionTooLargeError || error instanceof TraceFileError)) throw error;
+      process.stderr.write(`agent-trace: skipped session ${sessionId}: ${error.message}\n`);
+      continue;
+    }
     const watermark = endpoint === undefined ? { sent: new Set<string>(), torn: false } : readWatermark(ctx.store.folder(sessionId), endpoint);
     const plan = planSession(doc, sessionId, watermark);
     total += plan.pending.length;

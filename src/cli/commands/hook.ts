@@ -8,8 +8,8 @@ import { loadConfig, resolveDataDir, type AgentTraceConfig } from '../../config.
 import type { AgentEvent } from '../../events/types.js';
 import { validateEvent } from '../../events/validate.js';
 import { Redactor } from '../../redact.js';
-import { appendSync, ensureDir } from '../../store/fs-util.js';
-import { encodeEvents } from '../../store/journal.js';
+import { ensureDir } from '../../store/fs-util.js';
+import { appendEvents } from '../../store/journal.js';
 import { logError } from '../../store/log.js';
 import { defaultDataDir, JOURNAL_FILE, sessionFolder } from '../../store/paths.js';
 import type { GlobalOptions } from '../program.js';
@@ -103,7 +103,7 @@ export function appendHookEvents(dir: string, events: readonly AgentEvent[], red
   for (const [sessionId, list] of bySession) {
     const folder = sessionFolder(dir, sessionId);
     ensureDir(folder);
-    appendSync(join(folder, JOURNAL_FILE), encodeEvents(list));
+    appendEvents(join(folder, JOURNAL_FILE), list);
   }
 }
 
