@@ -6,6 +6,9 @@ import type { SessionListEntry } from '../server/sessions.js';
 /** A row of the session list, as the server's `/api/sessions` sends it. */
 export type ListEntry = SessionListEntry;
 
+/** Rows rendered above and below the screen. */
+const LIST_OVERSCAN = 10;
+
 type SortKey = 'start' | 'duration' | 'tokens' | 'cost' | 'tools' | 'errors';
 
 interface Filters {
@@ -103,6 +106,10 @@ export class ListView {
   private source: EventSource | undefined;
   private timer: ReturnType<typeof setInterval> | undefined;
   private loaded = false;
+  private shown: ListEntry[] = [];
+  private rowHeight = 64;
+  private winFirst = -1;
+  private winLast = -1;
   private error: string | undefined;
 
   constructor(query: string) {
@@ -164,6 +171,7 @@ export class ListView {
       h('div', { class: 'list-toolbar' }, h('div', { class: 'search-box' }, icon('search'), this.search), this.selects.status, this.selects.agent, this.selects.model, this.selects.since, this.selects.sort, this.dirButton, this.count),
       this.scroller,
     );
+    this.scroller.addEventListener('scroll', () => this.renderWindow(), { passive: true });
     this.syncControls();
     this.render();
     void this.fetch();
@@ -209,10 +217,10 @@ export class ListView {
       this.search.select();
       return true;
     }
-    const rows = [...this.body.querySelectorAll<HTMLElement>('tr.session-row')];
-    const at = rows.indexOf(document.activeElement as HTMLElement);
+    const focused = (document.activeElement as HTMLElement | null)?.closest<HTMLElement>('tr.session-row');
+    const at = focused ? Number(focused.dataset.index) : -1;
     if (e.key === 'ArrowDown' || e.key === 'j') {
-      this.focusRow(Math.min(rows.length - 1, at + 1));
+      this.focusRow(Math.min(this.shown.length - 1, at + 1));
       return true;
     }
     if (e.key === 'ArrowUp' || e.key === 'k') {
@@ -220,19 +228,25 @@ export class ListView {
       else this.focusRow(at - 1);
       return true;
     }
-    if (e.key === 'Enter' && at >= 0) {
-      location.hash = rows[at]!.dataset.href!;
+    if (e.key === 'Enter' && focused) {
+      location.hash = focused.dataset.href!;
       return true;
     }
     return false;
   }
 
+  /** Focuses row `i` of the filtered list, rendering it first when it is outside the window. */
   private focusRow(i: number): void {
-    const rows = this.body.querySelectorAll<HTMLElement>('tr.session-row');
-    const row = rows[i];
-    if (row) {
-      row.focus();
-      row.scrollIntoView({ block: 'nearest' });
+    if (i < 0 || i >= this.shown.length) return;
+    const row = () => this.body.querySelector<HTMLElement>(`tr.session-row[data-index="${i}"]`);
+    if (!row()) {
+      this.scroller.scrollTop = Math.max(0, i * this.rowHeight - this.scroller.clientHeight / 2);
+      this.renderWindow();
+    }
+    const r = row();
+    if (r) {
+      r.focus({ preventScroll: true });
+      r.scrollIntoView({ block: 'nearest' });
     }
   }
 
@@ -351,12 +365,40 @@ export class ListView {
       replaceChildren(this.body, h('tr', null, h('td', { class: 'empty-cell', attrs: { colspan: '9' } }, 'No session matches these filters.')));
       return;
     }
-    replaceChildren(this.body, rows.map((e) => this.row(e)));
+    this.shown = rows;
     this.scroller.scrollTop = scrollTop;
+    this.renderWindow(true);
     if (focusedId) this.body.querySelector<HTMLElement>(`tr[data-session="${CSS.escape(focusedId)}"]`)?.focus();
   }
 
-  private row(e: ListEntry): HTMLElement {
+  /**
+   * Only the rows on screen (and a margin) are in the DOM; two spacer rows stand for the others, so a list of
+   * 5,000 sessions costs what a screenful costs. Rows are about the same height; it is measured, not assumed.
+   */
+  private renderWindow(force = false): void {
+    const n = this.shown.length;
+    const viewH = this.scroller.clientHeight || 800;
+    const first = Math.max(0, Math.floor(this.scroller.scrollTop / this.rowHeight) - LIST_OVERSCAN);
+    const last = Math.min(n, first + Math.ceil(viewH / this.rowHeight) + 2 * LIST_OVERSCAN);
+    if (!force && first === this.winFirst && last === this.winLast) return;
+    this.winFirst = first;
+    this.winLast = last;
+    const spacer = (px: number) => {
+      const td = h('td', { attrs: { colspan: '9' } });
+      td.style.height = `${px}px`;
+      return h('tr', { class: 'spacer-row', attrs: { 'aria-hidden': 'true' } }, td);
+    };
+    const rows: HTMLElement[] = [];
+    for (let i = first; i < last; i++) rows.push(this.row(this.shown[i]!, i));
+    replaceChildren(this.body, first > 0 ? spacer(first * this.rowHeight) : null, rows, last < n ? spacer((n - last) * this.rowHeight) : null);
+    const sample = rows[0];
+    if (sample && sample.offsetHeight > 0 && Math.abs(sample.offsetHeight - this.rowHeight) > 2) {
+      this.rowHeight = sample.offsetHeight;
+      this.renderWindow(true);
+    }
+  }
+
+  private row(e: ListEntry, index: number): HTMLElement {
     const href = sessionHref(e.sessionId);
     const errors = e.summary.toolErrors;
     const meta = [e.sessionId.slice(0, 12), e.cwd, e.gitBranch ? `⎇ ${e.gitBranch}` : null].filter((x): x is string => !!x);
@@ -365,7 +407,7 @@ export class ListView {
       {
         class: `session-row status-${e.status}`,
         tabIndex: 0,
-        dataset: { session: e.sessionId, href },
+        dataset: { session: e.sessionId, href, index: String(index) },
         on: {
           click: (ev) => {
             if ((ev.target as HTMLElement).closest('a')) return;
