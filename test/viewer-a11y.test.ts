@@ -12,6 +12,7 @@ import { CHROMIUM, CHROMIUM_ARGS, startTestViewer, tempStore, type Ev } from './
 const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const { store, cleanup } = tempStore();
 const IDLE = 'idle-session';
+const MANY = 400;
 let browser: Browser;
 let viewer: RunningViewer;
 let base: string;
@@ -58,6 +59,12 @@ async function axe(p: Page): Promise<string[]> {
 beforeAll(async () => {
   writeDemoSession(store);
   store.append(idleSession());
+  // many small sessions, for the list's windowed rows
+  const old = Date.now() - 400 * 86_400_000;
+  store.append(Array.from({ length: MANY }, (_, i): Ev[] => [
+    { type: 'session.start', sessionId: `many-${String(i).padStart(4, '0')}`, time: old + i * 60_000, agent: { name: 'codex', version: '0.89.0' }, title: `Small session ${i}` },
+    { type: 'session.end', sessionId: `many-${String(i).padStart(4, '0')}`, time: old + i * 60_000 + 5000, status: 'completed' },
+  ]).flat() as never);
   [browser, viewer] = await Promise.all([chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true }), startTestViewer(store)]);
   base = viewer.url.replace(/\/$/, '');
 });
@@ -98,6 +105,27 @@ describe('viewer accessibility and session views', () => {
       });
     }
   }
+
+  it('keeps only the rows on screen in the list, and reaches the last by scrolling and by keyboard', async () => {
+    const ctx = await newContext(1440, 'light');
+    const p = await ctx.newPage();
+    try {
+      await go(p, '#/', 'tr.session-row');
+      await p.waitForFunction((n) => document.querySelector('.count')?.textContent === `${n} of ${n} sessions`, MANY + 2);
+      expect(await p.locator('tr.session-row').count()).toBeLessThan(80);
+      await p.locator('.list-scroll').evaluate((el) => (el.scrollTop = el.scrollHeight));
+      await p.locator('tr[data-session="many-0000"]').waitFor();
+      expect(await p.locator('tr.session-row').count()).toBeLessThan(80);
+      // keyboard: from the search box down through rows beyond the first window
+      await p.locator('.list-scroll').evaluate((el) => (el.scrollTop = 0));
+      await p.locator('.list-toolbar input.search').focus();
+      await p.keyboard.press('ArrowDown');
+      for (let i = 0; i < 40; i++) await p.keyboard.press('j');
+      expect(await p.evaluate(() => (document.activeElement as HTMLElement).dataset.index)).toBe('40');
+    } finally {
+      await ctx.close();
+    }
+  });
 
   it('follows the ARIA tabs pattern, moves focus on navigation and remembers the theme', async () => {
     const ctx = await newContext(1440, 'light');

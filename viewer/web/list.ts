@@ -109,6 +109,7 @@ export class ListView {
   private shown: ListEntry[] = [];
   private rowHeight = 64;
   private winFirst = -1;
+  private keepIndex: number | undefined;
   private winLast = -1;
   private error: string | undefined;
 
@@ -239,15 +240,14 @@ export class ListView {
   private focusRow(i: number): void {
     if (i < 0 || i >= this.shown.length) return;
     const row = () => this.body.querySelector<HTMLElement>(`tr.session-row[data-index="${i}"]`);
-    if (!row()) {
-      this.scroller.scrollTop = Math.max(0, i * this.rowHeight - this.scroller.clientHeight / 2);
-      this.renderWindow();
-    }
+    this.keepIndex = i;
+    if (!row()) this.renderWindow(true);
     const r = row();
     if (r) {
       r.focus({ preventScroll: true });
       r.scrollIntoView({ block: 'nearest' });
     }
+    this.keepIndex = undefined;
   }
 
   private connect(): void {
@@ -378,8 +378,15 @@ export class ListView {
   private renderWindow(force = false): void {
     const n = this.shown.length;
     const viewH = this.scroller.clientHeight || 800;
-    const first = Math.max(0, Math.floor(this.scroller.scrollTop / this.rowHeight) - LIST_OVERSCAN);
-    const last = Math.min(n, first + Math.ceil(viewH / this.rowHeight) + 2 * LIST_OVERSCAN);
+    let first = Math.max(0, Math.floor(this.scroller.scrollTop / this.rowHeight) - LIST_OVERSCAN);
+    let last = Math.min(n, first + Math.ceil(viewH / this.rowHeight) + 2 * LIST_OVERSCAN);
+    // the focused row stays in the DOM (and keeps the focus) while it is near the window
+    const focusedAttr = (document.activeElement as HTMLElement | null)?.closest<HTMLElement>('tr.session-row')?.dataset.index;
+    const keep = this.keepIndex ?? (focusedAttr !== undefined ? Number(focusedAttr) : undefined);
+    if (keep !== undefined && keep < n && (this.keepIndex !== undefined || (keep > first - 50 && keep < last + 50))) {
+      first = Math.min(first, keep);
+      last = Math.max(last, keep + 1);
+    }
     if (!force && first === this.winFirst && last === this.winLast) return;
     this.winFirst = first;
     this.winLast = last;
@@ -390,7 +397,10 @@ export class ListView {
     };
     const rows: HTMLElement[] = [];
     for (let i = first; i < last; i++) rows.push(this.row(this.shown[i]!, i));
+    // the focused row keeps the focus when the window moves
+    const focused = focusedAttr;
     replaceChildren(this.body, first > 0 ? spacer(first * this.rowHeight) : null, rows, last < n ? spacer((n - last) * this.rowHeight) : null);
+    if (focused !== undefined) this.body.querySelector<HTMLElement>(`tr.session-row[data-index="${focused}"]`)?.focus({ preventScroll: true });
     const sample = rows[0];
     if (sample && sample.offsetHeight > 0 && Math.abs(sample.offsetHeight - this.rowHeight) > 2) {
       this.rowHeight = sample.offsetHeight;
