@@ -434,7 +434,8 @@ describe('viewer in Chromium', () => {
       expect(await p.locator(`.wf-row[data-id="${turn1}"]`).getAttribute('aria-expanded')).toBe('false');
       expect(await p.locator('.tab.active').textContent()).toBe('Waterfall');
       await p.waitForFunction(() => document.querySelector('.wf-detail')?.textContent?.includes('changed output'));
-      // the new span is there
+      // the new span is there, marked as new for a moment
+      expect(await p.locator('.wf-row.fresh .wf-label', { hasText: 'LiveTool' }).count()).toBe(1);
       await p.keyboard.press('End');
       expect(await selectedRow(p).locator('.wf-label').textContent()).toBe('LiveTool');
       expect(await selectedRow(p).locator('.wf-bar').getAttribute('class')).toContain('open');
@@ -444,6 +445,16 @@ describe('viewer in Chromium', () => {
       await p.locator('.chat .tool-card .tool-name', { hasText: 'LiveTool' }).waitFor();
       append(store, LIVE, [{ type: 'tool.start', key: 'newer-tool', name: 'SecondLiveTool', input: { command: 'again' } }]);
       await p.locator('.chat .tool-card .tool-name', { hasText: 'SecondLiveTool' }).waitFor({ timeout: 10_000 });
+      expect(await p.locator('.chat .fresh .tool-name', { hasText: 'SecondLiveTool' }).count()).toBe(1);
+      expect(await p.locator('.chat .fresh .tool-name', { hasText: /^LiveTool$/ }).count()).toBe(0);
+      // follow the tail: the waterfall scrolls to the newest span as it arrives
+      await p.keyboard.press('3');
+      await p.locator('.wf-toolbar label', { hasText: 'follow' }).locator('input').check();
+      await p.locator('.wf-scroll').evaluate((el) => (el.scrollTop = 0));
+      append(store, LIVE, [{ type: 'tool.start', key: 'followed-tool', name: 'FollowedTool', input: { command: 'tail' } }]);
+      await p.locator('.wf-row:not([hidden]) .wf-label', { hasText: 'FollowedTool' }).waitFor({ timeout: 10_000 });
+      expect(await p.locator('.wf-row:not([hidden]) .wf-label', { hasText: 'FollowedTool' }).isVisible()).toBe(true);
+      await p.keyboard.press('2');
       expect(await p.evaluate(() => (window as unknown as { __marker?: number }).__marker)).toBe(42);
 
       // the list updates a session's status live
