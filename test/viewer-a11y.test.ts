@@ -178,6 +178,10 @@ describe('viewer accessibility and session views', () => {
       const colours = await p.locator('.swatch.time-model, .swatch.time-tool').evaluateAll((els) => els.map((e) => getComputedStyle(e).backgroundColor));
       expect(colours.length).toBe(2);
       expect(new Set(colours).size).toBe(2);
+      // the context size of every model call, the compaction marked
+      const demo = store.load(DEMO_SESSION_ID)!.spans.filter((sp) => sp.kind === 'generation').length;
+      expect(await p.locator('.context-chart .ctx-bar').count()).toBe(demo);
+      expect(await p.locator('.context-chart .ctx-compaction').count()).toBe(1);
     } finally {
       await ctx.close();
     }

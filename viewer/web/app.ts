@@ -22,8 +22,8 @@ const infoReady: Promise<ViewerInfo> = shared
       .then((value) => (info = value));
 
 /**
- * Links of the top bar, one per page of the viewer. Other pages (insights, search) add theirs here and a
- * route in `routeExtra`.
+ * Links of the top bar, one per page of the viewer. Another page (insights, search) adds its link here, its
+ * route in shared.ts's parseRoute and a case in route() below; the top bar keeps room for them.
  */
 const TOP_LINKS: Array<{ href: string; label: string }> = shared ? [] : [{ href: '#/', label: 'Sessions' }];
 let list: ListView | undefined;

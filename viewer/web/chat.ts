@@ -200,6 +200,7 @@ export class ChatView implements TabView {
     this.matchCount.textContent = `${this.matchAt + 1} / ${this.matches.length}`;
     const entry = this.entries[this.matches[this.matchAt]!];
     if (!entry?.node) return;
+    for (const el of this.inner.querySelectorAll('.search-hit')) el.classList.remove('search-hit');
     this.showEntry(this.matches[this.matchAt]!, 'search-hit');
   }
 
@@ -457,7 +458,9 @@ export class ChatView implements TabView {
     if (index === undefined) return;
     const key = this.ownerKeys[index];
     const entryIndex = this.entries.findIndex((e) => e.key === key);
-    const el = this.showEntry(entryIndex >= 0 ? entryIndex : 0, 'jump');
+    // a block the filters hide cannot be shown: stay where the reader is
+    if (entryIndex < 0) return;
+    const el = this.showEntry(entryIndex, 'jump');
     if (!el) return;
     let target = el.dataset.span === id ? el : el.querySelector<HTMLElement>(`[data-span="${CSS.escape(id)}"]`);
     if (!target) {
