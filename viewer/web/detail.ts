@@ -143,7 +143,7 @@ function generationSections(page: SessionHost, node: SpanNode): Child[] {
   const parts: Child[] = [];
   const received = receivedSince(node);
   const items: Child[] = [];
-  if (received.prompt !== undefined) items.push(h('li', { class: 'ctx-item' }, h('div', { class: 'ctx-role' }, 'User prompt'), markdownBlock(received.prompt, 'prompt-text')));
+  if (received.prompt !== undefined) items.push(h('li', { class: 'ctx-item prompt' }, h('div', { class: 'ctx-role' }, 'User prompt'), markdownBlock(received.prompt, 'prompt-text')));
   for (const t of received.tools) {
     items.push(
       h(
