@@ -244,6 +244,12 @@ describe('viewer accessibility and session views', () => {
       await search.press('Enter');
       await p.locator('.chat .search-hit', { hasText: 'needle2' }).waitFor();
       expect(await p.locator('.chat-toolbar .match-count').textContent()).toBe('1 / 1');
+      // the turn outline beside the chat jumps to a turn
+      expect(await p.locator('.chat-outline .outline-item').count()).toBe(3);
+      await p.locator('.chat-scroll').evaluate((el) => (el.scrollTop = 0));
+      await p.locator('.chat-outline .outline-item').nth(2).click();
+      await p.locator('.chat .turn-sep.jump').waitFor();
+      expect(await p.locator('.chat .turn-sep.jump').evaluate((el) => el.nextElementSibling?.textContent ?? '')).toContain('needle2');
       // a skip between turns: the turn header takes the focus
       await p.locator('.chat-scroll').evaluate((el) => (el.scrollTop = 0));
       await p.locator('.chat-toolbar button', { hasText: 'Turn ▸' }).click();

@@ -55,6 +55,8 @@ export class ChatView implements TabView {
   private readonly matchCount: HTMLElement;
   private readonly turnSelect: HTMLSelectElement;
   private shifting = false;
+  /** The turn outline beside the chat on wide screens (the turn menu stands in for it on narrow ones). */
+  private readonly outline = h('nav', { class: 'chat-outline', attrs: { 'aria-label': 'Turns' } });
 
   constructor(private readonly page: SessionHost) {
     this.inner = h('div', { class: 'chat' });
@@ -107,7 +109,7 @@ export class ChatView implements TabView {
     );
     this.scroller = h('div', { class: 'chat-scroll', tabIndex: -1 }, this.topSpacer, this.inner, this.bottomSpacer);
     this.scroller.addEventListener('scroll', () => this.onScroll(), { passive: true });
-    this.el = h('div', { class: 'tab-pane chat-pane' }, toolbar, this.scroller);
+    this.el = h('div', { class: 'tab-pane chat-pane' }, toolbar, h('div', { class: 'chat-body' }, this.outline, this.scroller));
   }
 
   show(span: string | undefined, jump: boolean): void {
@@ -241,6 +243,28 @@ export class ChatView implements TabView {
       turns.map((e, i) => h('option', { value: e.node!.id }, `Turn ${i + 1}: ${oneLine(typeof e.node!.span.input === 'string' ? e.node!.span.input : '', 60)}`)),
     );
     this.turnSelect.hidden = turns.length < 2;
+    replaceChildren(
+      this.outline,
+      h('div', { class: 'outline-title' }, 'Turns'),
+      h(
+        'ol',
+        null,
+        turns.map((e, i) => {
+          const sp = e.node!.span;
+          return h(
+            'li',
+            null,
+            h(
+              'button',
+              { class: `outline-item${sp.status === 'error' ? ' error' : ''}`, type: 'button', title: oneLine(typeof sp.input === 'string' ? sp.input : '', 300), on: { click: () => this.jumpTo(e.node!.id) } },
+              h('span', { class: 'outline-n' }, String(i + 1)),
+              h('span', { class: 'outline-text' }, oneLine(typeof sp.input === 'string' ? sp.input : spanTitle(sp, this.page.model.header), 70)),
+            ),
+          );
+        }),
+      ),
+    );
+    this.outline.hidden = turns.length < 2;
   }
 
   /** Brings entry `index` into the window and into view; returns its element. */
