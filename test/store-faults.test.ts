@@ -1,4 +1,5 @@
-import { appendFileSync, mkdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { once } from 'node:events';
+import { appendFileSync, closeSync, mkdirSync, openSync, readFileSync, renameSync, statSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { AgentEvent } from '../src/events/types.js';
@@ -7,7 +8,7 @@ import { writeFileAtomicSync } from '../src/store/atomic-write.js';
 import { applyRetention } from '../src/store/retention.js';
 import { SessionStore } from '../src/store/session-store.js';
 import { buildViewerApp } from '../viewer/server/app.js';
-import { cli, tempDir } from './helpers/env.js';
+import { binPath, cli, spawnTracked, tempDir } from './helpers/env.js';
 
 const T0 = 1_700_000_000_000;
 
@@ -162,5 +163,64 @@ describe('corrupt lines and future dates', () => {
     expect(store.summary('future')?.futureDated).toBe(true);
     const result = applyRetention(store, { maxAgeDays: 30, dryRun: true, now });
     expect(result.removed.sort()).toEqual(['future', 'old-one']);
+  });
+});
+
+describe('fault 2: one trace.json over 512 MiB', () => {
+  it('is streamed or refused by name, and never breaks a command about other sessions', async () => {
+    const dir = tempDir();
+    const store = new SessionStore(dir);
+    store.append([...events('small-one', T0), ...events('huge-one', T0 + 1000)]);
+    store.materialize('small-one');
+    store.materialize('huge-one');
+    // The huge session's trace.json: its own header, then tool spans with 8 MiB outputs, 520 MiB in all —
+    // past the longest string V8 can make, so nothing may read it as one string.
+    const doc = store.load('huge-one')!;
+    const { spans, ...header } = doc;
+    const path = store.tracePath('huge-one');
+    const fd = openSync(`${path}.gen`, 'w');
+    writeSync(fd, `${JSON.stringify(header).slice(0, -1)},"spans":[${spans.map((s) => JSON.stringify(s)).join(',')}`);
+    const output = 'x'.repeat(8 * 1024 * 1024);
+    for (let i = 0; i < 65; i++) {
+      writeSync(fd, `,${JSON.stringify({ spanId: (0x1000 + i).toString(16).padStart(16, '0'), parentSpanId: spans[0]!.spanId, name: 'execute_tool Read', kind: 'tool', startTime: T0 + 1000 + i, endTime: T0 + 1001 + i, status: 'ok', attributes: { 'gen_ai.tool.name': 'Read' }, output })}`);
+    }
+    writeSync(fd, ']}');
+    closeSync(fd);
+    renameSync(`${path}.gen`, path);
+    const size = statSync(path).size;
+    expect(size).toBeGreaterThan(512 * 1024 * 1024);
+    const summary = JSON.parse(readFileSync(join(store.folder('huge-one'), 'summary.json'), 'utf8'));
+    writeFileSync(join(store.folder('huge-one'), 'summary.json'), JSON.stringify({ ...summary, traceBytes: size }));
+
+    const list = await cli(['list', '--json', '--dir', dir]);
+    expect(list.code, list.stderr).toBe(0);
+    expect((JSON.parse(list.stdout) as Array<{ sessionId: string }>).map((e) => e.sessionId)).toEqual(['huge-one', 'small-one']);
+    expect((await cli(['show', 'small', '--dir', dir])).code).toBe(0);
+    const show = await cli(['show', 'huge', '--dir', dir]);
+    expect(show.code, show.stderr).toBe(0);
+    expect(show.stdout).toMatch(/Read 65, Bash 1/); // the spans streamed one at a time
+    // --json streams the file out unchanged, never as one string.
+    const out = join(dir, 'out.json');
+    const outFd = openSync(out, 'w');
+    const child = spawnTracked(process.execPath, [binPath, 'show', 'huge-one', '--json', '--dir', dir], { stdio: ['ignore', outFd, 'pipe'] });
+    const [code] = (await once(child, 'exit')) as [number];
+    closeSync(outFd);
+    expect(code).toBe(0);
+    expect(statSync(out).size).toBe(size + 1);
+    const dry = await cli(['export', '--all', '--dry-run', '--json', '--dir', dir]);
+    expect(dry.code, dry.stderr).toBe(0);
+    expect((JSON.parse(dry.stdout).sessions as Array<{ sessionId: string }>).map((s) => s.sessionId)).toEqual(['small-one']);
+    expect(dry.stderr).toMatch(/skipped session huge-one: .*too large/);
+    const { app } = await buildViewerApp({ store, port: 7600 });
+    try {
+      const get = (url: string) => app.inject({ url, headers: { host: '127.0.0.1:7600' } });
+      expect((await get('/api/sessions')).json().length).toBe(2);
+      const refused = await get('/api/sessions/huge-one');
+      expect(refused.statusCode).toBe(413);
+      expect(refused.json().error).toMatch(/huge-one/);
+      expect((await get('/api/sessions/small-one')).statusCode).toBe(200);
+    } finally {
+      await app.close();
+    }
   });
 });

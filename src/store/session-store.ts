@@ -8,9 +8,10 @@ import { Redactor } from '../redact.js';
 import { sweepTempFiles, writeFileAtomicSync } from './atomic-write.js';
 import { ensureDir, errorMessage, readTextIfExists } from './fs-util.js';
 import { appendEvents, completeLength, forEachJournalEvent, journalSize, readJournal } from './journal.js';
-import { checkLiveness } from './liveness.js';
 import { acquireSync } from './lock.js';
 import { logError } from './log.js';
+import { reconcile, type ReconcileOptions, type ReconcileResult } from './reconcile.js';
+import type { ReconcileSource } from './reconcile-source.js';
 import { HeadTap, makeSummary, readSummaryFile, summaryPath, writeSummaryFile, type SessionSummary } from './summary.js';
 import { documentProblem, MAX_WHOLE_TRACE_BYTES, readTraceHead, SessionTooLargeError } from './trace-file.js';
 import {
@@ -26,6 +27,8 @@ export interface SessionStoreOptions extends TraceBuilderOptions {
   redactor?: Redactor;
   /** A running session whose agent process is unknown is interrupted after this many idle minutes. */
   inactivityMinutes?: number;
+  /** The agents' parts of the reconcile step (spool ingestion, transcript catch-up); none for a library user. */
+  sources?: readonly ReconcileSource[];
 }
 
 export interface CrashMarker {
@@ -55,12 +58,40 @@ export class SessionStore {
   readonly redactor: Redactor;
   private readonly builderOptions: TraceBuilderOptions;
   private readonly inactivityMinutes: number | undefined;
+  private readonly sources: readonly ReconcileSource[];
 
   constructor(dir: string, options: SessionStoreOptions = {}) {
     this.dir = dir;
+    this.sources = options.sources ?? [];
     this.redactor = options.redactor ?? new Redactor();
     this.builderOptions = { prices: options.prices };
     this.inactivityMinutes = options.inactivityMinutes;
+  }
+
+  /** summary.json reads kept for the length of one `batch` (a command's reconcile and listing read each once). */
+  private memo: Map<string, SessionSummary | undefined> | undefined;
+
+  /**
+   * Runs `fn` with each summary.json read at most once (a command that reconciles, then lists). Safe: a
+   * remembered summary is still checked against the journal's length before it is trusted, and this
+   * process's own writes replace what it remembers.
+   */
+  batch<T>(fn: () => T): T {
+    if (this.memo) return fn();
+    this.memo = new Map();
+    try {
+      return fn();
+    } finally {
+      this.memo = undefined;
+    }
+  }
+
+  private readSummary(folder: string): SessionSummary | undefined {
+    if (!this.memo) return readSummaryFile(folder);
+    if (this.memo.has(folder)) return this.memo.get(folder);
+    const summary = readSummaryFile(folder);
+    this.memo.set(folder, summary);
+    return summary;
   }
 
   folder(sessionId: string): string {
@@ -160,7 +191,7 @@ export class SessionStore {
   /** The journal length trace.json reflects (from summary.json, or the older `materialized` file). */
   materializedBytes(sessionId: string): number | undefined {
     const folder = this.folder(sessionId);
-    const summary = readSummaryFile(folder);
+    const summary = this.readSummary(folder);
     if (summary) return summary.journalBytes;
     const text = readTextIfExists(join(folder, MATERIALIZED_FILE));
     const n = text === undefined ? Number.NaN : Number(text);
@@ -174,6 +205,7 @@ export class SessionStore {
   markMaterialized(sessionId: string, journalBytes: number, head?: HeadTap, skippedLines = 0): void {
     try {
       const folder = this.folder(sessionId);
+      this.memo?.delete(folder);
       if (head?.header) {
         writeSummaryFile(folder, makeSummary(head.header, head.root, journalBytes, { skippedLines, traceBytes: head.bytes, spans: head.spans }));
         return;
@@ -200,13 +232,17 @@ export class SessionStore {
    */
   isFresh(sessionId: string, trace: Pick<TraceDocument, 'status'> | undefined): boolean {
     if (!trace) return false;
+    return this.reflectsJournal(sessionId, this.materializedBytes(sessionId), trace.status);
+  }
+
+  /** Whether `reflected` journal bytes are the whole journal (a torn tail aside) and no crash is hidden. */
+  private reflectsJournal(sessionId: string, reflected: number | undefined, status: string): boolean {
     const journal = this.journalPath(sessionId);
     const size = journalSize(journal);
     if (size === 0) return true;
-    const reflected = this.materializedBytes(sessionId);
     if (reflected === undefined || reflected > size) return false;
     if (reflected !== size && completeLength(journal, reflected) !== reflected) return false;
-    return !(this.readCrashMarker(sessionId) && trace.status !== 'crashed');
+    return !(status !== 'crashed' && existsSync(join(this.folder(sessionId), CRASH_MARKER)));
   }
 
   private rebuildFull(sessionId: string): { builder: TraceBuilder; journalBytes: number; skipped: number } {
@@ -249,63 +285,70 @@ export class SessionStore {
   }
 
   /**
-   * The current trace of a session, rebuilt first when trace.json lags the journal or is not a trace
-   * document. A session that claims to be running but whose agent is gone (or idle past the inactivity
-   * limit) is recorded as interrupted. Throws SessionTooLargeError for a trace too large to hold whole.
+   * The current trace of a session, read only: trace.json when it reflects the whole journal (and is a trace
+   * document), else rebuilt in memory from the journal. Never writes — bringing the files up to date is
+   * `reconcile`'s job. Throws SessionTooLargeError for a trace too large to hold whole.
    */
   load(sessionId: string): TraceDocument | undefined {
     if (!this.hasSession(sessionId)) return this.readTraceFile(sessionId);
-    const summary = readSummaryFile(this.folder(sessionId));
-    if (summary && summary.traceBytes !== undefined && summary.traceBytes > MAX_WHOLE_TRACE_BYTES && this.isFresh(sessionId, summary.header)) {
-      throw new SessionTooLargeError(sessionId, summary.traceBytes);
-    }
-    const trace = summary && this.isFresh(sessionId, summary.header) ? this.readTraceFile(sessionId) : undefined;
-    const doc = trace && this.isFresh(sessionId, trace) ? trace : this.materialize(sessionId);
-    if (doc?.status !== 'running') return doc;
-    return this.checkAlive(sessionId, doc);
+    const summary = this.readSummary(this.folder(sessionId));
+    const fresh = summary !== undefined && this.isFresh(sessionId, summary.header);
+    if (fresh && summary.traceBytes !== undefined && summary.traceBytes > MAX_WHOLE_TRACE_BYTES) throw new SessionTooLargeError(sessionId, summary.traceBytes);
+    const trace = fresh ? this.readTraceFile(sessionId) : undefined;
+    if (trace && this.isFresh(sessionId, trace)) return trace;
+    return this.rebuild(sessionId).builder.toDocument();
   }
 
-  private checkAlive(sessionId: string, doc: TraceDocument): TraceDocument {
+  /**
+   * The one step that brings the store up to date, called on purpose by the worker and by every reader that
+   * must be exact (`list`, `show`, the viewer, `export`): drains the hooks' spool, catches up transcripts that
+   * grew, records sessions whose agent is gone as interrupted (after a last catch-up), rewrites stale trace.json
+   * and its summary.
+   */
+  reconcile(options: ReconcileOptions = {}): ReconcileResult {
     const minutes = this.inactivityMinutes;
-    return checkLiveness(this, sessionId, doc, minutes !== undefined && minutes > 0 ? { inactivityMs: minutes * 60_000 } : {});
+    return reconcile(this, this.sources, { ...(minutes !== undefined && minutes > 0 ? { inactivityMs: minutes * 60_000 } : {}), ...options });
   }
 
   /**
    * The trace as JSON pieces, never one string: trace.json itself when it is current, else the document
-   * rebuilt from the journal (and written back when the lock is free). For `show --json` and exports of
-   * sessions of any size.
+   * rebuilt in memory from the journal. For `show --json` and exports of sessions of any size.
    */
   traceChunks(sessionId: string): Iterable<Buffer> {
     if (this.hasSession(sessionId)) {
-      const summary = readSummaryFile(this.folder(sessionId));
+      const summary = this.readSummary(this.folder(sessionId));
       const current = summary && this.isFresh(sessionId, summary.header) && safe(() => readTraceHead(this.tracePath(sessionId)).header.status === summary.header.status);
-      if (!current) return this.rebuildAndWrite(sessionId, 1_000).builder.serializeChunks();
+      if (!current) return this.rebuildFull(sessionId).builder.serializeChunks();
     } else readTraceHead(this.tracePath(sessionId)); // throws, naming the file, when it is not a trace
     return fileChunks(this.tracePath(sessionId));
   }
 
   /**
    * A session's summary (header, first prompt, last activity) without reading its spans: summary.json when it
-   * is current, else rebuilt from the journal (or, for a trace.json with no journal, read from its head).
+   * is current, else rebuilt in memory from the journal (or, for a trace.json with no journal, read from its
+   * head). Never writes.
    * Throws when the session cannot be read (TraceFileError and SessionTooLargeError name it).
    */
   summary(sessionId: string): SessionSummary | undefined {
-    const folder = this.folder(sessionId);
     if (!this.hasSession(sessionId)) {
       if (!existsSync(this.tracePath(sessionId))) return undefined;
       const head = readTraceHead(this.tracePath(sessionId));
       return makeSummary(head.header, head.root, 0, { traceBytes: head.bytes });
     }
-    let summary = readSummaryFile(folder);
-    if (!(summary && summary.sessionId === sessionId && this.isFresh(sessionId, summary.header))) {
-      summary = this.rebuildAndWrite(sessionId, 1_000).summary;
-    }
-    if (summary?.header.status === 'running') {
-      // Status truth for a session whose agent may be gone: the same check every reader makes.
-      const doc = this.load(sessionId);
-      if (doc && doc.status !== 'running') summary = readSummaryFile(folder) ?? summary;
-    }
-    return summary;
+    const summary = this.currentSummary(sessionId);
+    if (summary) return summary;
+    // Stale or missing: rebuilt in memory (reading never writes; reconcile puts a current one on disk).
+    const { builder, journalBytes, skipped } = this.rebuildFull(sessionId);
+    return summaryOfBuilder(builder, journalBytes, skipped);
+  }
+
+  /** summary.json when it reflects the whole journal; undefined when it is missing or stale. Never rebuilds. */
+  currentSummary(sessionId: string): SessionSummary | undefined {
+    return this.ifCurrent(sessionId, this.readSummary(this.folder(sessionId)));
+  }
+
+  private ifCurrent(sessionId: string, summary: SessionSummary | undefined): SessionSummary | undefined {
+    return summary && summary.sessionId === sessionId && this.reflectsJournal(sessionId, summary.journalBytes, summary.header.status) ? summary : undefined;
   }
 
   /** Every session's summary, newest first; a session that cannot be read is reported by name and skipped. */
@@ -315,6 +358,13 @@ export class SessionStore {
       const folder = join(sessionsDir(this.dir), name);
       let id: string | undefined;
       try {
+        // The common case, one small read: a current summary.json.
+        const read = this.readSummary(folder);
+        const current = read && this.folder(read.sessionId) === folder ? this.ifCurrent(read.sessionId, read) : undefined;
+        if (current) {
+          out.push(current);
+          continue;
+        }
         id = this.sessionIdOfFolder(folder);
         if (id === undefined) {
           if (existsSync(join(folder, TRACE_FILE))) readTraceHead(join(folder, TRACE_FILE));
@@ -349,7 +399,7 @@ export class SessionStore {
 
   /** The id of the session kept in a folder: from its summary, else its journal's first line, else its trace's head. */
   sessionIdOfFolder(folder: string): string | undefined {
-    const summary = readSummaryFile(folder);
+    const summary = this.readSummary(folder);
     if (summary) return summary.sessionId;
     const first = firstEvent(join(folder, JOURNAL_FILE));
     if (first?.sessionId) return first.sessionId;

@@ -83,8 +83,11 @@ export function readTraceHead(path: string): TraceHead {
     let text = '';
     let at = -1;
     let rootEnd = -1;
+    // Most heads fit in a few KiB: start small, then read more at a time.
+    let want = 16 * 1024;
     while (read < Math.min(size, MAX_HEAD_BYTES)) {
-      const chunk = Buffer.allocUnsafe(Math.min(CHUNK, size - read));
+      const chunk = Buffer.allocUnsafe(Math.min(want, size - read));
+      want = Math.min(CHUNK, want * 4);
       const n = readSync(fd, chunk, 0, chunk.length, read);
       if (n === 0) break;
       chunks.push(chunk.subarray(0, n));
@@ -170,14 +173,32 @@ export function* spanTexts(path: string): Generator<string> {
         inSpans = true;
         i = at + SPANS_KEY.length - window.length;
       }
+      let quote = -1; // the next '"' at or after i, when known
+      let slash = -1; // the next '\\' at or after i, when known
       for (; i < n; i++) {
-        const c = buf[i]!;
         if (inString) {
-          if (escaped) escaped = false;
-          else if (c === 92) escaped = true;
-          else if (c === 34) inString = false;
+          // Most bytes are string content: jump from quote to backslash with indexOf instead of byte by byte.
+          if (escaped) {
+            escaped = false;
+            continue;
+          }
+          if (quote < i) quote = buf.indexOf(34, i);
+          if (slash < i && slash !== -2) slash = buf.indexOf(92, i);
+          if (slash === -1) slash = -2; // none left in this chunk
+          if (slash >= 0 && (quote < 0 || slash < quote)) {
+            i = slash; // the next iteration skips the escaped byte
+            escaped = true;
+            continue;
+          }
+          if (quote < 0) {
+            i = n;
+            break;
+          }
+          i = quote;
+          inString = false;
           continue;
         }
+        const c = buf[i]!;
         if (c === 34) inString = true;
         else if (c === 123 || c === 91) {
           if (depth === 0) pieceStart = i;

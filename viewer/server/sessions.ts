@@ -14,7 +14,7 @@ export type { TraceHeader };
  * The largest trace the viewer keeps in memory (as one string per span). A bigger session is refused by name
  * (413); every other session is served as usual.
  */
-export const MAX_VIEWER_TRACE_BYTES = 1024 * 1024 * 1024;
+export const MAX_VIEWER_TRACE_BYTES = 384 * 1024 * 1024;
 
 /** One span of a live session: its JSON text as served, and the session version it last changed in. */
 interface SpanRecord {
@@ -401,6 +401,8 @@ export interface SessionListEntry {
 
 const MAX_PROMPT_IN_LIST = 600;
 const LIVENESS_MS = 30_000;
+/** How often finished sessions are checked for changes (running ones and new folders: every scan). */
+const FULL_SWEEP_MS = 2_000;
 
 function listEntry(header: TraceHeader, prompt: string | null, lastActivity: number, problems: string[]): SessionListEntry {
   const { filesTouched, ...summary } = header.summary;
@@ -453,6 +455,7 @@ export class SessionIndex {
   private json: string | undefined = '[]';
   private readonly live = new Map<string, LiveSession>();
   private readonly livenessChecked = new Map<string, number>();
+  private lastSweep = 0;
 
   constructor(
     private readonly store: SessionStore,
@@ -534,9 +537,10 @@ export class SessionIndex {
   }
 
   /**
-   * A running session whose agent went away never says so itself: `store.load` notices (the agent process
-   * is gone, or the session sat idle too long) and records the interruption in the journal, which the next
-   * look picks up like any other change. Checked at most every `LIVENESS_MS` per session.
+   * A running session whose agent went away never says so itself: the store's reconcile step notices (the
+   * agent process is gone, or the session sat idle too long), catches up its transcript and records the
+   * interruption in the journal, which the next look picks up like any other change. Checked at most every
+   * `LIVENESS_MS` per session.
    */
   checkLiveness(id: string, status: string | undefined): void {
     if (status !== 'running') return;
@@ -546,17 +550,35 @@ export class SessionIndex {
     // a session that wrote a moment ago is alive
     if (now - this.store.lastActivity(id) < LIVENESS_MS) return;
     try {
-      this.store.load(id);
+      this.store.reconcile({ sessions: [id] });
     } catch {
       // unreadable right now; the next check tries again
     }
   }
 
-  /** Re-reads what changed on disk; true when the list changed. */
+  /**
+   * Re-reads what changed on disk; true when the list changed. New and removed folders are seen on every
+   * scan, and running sessions are checked every time; finished ones (which rarely change: a re-import) are
+   * checked at most every `FULL_SWEEP_MS`, so a scan of thousands of sessions stays a few milliseconds and a
+   * new session never waits behind them.
+   */
   scan(): boolean {
+    return this.store.batch(() => this.scanOnce());
+  }
+
+  private scanOnce(): boolean {
+    // What hooks spooled since the last look becomes journal lines (which this scan then sees change).
+    try {
+      this.store.reconcile({ sessions: [] });
+    } catch {
+      // the next scan tries again
+    }
     this.scanFolders();
     let changed = false;
     const first = this.version === 0;
+    const now = Date.now();
+    const sweep = first || now - this.lastSweep >= FULL_SWEEP_MS;
+    if (sweep) this.lastSweep = now;
     for (const id of [...this.entries.keys()]) {
       if (!this.ids.has(id)) {
         this.entries.delete(id);
@@ -565,10 +587,11 @@ export class SessionIndex {
       }
     }
     for (const [id, name] of this.ids) {
+      const cached = this.entries.get(id);
+      if (!sweep && cached && cached.entry.status !== 'running') continue;
       const folder = join(sessionsDir(this.store.dir), name);
       const journalKey = fileKey(join(folder, JOURNAL_FILE));
       const key = `${journalKey}|${fileKey(summaryPath(folder))}`;
-      const cached = this.entries.get(id);
       if (cached && cached.key === key) {
         this.checkLiveness(id, cached.entry.status);
         continue;

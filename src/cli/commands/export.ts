@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { DEFAULT_RETRY_BUDGET_MS, displayEndpoint, OtlpExportError, OtlpExporter } from '../../../exporters/otlp-exporter.js';
 import { buildResource, msToNanos, SpanConverter, spanShapes } from '../../../exporters/otlp-spans.js';
 import { BACKGROUND_ENV, claimWaiter } from '../../export/background.js';
@@ -5,10 +6,11 @@ import { createProgress, formatBytes } from '../../export/progress.js';
 import { ExportLockError, exportSession, planSession, type SessionExportResult } from '../../export/session-export.js';
 import { OtlpSettingsError, resolveOtlpDraft, type OtlpDraftSettings } from '../../export/settings.js';
 import { agentTraceVersion } from '../../export/version.js';
-import { readWatermark } from '../../export/watermark.js';
+import { readWatermark, watermarkPath } from '../../export/watermark.js';
 import { defaultConfigPath } from '../../store/paths.js';
 import { logError } from '../../store/log.js';
 import { SessionNotFoundError } from '../../store/session-store.js';
+import { summaryPath } from '../../store/summary.js';
 import { SessionTooLargeError, TraceFileError } from '../../store/trace-file.js';
 import { cliContext, type CliContext } from '../context.js';
 import { CliError } from '../errors.js';
@@ -83,7 +85,15 @@ function endpointHowTo(): string {
 const QUIET_RETRY_MS = 2_000;
 
 function sessionIds(ctx: CliContext, sessions: string[], all: boolean | undefined): string[] {
-  if (all) {
+  // What the hooks spooled and the transcripts added is in the trace before anything is sent.
+  ctx.store.reconcile({ sessions: [] });
+  const ids = all ? allSessionIds(ctx) : namedSessionIds(ctx, sessions);
+  ctx.store.reconcile({ sessions: ids });
+  return ids;
+}
+
+function allSessionIds(ctx: CliContext): string[] {
+  {
     // Oldest first, so a collector receives sessions in the order they happened.
     return ctx.store
       .sessionIds()
@@ -91,6 +101,9 @@ function sessionIds(ctx: CliContext, sessions: string[], all: boolean | undefine
       .sort((a, b) => a.t - b.t || a.id.localeCompare(b.id))
       .map((x) => x.id);
   }
+}
+
+function namedSessionIds(ctx: CliContext, sessions: string[]): string[] {
   const ids: string[] = [];
   for (const query of sessions) {
     try {
@@ -152,6 +165,13 @@ async function exportCommand(ctx: CliContext, sessions: string[], opts: ExportCo
         // Another background export already waits for this session's lock: it will send our spans too.
         releaseWaiter = claimWaiter(folder);
         if (!releaseWaiter) continue;
+      }
+      const done = alreadyExported(ctx, sessionId, exporter.endpoint);
+      if (done) {
+        // Nothing new since the last export: known from two small files, without reading a span.
+        results.push(done);
+        releaseWaiter?.();
+        continue;
       }
       let sessionSpans = 0;
       let sessionDone = 0;
@@ -240,6 +260,24 @@ async function exportCommand(ctx: CliContext, sessions: string[], opts: ExportCo
     `${paint('exported', 'green', color)} ${spans} span${spans === 1 ? '' : 's'} from ${sessionsText}, ` +
       `${formatBytes(bytes)} in ${seconds.toFixed(2)}s to ${exporter.endpoint}${extra ? ` (${extra})` : ''}\n`,
   );
+}
+
+/**
+ * A finished session every span of which this endpoint acknowledged after the trace last changed (the
+ * watermark is newer than summary.json, which is rewritten with every trace.json): its result, else undefined.
+ */
+function alreadyExported(ctx: CliContext, sessionId: string, endpoint: string): SessionExportResult | undefined {
+  const summary = ctx.store.currentSummary(sessionId);
+  if (!summary || summary.spans === undefined || summary.header.status === 'running') return undefined;
+  const folder = ctx.store.folder(sessionId);
+  try {
+    if (statSync(watermarkPath(folder)).mtimeMs <= statSync(summaryPath(folder)).mtimeMs) return undefined;
+  } catch {
+    return undefined;
+  }
+  const watermark = readWatermark(folder, endpoint);
+  if (watermark.torn || watermark.sent.size < summary.spans) return undefined;
+  return { sessionId, sent: 0, alreadySent: summary.spans, open: 0, total: summary.spans };
 }
 
 function dryRun(ctx: CliContext, ids: string[], settings: OtlpDraftSettings, resource: ReturnType<typeof buildResource>, json: boolean): void {

@@ -30,9 +30,15 @@ export function listEntry(doc: TraceHeader) {
 }
 
 export async function runList(options: GlobalOptions & { json?: boolean }): Promise<void> {
-  const { store } = cliContext(options);
+  const { store, config } = cliContext(options);
+  // Exact the instant an agent exits: what the hooks spooled and the transcripts added is ingested first.
   // Summaries only: listing never reads a span. A session that cannot be read is named and skipped.
-  const docs = store.summaries((problem) => process.stderr.write(`agent-trace: ${problem}\n`)).map((s) => s.header);
+  const { exportWanted, docs } = store.batch(() => {
+    const { exportWanted } = store.reconcile();
+    const docs = store.summaries((problem) => process.stderr.write(`agent-trace: ${problem}\n`)).map((s) => s.header);
+    return { exportWanted, docs };
+  });
+  if (exportWanted.length) (await import('./reconcile.js')).exportAfter(store, config, exportWanted);
   if (options.json) {
     process.stdout.write(`${JSON.stringify(docs.map(listEntry), null, 2)}\n`);
     return;

@@ -80,14 +80,18 @@ async function writeOut(chunks: Iterable<Buffer>): Promise<void> {
 }
 
 export async function runShow(query: string, options: GlobalOptions & { json?: boolean }): Promise<void> {
-  const { store } = cliContext(options);
+  const { store, config } = cliContext(options);
   let sessionId: string;
+  // The spool may hold a session not on disk yet: drain it before resolving the id.
+  const { exportWanted } = store.reconcile({ sessions: [] });
+  if (exportWanted.length) (await import('./reconcile.js')).exportAfter(store, config, exportWanted);
   try {
     sessionId = store.resolve(query);
   } catch (error) {
     if (error instanceof SessionNotFoundError) throw new CliError(error.message);
     throw error;
   }
+  store.reconcile({ sessions: [sessionId] });
   try {
     if (options.json) {
       // Streamed: the trace is never one string, whatever its size.
