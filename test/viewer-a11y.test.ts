@@ -13,6 +13,7 @@ const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.mi
 const { store, cleanup } = tempStore();
 const IDLE = 'idle-session';
 const MANY = 400;
+const TINY_PNG = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=';
 let browser: Browser;
 let viewer: RunningViewer;
 let base: string;
@@ -24,11 +25,15 @@ function idleSession(): Ev[] {
   const out: Ev[] = [{ type: 'session.start', sessionId: IDLE, time: t0, agent: { name: 'claude-code', version: '2.1.0' }, title: 'A day with long breaks', cwd: '/w' }];
   [0, 4 * h, 9 * h].forEach((at, k) => {
     const t = t0 + at + 1000;
-    out.push({ type: 'turn.start', sessionId: IDLE, time: t, key: `turn${k}`, prompt: `Prompt **${k}** needle${k}` });
+    // the first prompt carried two pasted images: a large one (type and size kept) and a tiny one (kept whole)
+    const images = k === 0 ? { attributes: { 'agent_trace.prompt.images': JSON.stringify([{ type: 'image', media_type: 'image/png', bytes: 48_213 }, { type: 'image', media_type: 'image/png', bytes: 70, data: TINY_PNG }]) } } : {};
+    out.push({ type: 'turn.start', sessionId: IDLE, time: t, key: `turn${k}`, prompt: `Prompt **${k}** needle${k}`, ...images });
     out.push({ type: 'generation.start', sessionId: IDLE, time: t + 10, key: `g${k}`, model: 'claude-sonnet-4-5' });
     out.push({ type: 'generation.end', sessionId: IDLE, time: t + 2000, key: `g${k}`, usage: { input: 5, output: 40, cacheRead: 1000 * (k + 1) }, output: { text: `answer ${k}`, toolCalls: [{ id: `c${k}`, name: 'Bash' }] } });
     out.push({ type: 'tool.start', sessionId: IDLE, time: t + 2100, key: `t${k}`, name: 'Bash', input: { command: `make step${k}` } });
-    out.push({ type: 'tool.end', sessionId: IDLE, time: t + 3000, key: `t${k}`, output: `built ${k}`, ...(k === 1 ? { error: 'make failed' } : {}) });
+    // the first tool answered with a screenshot beside its text
+    const output = k === 0 ? [{ type: 'text', text: 'built 0' }, { type: 'image', source: { type: 'base64', media_type: 'image/jpeg', data: 'A'.repeat(4000) } }] : `built ${k}`;
+    out.push({ type: 'tool.end', sessionId: IDLE, time: t + 3000, key: `t${k}`, output, ...(k === 1 ? { error: 'make failed' } : {}) });
     out.push({ type: 'generation.start', sessionId: IDLE, time: t + 3100, key: `g${k}b`, model: 'claude-sonnet-4-5' });
     out.push({ type: 'generation.end', sessionId: IDLE, time: t + 4000, key: `g${k}b`, usage: { input: 5, output: 40, cacheRead: 1500 * (k + 1) }, output: { text: `done ${k}` } });
     out.push({ type: 'turn.end', sessionId: IDLE, time: t + 4100, key: `turn${k}` });
@@ -237,8 +242,10 @@ describe('viewer accessibility and session views', () => {
     const p = await ctx.newPage();
     try {
       await go(p, `#/s/${IDLE}/chat`, '.chat .msg.user');
-      // prompts as Markdown
+      // prompts as Markdown, with the images they carried
       expect(await p.locator('.chat .msg.user strong').first().textContent()).toBe('0');
+      expect(await p.locator('.chat .msg.user .image-placeholder').textContent()).toBe('▣Image · image/png · 47.1 KB');
+      expect(await p.locator('.chat .msg.user img.thumbnail').getAttribute('src')).toBe(`data:image/png;base64,${TINY_PNG}`);
       const search = p.locator('.chat-toolbar input.search');
       await search.fill('needle2');
       await search.press('Enter');
@@ -266,6 +273,8 @@ describe('viewer accessibility and session views', () => {
       await p.locator('.chat-toolbar label', { hasText: 'errors only' }).locator('input').uncheck();
       await p.locator('.chat-toolbar button', { hasText: 'Expand all' }).click();
       await p.waitForFunction(() => [...document.querySelectorAll<HTMLDetailsElement>('.chat details.tool-card')].every((d) => d.open));
+      // an image in a tool result: a placeholder with its type and size
+      expect(await p.locator('.chat .tool-card .image-placeholder').textContent()).toBe('▣Image · image/jpeg · 2.9 KB');
       await p.locator('.chat-toolbar button', { hasText: 'Collapse all' }).click();
       await p.waitForFunction(() => [...document.querySelectorAll<HTMLDetailsElement>('.chat details.tool-card')].every((d) => !d.open));
     } finally {

@@ -2,7 +2,7 @@ import { debounce, h, icon, isTyping, kindIcon, replaceChildren, type Child } fr
 import { fmtClock, fmtCost, fmtDuration, fmtInt, fmtTokens, oneLine, shortModel } from './format.js';
 import { renderMarkdown } from './markdown.js';
 import { generationOutput, isInterrupted, modelOf, searchText, toolName, usageOf, type ModelChange, type SpanNode } from './model.js';
-import { contentView, section, toolInputView, toolSummary, valueView } from './content.js';
+import { contentView, promptImages, section, toolInputView, toolSummary, valueView } from './content.js';
 import { foldedMarkdown } from './fold.js';
 import type { SessionHost, TabView } from './host.js';
 import type { SpanEventRecord } from '../../src/model/trace.js';
@@ -565,7 +565,7 @@ export class ChatView implements TabView {
         'div',
         { class: 'msg user' },
         h('div', { class: 'msg-head' }, h('span', { class: 'avatar user' }, icon('user')), h('span', { class: 'who' }, 'You'), h('span', { class: 'dim' }, fmtClock(turn.span.startTime))),
-        h('div', { class: 'msg-body' }, foldedMarkdown(String(turn.span.input))),
+        h('div', { class: 'msg-body' }, foldedMarkdown(String(turn.span.input)), promptImages(turn.span.attributes)),
       ),
       turn,
     );

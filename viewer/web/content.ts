@@ -229,6 +229,38 @@ function fmtBytes(n: number): string {
   return n < 1024 ? `${n} B` : n < 1024 * 1024 ? `${(n / 1024).toFixed(1)} KB` : `${(n / 1024 / 1024).toFixed(1)} MB`;
 }
 
+const THUMBNAIL_TYPES = new Set(['image/png', 'image/jpeg', 'image/gif', 'image/webp']);
+
+/**
+ * The images a prompt carried (`agent_trace.prompt.images`: a JSON list of `{type, media_type, bytes, data?}`):
+ * a small thumbnail when the trace kept the data (a data: URL, nothing fetched), else a placeholder.
+ */
+export function promptImages(attributes: Record<string, unknown>): HTMLElement | null {
+  const raw = attributes['agent_trace.prompt.images'];
+  if (typeof raw !== 'string') return null;
+  let list: unknown;
+  try {
+    list = JSON.parse(raw);
+  } catch {
+    return null;
+  }
+  if (!Array.isArray(list) || !list.length) return null;
+  return h(
+    'div',
+    { class: 'prompt-images' },
+    list.map((item) => {
+      const part = imagePart({ type: 'image', ...(rec(item) ?? {}) });
+      if (!part) return null;
+      const data = rec(item)?.data;
+      if (typeof data === 'string' && THUMBNAIL_TYPES.has(part.mediaType) && /^[A-Za-z0-9+/=]+$/.test(data)) {
+        const img = h('img', { class: 'thumbnail', attrs: { alt: `image, ${part.mediaType}`, src: `data:${part.mediaType};base64,${data}` } });
+        return h('figure', { class: 'image-thumb' }, img, h('figcaption', { class: 'dim small' }, part.mediaType));
+      }
+      return imagePlaceholder(part);
+    }),
+  );
+}
+
 /** A placeholder for an image the trace mentions (the image itself is not kept in the trace). */
 export function imagePlaceholder(part: { mediaType: string; bytes: number | undefined }): HTMLElement {
   return h('div', { class: 'image-placeholder', role: 'img', attrs: { 'aria-label': `image, ${part.mediaType}${part.bytes !== undefined ? `, ${fmtBytes(part.bytes)}` : ''}` } }, h('span', { class: 'image-glyph' }, '▣'), h('span', null, `Image · ${part.mediaType}${part.bytes !== undefined ? ` · ${fmtBytes(part.bytes)}` : ''}`));

@@ -2,7 +2,7 @@ import { h, icon, kindIcon, type Child } from './dom.js';
 import { fmtClock, fmtCost, fmtDuration, fmtInt, fmtOffset, fmtTokens, shortModel } from './format.js';
 import { renderMarkdown } from './markdown.js';
 import { generationOutput, isInterrupted, modelOf, toolName, usageOf, type SpanNode } from './model.js';
-import { contentView, section, toolInputView, valueView } from './content.js';
+import { contentView, promptImages, section, toolInputView, valueView } from './content.js';
 import { costOf } from '../../src/model/pricing.js';
 import { turnWaits, type WaitKind } from './critical-path.js';
 import type { SessionHost } from './host.js';
@@ -37,7 +37,7 @@ export function spanDetail(page: SessionHost, node: SpanNode, actions: { zoom: (
     case 'session':
     case 'turn':
       if (sp.kind === 'turn') sections.push(criticalPath(page, node));
-      if (sp.input !== undefined) sections.push(section(sp.kind === 'turn' ? 'Prompt' : 'First prompt', valueView(sp.input, { cls: 'prompt-text' })));
+      if (sp.input !== undefined) sections.push(section(sp.kind === 'turn' ? 'Prompt' : 'First prompt', valueView(sp.input, { cls: 'prompt-text' }), promptImages(sp.attributes)));
       if (typeof sp.output === 'string') sections.push(section('Final message', markdownBlock(sp.output)));
       else if (sp.output !== undefined) sections.push(section('Output', valueView(sp.output)));
       break;
