@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TraceDocument, TraceSpan } from '../../src/model/trace.js';
 import type { Redactor } from '../../src/redact.js';
-import type { ViewerInfo } from '../web/host.js';
+import type { ViewerInfo } from './info.js';
 
 /** The id of the JSON block the front end reads in a shared file (viewer/web/source.ts). */
 const DATA_ID = 'agent-trace-data';

@@ -3,11 +3,10 @@ import { fmtClock, fmtCost, fmtDuration, fmtInt, fmtOffset, fmtTokens, shortMode
 import { renderMarkdown } from './markdown.js';
 import { generationOutput, isInterrupted, modelOf, toolName, usageOf, type SpanNode } from './model.js';
 import { contentView, promptImages, section, toolInputView, valueView } from './content.js';
-import { costOf } from '../../src/model/pricing.js';
 import { turnWaits, type WaitKind } from './critical-path.js';
 import type { SessionHost } from './host.js';
 import { sessionHref } from './shared.js';
-import { spanCost, spanSubtitle, spanTitle } from './spans.js';
+import { spanCost, spanSubtitle, spanTitle, usageCost } from './spans.js';
 
 /** The detail panel of a span: facts, input, output, events and every attribute. */
 export function spanDetail(page: SessionHost, node: SpanNode, actions: { zoom: () => void; close: () => void }): HTMLElement {
@@ -183,17 +182,17 @@ function generationSections(page: SessionHost, node: SpanNode): Child[] {
   if (u) {
     const model = modelOf(sp);
     const prices = page.info.prices;
-    const kinds: Array<[string, number, Parameters<typeof costOf>[1]]> = [
+    const kinds: Array<[string, number, Parameters<typeof usageCost>[1]]> = [
       ['Input', u.input, { input: u.input }],
       ['Cache read', u.cacheRead, { cacheRead: u.cacheRead }],
       ['Cache write', u.cacheWrite, { cacheWrite: u.cacheWrite }],
       ['Output', u.output, { output: u.output }],
     ];
     const rows = kinds.filter(([, n]) => n > 0).map(([label, n, usage]) => {
-      const c = costOf(model, usage, prices);
+      const c = usageCost(model, usage, prices);
       return h('tr', null, h('td', null, label), h('td', { class: 'num' }, fmtInt(n)), h('td', { class: 'num' }, c === undefined ? '–' : fmtCost(c)));
     });
-    const total = costOf(model, u, prices);
+    const total = usageCost(model, u, prices);
     parts.push(
       section(
         'Tokens and cost',

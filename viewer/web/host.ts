@@ -1,15 +1,8 @@
-import type { PriceTable } from '../../src/model/pricing.js';
+import type { ViewerInfo } from '../server/info.js';
 import type { ModelChange, SessionModel } from './model.js';
 import type { Tab } from './shared.js';
 
-/** What the viewer knows about itself and its prices (the server's `/api/info`, or the shared file's copy). */
-export interface ViewerInfo {
-  version: string;
-  dir: string;
-  pricesAsOf: string;
-  prices: PriceTable;
-  priceOverrides: string[];
-}
+export type { ViewerInfo };
 
 /**
  * What a tab needs from the page that holds it. The tabs depend on this small interface, not on the session
