@@ -12,8 +12,8 @@ import { acquireSync } from './lock.js';
 import { logError } from './log.js';
 import { reconcile, type ReconcileOptions, type ReconcileResult } from './reconcile.js';
 import type { ReconcileSource } from './reconcile-source.js';
-import { HeadTap, makeSummary, readSummaryFile, summaryPath, writeSummaryFile, type SessionSummary } from './summary.js';
-import { documentProblem, MAX_WHOLE_TRACE_BYTES, readTraceHead, SessionTooLargeError } from './trace-file.js';
+import { HeadTap, makeSummary, readSummaryFile, summaryOfBuilder, summaryPath, writeSummaryFile, type SessionSummary } from './summary.js';
+import { documentProblem, fileChunks, MAX_WHOLE_TRACE_BYTES, readTraceHead, SessionTooLargeError } from './trace-file.js';
 import {
   CRASH_MARKER,
   JOURNAL_FILE,
@@ -407,16 +407,6 @@ export class SessionStore {
     return safe(() => readTraceHead(join(folder, TRACE_FILE)).header.sessionId);
   }
 
-  /** Every session's current trace, newest first (sessions that cannot be read are skipped). */
-  list(): TraceDocument[] {
-    const docs: TraceDocument[] = [];
-    for (const id of this.sessionIds()) {
-      const doc = safe(() => this.load(id));
-      if (doc) docs.push(doc);
-    }
-    return docs.sort((a, b) => b.startTime - a.startTime || a.sessionId.localeCompare(b.sessionId));
-  }
-
   /**
    * A session id from an exact id or a unique prefix. Only folders whose name starts with the prefix are
    * read: a folder name keeps the id's leading safe characters, so the cost does not grow with the store.
@@ -475,30 +465,6 @@ function firstEvent(path: string): AgentEvent | undefined {
     return undefined;
   } catch {
     return undefined;
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/** The head of a builder's document as a summary, without serializing its other spans. */
-function summaryOfBuilder(builder: TraceBuilder, journalBytes: number, skippedLines: number): SessionSummary | undefined {
-  const tap = new HeadTap();
-  let n = 0;
-  for (const _ of tap.tap(builder.serializeChunks())) if (++n >= 2) break;
-  return tap.header ? makeSummary(tap.header, tap.root, journalBytes, { skippedLines }) : undefined;
-}
-
-/** A file's bytes in pieces of 1 MiB. */
-function* fileChunks(path: string): Generator<Buffer> {
-  const fd = openSync(path, 'r');
-  try {
-    for (let position = 0; ; ) {
-      const chunk = Buffer.allocUnsafe(1024 * 1024);
-      const n = readSync(fd, chunk, 0, chunk.length, position);
-      if (n === 0) return;
-      position += n;
-      yield chunk.subarray(0, n);
-    }
   } finally {
     closeSync(fd);
   }

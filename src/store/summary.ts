@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TraceSpan } from '../model/trace.js';
+import type { TraceBuilder } from '../model/trace-builder.js';
 import { writeFileAtomicSync } from './atomic-write.js';
 import type { TraceHeader } from './trace-file.js';
 
@@ -129,3 +130,12 @@ export class HeadTap {
     }
   }
 }
+
+/** The head of a builder's document as a summary, without serializing its other spans. */
+export function summaryOfBuilder(builder: TraceBuilder, journalBytes: number, skippedLines: number): SessionSummary | undefined {
+  const tap = new HeadTap();
+  let n = 0;
+  for (const _ of tap.tap(builder.serializeChunks())) if (++n >= 2) break;
+  return tap.header ? makeSummary(tap.header, tap.root, journalBytes, { skippedLines }) : undefined;
+}
+

@@ -227,3 +227,20 @@ export function* spanTexts(path: string): Generator<string> {
     closeSync(fd);
   }
 }
+
+/** A file's bytes in pieces of 1 MiB. */
+export function* fileChunks(path: string): Generator<Buffer> {
+  const fd = openSync(path, 'r');
+  try {
+    for (let position = 0; ; ) {
+      const chunk = Buffer.allocUnsafe(1024 * 1024);
+      const n = readSync(fd, chunk, 0, chunk.length, position);
+      if (n === 0) return;
+      position += n;
+      yield chunk.subarray(0, n);
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+

@@ -230,7 +230,10 @@ export async function runImport(paths: string[], options: ImportOptions): Promis
   progress(plan.length);
   if (tty) process.stderr.write('\r\x1b[K');
   index.save();
-  // Unchanged inputs: their sessions as they are stored, without reading a span.
+  // Unchanged inputs: their sessions as they are stored, without reading a span — after the reconcile step
+  // (cheap for a finished session) has settled the status truth of any still marked running.
+  const skippedIds = [...new Set(skipped.flatMap((s) => s.sessions))].filter((id) => !results.has(id));
+  if (skippedIds.length) store.reconcile({ sessions: skippedIds });
   let unchanged = 0;
   for (const { sessions } of skipped) {
     for (const sessionId of sessions) {
