@@ -7,6 +7,7 @@ import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { DEFAULT_PRICES, PRICES_AS_OF, type PriceTable } from '../../src/model/pricing.js';
 import type { SessionStore } from '../../src/store/session-store.js';
+import type { ViewerInfo } from './info.js';
 import { LiveHub, SseStream } from './live-hub.js';
 import { isAllowedHost, isLoopbackHost, isValidSessionId, isValidSpanId, SECURITY_HEADERS, urlHost } from './security.js';
 import { SessionTooLargeError } from '../../src/store/trace-file.js';
@@ -140,7 +141,7 @@ export async function buildViewerApp(options: ViewerOptions): Promise<{ app: Fas
     return live;
   };
 
-  app.get('/api/info', async () => ({
+  app.get('/api/info', async (): Promise<ViewerInfo & { name: string }> => ({
     name: 'agent-trace',
     version: options.version ?? process.env.AGENT_TRACE_VERSION ?? '0.1.0',
     dir: store.dir,
