@@ -7,6 +7,7 @@ import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { DEFAULT_PRICES, PRICES_AS_OF, type PriceTable } from '../../src/model/pricing.js';
 import type { SessionStore } from '../../src/store/session-store.js';
+import { insightsRoutes } from './insights-routes.js';
 import { LiveHub, SseStream } from './live-hub.js';
 import { isAllowedHost, isLoopbackHost, isValidSessionId, isValidSpanId, SECURITY_HEADERS, urlHost } from './security.js';
 import { SessionIndex, type LiveSession } from './sessions.js';
@@ -199,6 +200,8 @@ export async function buildViewerApp(options: ViewerOptions): Promise<{ app: Fas
     request.raw.on('close', () => hub.remove(stream));
     return stream;
   };
+
+  await app.register(insightsRoutes, { store, prices: options.prices });
 
   app.get('/api/live', async (request, reply) => {
     const known = Number((request.query as { version?: string }).version);

@@ -1,5 +1,7 @@
 import { h, isTyping, replaceChildren } from './dom.js';
+import { InsightsPage } from './insights.js';
 import { ListView } from './list.js';
+import { SearchPage } from './search.js';
 import { SessionPage, type ViewerInfo } from './session-page.js';
 import { parseRoute } from './shared.js';
 
@@ -14,11 +16,20 @@ const infoReady: Promise<ViewerInfo> = fetch('/api/info')
 let list: ListView | undefined;
 let session: SessionPage | undefined;
 let help: HTMLElement | undefined;
+let insights: InsightsPage | undefined;
+let search: SearchPage | undefined;
 
 const topbar = h(
   'header',
   { class: 'topbar' },
   h('a', { class: 'brand', href: '#/', title: 'All sessions' }, h('span', { class: 'brand-mark' }), 'agent-trace'),
+  h(
+    'nav',
+    { class: 'topnav', attrs: { 'aria-label': 'Pages' } },
+    h('a', { href: '#/', dataset: { page: 'list' } }, 'Sessions'),
+    h('a', { href: '#/insights', dataset: { page: 'insights' } }, 'Insights'),
+    h('a', { href: '#/search', dataset: { page: 'search' } }, 'Search'),
+  ),
   h('span', { class: 'spacer' }),
   h('button', { class: 'button ghost small', type: 'button', title: 'Keyboard shortcuts (?)', on: { click: () => toggleHelp() } }, '?'),
 );
@@ -27,6 +38,34 @@ replaceChildren(app, topbar, main);
 
 function route(): void {
   const r = parseRoute(location.hash);
+  for (const a of topbar.querySelectorAll<HTMLAnchorElement>('.topnav a')) {
+    if (a.dataset.page === r.page) a.setAttribute('aria-current', 'page');
+    else a.removeAttribute('aria-current');
+  }
+  if (r.page !== 'insights' && insights) {
+    insights.destroy();
+    insights = undefined;
+  }
+  if (r.page !== 'search' && search) {
+    search.destroy();
+    search = undefined;
+  }
+  if (r.page === 'insights' || r.page === 'search') {
+    session?.destroy();
+    session = undefined;
+    list?.destroy();
+    list = undefined;
+    if (r.page === 'insights') {
+      if (insights) insights.setQuery(r.query);
+      else replaceChildren(main, (insights = new InsightsPage(r.query)).el);
+      document.title = 'Insights · agent-trace';
+    } else {
+      if (search) search.setQuery(r.query);
+      else replaceChildren(main, (search = new SearchPage(r.query)).el);
+      document.title = 'Search · agent-trace';
+    }
+    return;
+  }
   if (r.page === 'list') {
     if (session) {
       session.destroy();
@@ -94,7 +133,7 @@ document.addEventListener('keydown', (e) => {
     e.preventDefault();
     return;
   }
-  const handled = session ? session.onKey(e) : list ? list.onKey(e) : false;
+  const handled = session ? session.onKey(e) : list ? list.onKey(e) : search ? search.onKey(e) : false;
   if (handled) e.preventDefault();
 });
 
