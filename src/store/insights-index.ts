@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { readdirSync, rmSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
@@ -75,6 +74,12 @@ function fileKey(path: string): string {
   }
 }
 
+/** SQLITE_CORRUPT or SQLITE_NOTADB: the index file is damaged. */
+function isCorrupt(error: unknown): boolean {
+  const code = (error as { errcode?: number }).errcode;
+  return code !== undefined && [11, 26].includes(code & 0xff);
+}
+
 /** Whether a session passes the structured filters. */
 export function matchesFilters(f: SessionFacts, filters: SessionFilters): boolean {
   if (!inRange(f, filters.since, filters.until)) return false;
@@ -103,10 +108,28 @@ export function ftsQuery(q: string): string {
   return parts.join(' ');
 }
 
-function hashOf(texts: SearchText[]): string {
-  const h = createHash('sha1');
-  for (const t of texts) h.update(`${t.field}\u0000${t.time}\u0000${t.text}\u0000`);
-  return h.digest('base64');
+/**
+ * A fingerprint of a span's texts, to tell which spans changed since they were indexed: two 32-bit FNV-1a
+ * hashes with different seeds (a change detector, not a security boundary; cheaper than a digest per span).
+ */
+export function hashOf(texts: SearchText[]): string {
+  let a = 0x811c9dc5;
+  let b = 0x01000193 ^ 0x5bd1e995;
+  const mix = (s: string) => {
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      a = Math.imul(a ^ c, 0x01000193);
+      b = Math.imul(b ^ c, 0x5bd1e995) ^ (b >>> 15);
+    }
+    a = Math.imul(a ^ 0xff, 0x01000193);
+    b = Math.imul(b ^ 0xff, 0x5bd1e995);
+  };
+  for (const t of texts) {
+    mix(t.field);
+    mix(String(t.time));
+    mix(t.text);
+  }
+  return `${(a >>> 0).toString(36)}.${(b >>> 0).toString(36)}.${texts.length}`;
 }
 
 /**
@@ -121,6 +144,8 @@ export class InsightsIndex {
   private db: DatabaseSync;
   private readonly prices: PriceTable | undefined;
   private cache = new Map<string, { key: string; folder: string; facts: SessionFacts }>();
+  /** Span fingerprints of the sessions indexed most recently (live sessions are re-indexed often). */
+  private readonly spanHashes = new Map<string, Map<string, string>>();
   private loaded = false;
   private stmts!: {
     upsertSession: StatementSync;
@@ -158,7 +183,6 @@ export class InsightsIndex {
         if (version !== undefined) throw new Error('index of another version');
         this.createSchema(db);
       }
-      db.exec('PRAGMA quick_check');
     } catch {
       // lost, corrupt or outdated: it is only derived data, so start over
       try {
@@ -260,6 +284,27 @@ export class InsightsIndex {
    * and tried again next time; it never stops the others.
    */
   refresh(): { indexed: string[]; removed: string[]; failed: string[] } {
+    try {
+      return this.refreshOnce();
+    } catch (error) {
+      if (!isCorrupt(error)) throw error;
+      // the file went bad under us: it is derived data, start over
+      this.reset();
+      return this.refreshOnce();
+    }
+  }
+
+  private reset(): void {
+    this.close();
+    for (const suffix of ['', '-wal', '-shm']) rmSync(`${this.path}${suffix}`, { force: true });
+    this.cache.clear();
+    this.spanHashes.clear();
+    this.loaded = false;
+    this.dataVersion = -1;
+    this.db = this.open();
+  }
+
+  private refreshOnce(): { indexed: string[]; removed: string[]; failed: string[] } {
     this.loadCache();
     // another process may have indexed sessions since we looked: cheap to re-read the keys
     this.reloadChangedRows();
@@ -310,12 +355,16 @@ export class InsightsIndex {
   /** Rows changed by another process (SQLite's data_version moves when someone else commits). */
   private reloadChangedRows(): void {
     const v = (this.db.prepare('PRAGMA data_version').get() as { data_version: number }).data_version;
-    if (this.dataVersion !== -1 && v !== this.dataVersion) this.loaded = false;
+    if (this.dataVersion !== -1 && v !== this.dataVersion) {
+      this.loaded = false;
+      this.spanHashes.clear();
+    }
     this.dataVersion = v;
     this.loadCache();
   }
 
   private removeSession(id: string): void {
+    this.spanHashes.delete(id);
     this.stmts.deleteTextsOf.run(id);
     this.stmts.deleteSpansOf.run(id);
     this.stmts.deleteSession.run(id);
@@ -328,24 +377,42 @@ export class InsightsIndex {
    */
   indexDocument(doc: TraceDocument, key = '', folder = basename(this.store.folder(doc.sessionId))): void {
     const facts = sessionFacts(doc, this.prices);
-    this.transaction(() => {
-      const known = new Map<string, string>();
-      for (const row of this.stmts.spanHashes.all(doc.sessionId) as Array<{ span_id: string; hash: string }>) known.set(row.span_id, row.hash);
-      for (const span of doc.spans) {
-        const texts = spanTexts(span);
-        const hash = texts.length ? hashOf(texts) : '';
-        const before = known.get(span.spanId);
-        known.delete(span.spanId);
-        if (before === hash) continue;
-        this.writeSpan(doc.sessionId, span, texts, hash, before !== undefined);
-      }
-      for (const gone of known.keys()) {
-        this.stmts.deleteTextsOfSpan.run(doc.sessionId, gone);
-        this.stmts.deleteSpan.run(doc.sessionId, gone);
-      }
-      this.stmts.upsertSession.run(doc.sessionId, folder, key, JSON.stringify(facts));
-    });
-    this.cache.set(doc.sessionId, { key, folder, facts });
+    const id = doc.sessionId;
+    let known = this.spanHashes.get(id);
+    this.spanHashes.delete(id);
+    try {
+      this.transaction(() => {
+        if (!known) {
+          known = new Map();
+          for (const row of this.stmts.spanHashes.all(id) as Array<{ span_id: string; hash: string }>) known.set(row.span_id, row.hash);
+        }
+        const next = new Map<string, string>();
+        for (const span of doc.spans) {
+          const texts = spanTexts(span);
+          const hash = texts.length ? hashOf(texts) : '';
+          next.set(span.spanId, hash);
+          const before = known.get(span.spanId);
+          if (before === hash) continue;
+          this.writeSpan(id, span, texts, hash, before !== undefined);
+        }
+        for (const gone of known.keys()) {
+          if (next.has(gone)) continue;
+          this.stmts.deleteTextsOfSpan.run(id, gone);
+          this.stmts.deleteSpan.run(id, gone);
+        }
+        this.stmts.upsertSession.run(id, folder, key, JSON.stringify(facts));
+        known = next;
+      });
+    } catch (error) {
+      known = undefined;
+      throw error;
+    }
+    this.cache.set(id, { key, folder, facts });
+    if (known && known.size >= 200) {
+      // keep the fingerprints of big sessions, the ones that change while watched
+      this.spanHashes.set(id, known);
+      if (this.spanHashes.size > 16) this.spanHashes.delete(this.spanHashes.keys().next().value!);
+    }
   }
 
   /**
@@ -353,6 +420,7 @@ export class InsightsIndex {
    * spans. The session's facts are updated by the next `indexDocument`/`refresh`.
    */
   updateSpans(sessionId: string, spans: readonly TraceSpan[]): void {
+    this.spanHashes.delete(sessionId);
     this.transaction(() => {
       for (const span of spans) {
         const texts = spanTexts(span);
