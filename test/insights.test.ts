@@ -1,7 +1,7 @@
 // stats and search across sessions: totals against the sessions' own summaries (through the real CLI), search
 // hits against planted content in generated and real imported sessions, and an index that follows the store.
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -121,6 +121,40 @@ describe('agent-trace stats', () => {
   });
 });
 
+describe('agent-trace stats against ccusage', () => {
+  // `ccusage@17.2.1 daily --json --offline --breakdown` (TZ=UTC) on the Claude Code transcripts of ../shared/fixtures:
+  // input and cache tokens per day and model. Output tokens differ on purpose (docs/insights.md): ccusage keeps
+  // the first transcript line of each response, whose output count is partial, and it does not see the usage of
+  // subagent messages that arrive inline (agent_progress), which the 2026-02-10 session's haiku calls are.
+  const CCUSAGE = [
+    { date: '2025-10-10', model: 'claude-sonnet-4-5-20250929', input: 34, cacheWrite: 25_250, cacheRead: 34_474 },
+    { date: '2025-10-12', model: 'claude-sonnet-4-5-20250929', input: 25, cacheWrite: 12_593, cacheRead: 148_958 },
+    { date: '2026-02-10', model: 'claude-opus-4-6', input: 1_633, cacheWrite: 57_373, cacheRead: 527_032 },
+  ];
+
+  it.skipIf(!existsSync(FIXTURES))('agrees on input and cache tokens per day and model for the same transcripts', async () => {
+    const dir = tempDir();
+    await cli(dir, 'import', join(FIXTURES, 'claude-code/transcripts'));
+    const store = new SessionStore(dir);
+    const index = new InsightsIndex(store);
+    index.refresh();
+    const facts = index.facts();
+    index.close();
+    for (const row of CCUSAGE) {
+      const day = facts.filter((f) => new Date(f.startTime).toISOString().slice(0, 10) === row.date);
+      const sum = { input: 0, cacheWrite: 0, cacheRead: 0 };
+      for (const f of day) {
+        const m = f.byModel[row.model];
+        if (!m) continue;
+        sum.input += m.tokens.input;
+        sum.cacheWrite += m.tokens.cacheWrite;
+        sum.cacheRead += m.tokens.cacheRead;
+      }
+      expect(sum, `${row.date} ${row.model}`).toEqual({ input: row.input, cacheWrite: row.cacheWrite, cacheRead: row.cacheRead });
+    }
+  });
+});
+
 describe('search across sessions', () => {
   const find = (r: SearchResult, sessionId: string, field: string) => r.hits.find((h) => h.sessionId === sessionId && h.field === field);
 
@@ -174,6 +208,9 @@ describe('search across sessions', () => {
     rmSync(store.folder('beta'), { recursive: true });
     expect(index.refresh().removed).toEqual(['beta']);
     expect(index.search({ q: 'walrus' }).sessions).toEqual([]);
+    // it holds prompts and outputs: readable by its owner only, like the traces
+    expect(statSync(join(dir, INDEX_FILE)).mode & 0o777).toBe(0o600);
+    expect(statSync(join(dir, `${INDEX_FILE}-wal`)).mode & 0o777).toBe(0o600);
     index.close();
 
     rmSync(join(dir, INDEX_FILE));

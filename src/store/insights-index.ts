@@ -1,4 +1,4 @@
-import { readdirSync, rmSync, statSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { sessionFacts, type SessionFacts } from '../model/session-facts.js';
@@ -6,7 +6,7 @@ import { spanTexts, type SearchField, type SearchText } from '../model/search-te
 import type { PriceTable } from '../model/pricing.js';
 import type { TraceDocument, TraceSpan } from '../model/trace.js';
 import { addSession, emptyRow, finishRow, inRange, projectOf, type UsageRow } from '../model/usage-stats.js';
-import { ensureDir } from './fs-util.js';
+import { ensureDir, FILE_MODE } from './fs-util.js';
 import { JOURNAL_FILE, sessionsDir, TRACE_FILE } from './paths.js';
 import type { SessionStore } from './session-store.js';
 import { sqlite } from './sqlite.js';
@@ -171,6 +171,9 @@ export class InsightsIndex {
   private open(): DatabaseSync {
     try {
       ensureDir(this.store.dir);
+      // the index holds prompts and tool output: 0600 like the traces (SQLite gives its -wal and -shm files
+      // the database file's permissions)
+      closeSync(openSync(this.path, 'a', FILE_MODE));
     } catch {
       // opened in memory below
     }
@@ -192,6 +195,7 @@ export class InsightsIndex {
       }
       try {
         for (const suffix of ['', '-wal', '-shm']) rmSync(`${this.path}${suffix}`, { force: true });
+        closeSync(openSync(this.path, 'a', FILE_MODE));
         db = new DatabaseSync(this.path, { timeout: 5_000 });
         this.createSchema(db);
       } catch {
@@ -465,13 +469,19 @@ export class InsightsIndex {
       counts = this.db
         .prepare(`SELECT t.session_id, count(*) AS n FROM texts_fts JOIN texts t ON t.id = texts_fts.rowid WHERE texts_fts MATCH ? ${scope} GROUP BY t.session_id`)
         .all(...args()) as typeof counts;
-      rows = this.db
-        .prepare(
-          `SELECT t.session_id, t.span_id, t.field, t.time, snippet(texts_fts, 0, char(1), char(2), '…', 24) AS snippet
-           FROM texts_fts JOIN texts t ON t.id = texts_fts.rowid WHERE texts_fts MATCH ? ${scope}
-           ORDER BY rank, t.time DESC LIMIT ?`,
-        )
-        .all(...args(limit)) as typeof rows;
+      // rank every match but make snippets of the best ones only (a snippet re-reads and re-tokenizes its text)
+      const best = this.db
+        .prepare(`SELECT texts_fts.rowid AS id FROM texts_fts JOIN texts t ON t.id = texts_fts.rowid WHERE texts_fts MATCH ? ${scope} ORDER BY rank, t.time DESC LIMIT ?`)
+        .all(...args(limit)) as Array<{ id: number }>;
+      const order = new Map(best.map((r, i) => [r.id, i]));
+      rows = (
+        this.db
+          .prepare(
+            `SELECT texts_fts.rowid AS id, t.session_id, t.span_id, t.field, t.time, snippet(texts_fts, 0, char(1), char(2), '…', 24) AS snippet
+             FROM texts_fts JOIN texts t ON t.id = texts_fts.rowid WHERE texts_fts MATCH ? AND texts_fts.rowid IN (SELECT value FROM json_each(?))`,
+          )
+          .all(match, JSON.stringify(best.map((r) => r.id))) as Array<(typeof rows)[number] & { id: number }>
+      ).sort((a, b) => order.get(a.id)! - order.get(b.id)!);
     } catch (error) {
       throw new SearchSyntaxError(`cannot search for ${JSON.stringify(q)}: ${(error as Error).message}`);
     }

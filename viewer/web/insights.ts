@@ -197,7 +197,7 @@ export class InsightsPage {
     );
     const models = card(
       'Models',
-      table('Models by cost', ['Model', 'Calls', 'Tokens', 'Cache hit', 'Cost'], d.models.map((r) => [rowLink({ model: r.key }, shortModel(r.key), r.key), fmtInt(r.generations), fmtTokens(tokens(r)), pct(r.cacheHitRatio), fmtCost(r.costUsd)])),
+      table('Models by cost', ['Model', 'Calls', 'Tokens', 'Cache hit', 'Cost'], d.models.map((r) => [rowLink({ model: r.key }, shortModel(r.key), r.key), fmtInt(r.generations), fmtTokens(tokens(r)), pct(r.cacheHitRatio), r.unpricedSessions && !r.costUsd ? h('span', { title: 'no known price for this model' }, '–') : fmtCost(r.costUsd)])),
     );
     const tools = card(
       'Tools',
@@ -218,7 +218,7 @@ export class InsightsPage {
       table(
         'Most expensive sessions',
         ['Session', 'Started', 'Tokens', 'Cost'],
-        d.expensiveSessions.map((s) => [h('a', { href: sessionHref(s.sessionId), title: s.sessionId }, oneLine(s.title ?? s.sessionId, 70)), fmtDate(s.startTime), fmtTokens(s.tokens), fmtCost(s.costUsd)]),
+        d.expensiveSessions.map((s) => [h('a', { href: sessionHref(s.sessionId), title: s.sessionId }, oneLine(s.title ?? s.sessionId, 70)), fmtDate(s.startTime).slice(0, 10), fmtTokens(s.tokens), fmtCost(s.costUsd)]),
       ),
     );
     const turns = card(
@@ -228,7 +228,7 @@ export class InsightsPage {
         ['Turn', 'Started', 'Tokens', 'Cost'],
         d.expensiveTurns.map((x) => [
           h('a', { href: sessionHref(x.sessionId, 'chat', x.spanId), title: x.title ?? x.sessionId }, oneLine(x.prompt || `turn ${x.ordinal}`, 70)),
-          fmtDate(x.startTime),
+          fmtDate(x.startTime).slice(0, 10),
           fmtTokens(x.tokens),
           fmtCost(x.costUsd),
         ]),
