@@ -8,7 +8,8 @@ import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { TraceDocument } from '../src/model/trace.js';
 import type { StatsResult } from '../src/model/usage-stats.js';
-import { InsightsIndex, INDEX_FILE, type SearchResult } from '../src/store/insights-index.js';
+import { makeSnippet, queryTerms } from '../src/model/search-text.js';
+import { ftsQuery, InsightsIndex, INDEX_FILE, type SearchResult } from '../src/store/insights-index.js';
 import { SessionStore } from '../src/store/session-store.js';
 import { BASE, DAY, generated } from './insights-helpers.js';
 
@@ -190,6 +191,14 @@ describe('search across sessions', () => {
     index.close();
   });
 
+  it('quotes every query and marks matches (as word starts, accents folded) in a snippet cut around the first', () => {
+    expect(ftsQuery('deploy "npm run" x"y')).toBe('"deploy"* "npm run" "x""y"*');
+    const text = `${'padding '.repeat(40)}the Café opened; a cafeteria, not encafé, then café again ${'tail '.repeat(60)}`;
+    const snip = makeSnippet(text, queryTerms('cafe'));
+    expect(snip.startsWith('…') && snip.endsWith('…')).toBe(true);
+    expect(snip.match(/\u0001[^\u0002]*\u0002/g)).toEqual(['\u0001Café\u0002', '\u0001cafe\u0002', '\u0001café\u0002']);
+  });
+
   it('follows the store: new spans, removed sessions, and an index that is deleted or corrupt is rebuilt', () => {
     const dir = tempDir();
     const store = generated(dir);
@@ -245,7 +254,7 @@ describe('search across sessions', () => {
     const prompt = index.search({ q: 'phx.server' });
     expect(prompt.hits.some((h) => h.field === 'prompt')).toBe(true);
     const path = index.search({ q: 'README.zh-TW.md' });
-    expect(path.hits.some((h) => h.field === 'path' && h.snippet.includes('zh-TW'))).toBe(true);
+    expect(path.hits.some((h) => h.field === 'path' && h.snippet.replace(/[\u0001\u0002]/g, '').includes('README.zh-TW.md'))).toBe(true);
     const errors = index.search({ q: '', errors: true });
     expect(errors.sessions.length).toBeGreaterThan(0);
     const someError = index.search({ q: 'error', errors: true });

@@ -88,3 +88,60 @@ export function documentTexts(doc: TraceDocument): SearchText[] {
   for (const span of doc.spans) out.push(...spanTexts(span));
   return out;
 }
+
+/** Lower case without accents, one output character per input character (positions stay the same). */
+function fold(text: string): string {
+  let out = '';
+  for (const c of text) {
+    const base = c.normalize('NFD')[0] ?? c;
+    const lower = base.toLowerCase();
+    // keep the length: a character whose folding changes length stays as it was
+    out += lower.length === c.length ? lower : c.length === base.length ? base : c;
+  }
+  return out;
+}
+
+const WORD = /[\p{L}\p{N}]/u;
+
+/** The words of a query as the index matches them: quoted phrases and single words, folded. */
+export function queryTerms(q: string): string[] {
+  const terms: string[] = [];
+  for (const part of q.replace(/"/g, ' ').split(/[^\p{L}\p{N}_]+/u)) {
+    const t = fold(part.replace(/_/g, ' ').trim());
+    for (const w of t.split(' ')) if (w) terms.push(w);
+  }
+  return [...new Set(terms)];
+}
+
+/**
+ * The part of a text around its first match, with every match of a term (as a word start) between \u0001 and
+ * \u0002, and … where the text was cut. Done here rather than by FTS5's snippet(), which re-reads the postings
+ * of every query word once per hit.
+ */
+export function makeSnippet(text: string, terms: string[], width = 200): string {
+  const folded = fold(text);
+  const matches: Array<[number, number]> = [];
+  for (const term of terms) {
+    for (let at = folded.indexOf(term); at >= 0; at = folded.indexOf(term, at + 1)) {
+      if (at > 0 && WORD.test(folded[at - 1]!)) continue;
+      matches.push([at, at + term.length]);
+    }
+  }
+  matches.sort((a, b) => a[0] - b[0] || b[1] - a[1]);
+  const first = matches[0]?.[0] ?? 0;
+  let start = Math.max(0, first - Math.floor(width / 4));
+  if (start > 0) {
+    const space = text.lastIndexOf(' ', first);
+    if (space > start - 20 && space < first) start = space + 1;
+  }
+  const end = Math.min(text.length, start + width);
+  let out = start > 0 ? '…' : '';
+  let at = start;
+  for (const [from, to] of matches) {
+    if (from < at || from >= end) continue;
+    out += `${text.slice(at, from)}\u0001${text.slice(from, Math.min(to, end))}\u0002`;
+    at = Math.min(to, end);
+  }
+  out += text.slice(at, end) + (end < text.length ? '…' : '');
+  return out.replace(/\s+/g, ' ');
+}

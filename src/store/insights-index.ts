@@ -2,7 +2,7 @@ import { closeSync, openSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { sessionFacts, type SessionFacts } from '../model/session-facts.js';
-import { spanTexts, type SearchField, type SearchText } from '../model/search-text.js';
+import { makeSnippet, queryTerms, spanTexts, type SearchField, type SearchText } from '../model/search-text.js';
 import type { PriceTable } from '../model/pricing.js';
 import type { TraceDocument, TraceSpan } from '../model/trace.js';
 import { addSession, emptyRow, finishRow, inRange, projectOf, type UsageRow } from '../model/usage-stats.js';
@@ -469,19 +469,17 @@ export class InsightsIndex {
       counts = this.db
         .prepare(`SELECT t.session_id, count(*) AS n FROM texts_fts JOIN texts t ON t.id = texts_fts.rowid WHERE texts_fts MATCH ? ${scope} GROUP BY t.session_id`)
         .all(...args()) as typeof counts;
-      // rank every match but make snippets of the best ones only (a snippet re-reads and re-tokenizes its text)
+      // rank every match, then cut snippets of the best ones only
       const best = this.db
         .prepare(`SELECT texts_fts.rowid AS id FROM texts_fts JOIN texts t ON t.id = texts_fts.rowid WHERE texts_fts MATCH ? ${scope} ORDER BY rank, t.time DESC LIMIT ?`)
         .all(...args(limit)) as Array<{ id: number }>;
-      const order = new Map(best.map((r, i) => [r.id, i]));
-      rows = (
-        this.db
-          .prepare(
-            `SELECT texts_fts.rowid AS id, t.session_id, t.span_id, t.field, t.time, snippet(texts_fts, 0, char(1), char(2), '…', 24) AS snippet
-             FROM texts_fts JOIN texts t ON t.id = texts_fts.rowid WHERE texts_fts MATCH ? AND texts_fts.rowid IN (SELECT value FROM json_each(?))`,
-          )
-          .all(match, JSON.stringify(best.map((r) => r.id))) as Array<(typeof rows)[number] & { id: number }>
-      ).sort((a, b) => order.get(a.id)! - order.get(b.id)!);
+      const one = this.db.prepare('SELECT session_id, span_id, field, time, body FROM texts WHERE id = ?');
+      const terms = queryTerms(q);
+      rows = [];
+      for (const { id } of best) {
+        const row = one.get(id) as ((typeof rows)[number] & { body: string }) | undefined;
+        if (row) rows.push({ session_id: row.session_id, span_id: row.span_id, field: row.field, time: row.time, snippet: makeSnippet(row.body, terms) });
+      }
     } catch (error) {
       throw new SearchSyntaxError(`cannot search for ${JSON.stringify(q)}: ${(error as Error).message}`);
     }
