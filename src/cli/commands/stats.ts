@@ -64,7 +64,7 @@ function tableOf(result: StatsResult, color: boolean): string {
     formatTokens(r.tokens.cacheWrite),
     formatTokens(totalTokens(r.tokens)),
     pct(r.cacheHitRatio),
-    `${usd(r.costUsd)}${r.unpricedSessions ? '*' : ''}`,
+    r.unpricedSessions && !r.costUsd ? '–*' : `${usd(r.costUsd)}${r.unpricedSessions ? '*' : ''}`,
   ]);
   const header = [keyName, 'SESSIONS', ...(by === 'model' ? [] : ['TURNS']), 'MODEL CALLS', ...(by === 'model' ? [] : ['TOOL CALLS', 'FAILED']), 'INPUT', 'OUTPUT', 'CACHE READ', 'CACHE WRITE', 'TOTAL', 'CACHE HIT', 'COST'];
   return table(body, header);
