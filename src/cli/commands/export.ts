@@ -9,6 +9,7 @@ import { readWatermark } from '../../export/watermark.js';
 import { defaultConfigPath } from '../../store/paths.js';
 import { logError } from '../../store/log.js';
 import { SessionNotFoundError } from '../../store/session-store.js';
+import { SessionTooLargeError, TraceFileError } from '../../store/trace-file.js';
 import { cliContext, type CliContext } from '../context.js';
 import { CliError } from '../errors.js';
 import { paint, plain, useColor } from '../format.js';
@@ -82,7 +83,15 @@ function endpointHowTo(): string {
 const QUIET_RETRY_MS = 2_000;
 
 function sessionIds(ctx: CliContext, sessions: string[], all: boolean | undefined): string[] {
-  if (all) {
+  // What the hooks spooled and the transcripts added is in the trace before anything is sent.
+  ctx.store.reconcile({ sessions: [] });
+  const ids = all ? allSessionIds(ctx) : namedSessionIds(ctx, sessions);
+  ctx.store.reconcile({ sessions: ids });
+  return ids;
+}
+
+function allSessionIds(ctx: CliContext): string[] {
+  {
     // Oldest first, so a collector receives sessions in the order they happened.
     return ctx.store
       .sessionIds()
@@ -90,6 +99,9 @@ function sessionIds(ctx: CliContext, sessions: string[], all: boolean | undefine
       .sort((a, b) => a.t - b.t || a.id.localeCompare(b.id))
       .map((x) => x.id);
   }
+}
+
+function namedSessionIds(ctx: CliContext, sessions: string[]): string[] {
   const ids: string[] = [];
   for (const query of sessions) {
     try {
@@ -140,6 +152,7 @@ async function exportCommand(ctx: CliContext, sessions: string[], opts: ExportCo
   });
   const started = performance.now();
   const results: SessionExportResult[] = [];
+  const skipped: string[] = [];
   let spans = 0;
   try {
     for (let i = 0; i < ids.length; i++) {
@@ -177,6 +190,12 @@ async function exportCommand(ctx: CliContext, sessions: string[], opts: ExportCo
           },
         });
         results.push(result);
+      } catch (error) {
+        // One session that cannot be read never stops the export of the others: it is named and skipped.
+        if (!(error instanceof SessionTooLargeError || error instanceof TraceFileError)) throw error;
+        skipped.push(`${sessionId}: ${error.message}`);
+        if (background) logError(ctx.dir, `export of ${sessionId}`, error);
+        else process.stderr.write(`agent-trace: skipped session ${sessionId}: ${error.message}\n`);
       } finally {
         releaseWaiter?.();
       }
@@ -240,7 +259,14 @@ function dryRun(ctx: CliContext, ids: string[], settings: OtlpDraftSettings, res
   const sessions = [];
   let total = 0;
   for (const sessionId of ids) {
-    const doc = ctx.store.load(sessionId);
+    let doc;
+    try {
+      doc = ctx.store.load(sessionId);
+    } catch (error) {
+      if (!(error instanceof SessionTooLargeError || error instanceof TraceFileError)) throw error;
+      process.stderr.write(`agent-trace: skipped session ${sessionId}: ${error.message}\n`);
+      continue;
+    }
     const watermark = endpoint === undefined ? { sent: new Set<string>(), torn: false } : readWatermark(ctx.store.folder(sessionId), endpoint);
     const plan = planSession(doc, sessionId, watermark);
     total += plan.pending.length;
