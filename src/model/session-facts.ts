@@ -47,6 +47,15 @@ export interface SessionFacts {
   byModel: Record<string, ModelFacts>;
   byTool: Record<string, ToolFacts>;
   topTurns: TurnFacts[];
+  /** Set when the spans could not be read (a session too large to hold whole): only the summary is known. */
+  summaryOnly?: true;
+}
+
+/** The facts of a session known only by its header (trace.json without spans). */
+export function headerFacts(doc: Omit<TraceDocument, 'spans'>): SessionFacts {
+  const facts = sessionFacts({ ...doc, spans: [] });
+  facts.summaryOnly = true;
+  return facts;
 }
 
 export const UNKNOWN_MODEL = '(unknown model)';

@@ -1,7 +1,7 @@
 import { closeSync, openSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
-import { sessionFacts, type SessionFacts } from '../model/session-facts.js';
+import { headerFacts, sessionFacts, type SessionFacts } from '../model/session-facts.js';
 import { makeSnippet, queryTerms, spanTexts, type SearchField, type SearchText } from '../model/search-text.js';
 import type { PriceTable } from '../model/pricing.js';
 import type { TraceDocument, TraceSpan } from '../model/trace.js';
@@ -71,6 +71,14 @@ function fileKey(path: string): string {
     return `${st.size}:${st.mtimeMs}`;
   } catch {
     return '-';
+  }
+}
+
+function safe<T>(fn: () => T): T | undefined {
+  try {
+    return fn();
+  } catch {
+    return undefined;
   }
 }
 
@@ -325,8 +333,15 @@ export class InsightsIndex {
     for (const [id, entry] of this.cache) {
       if (!present.has(entry.folder)) removed.push(id);
     }
-    if (folders.some((f) => !byFolder.has(f))) {
-      for (const id of this.store.sessionIds()) byFolder.set(basename(this.store.folder(id)), id);
+    for (const folder of folders) {
+      if (byFolder.has(folder)) continue;
+      let id: string | undefined;
+      try {
+        id = this.store.sessionIdOfFolder(join(sessionsDir(this.store.dir), folder));
+      } catch {
+        id = undefined;
+      }
+      if (id !== undefined) byFolder.set(folder, id);
     }
     const indexed: string[] = [];
     const failed: string[] = [];
@@ -343,7 +358,10 @@ export class InsightsIndex {
         doc = undefined;
       }
       if (!doc) {
-        failed.push(id);
+        // too large to hold whole, or unreadable: its summary still counts in the totals when it can be read
+        const header = safe(() => this.store.summary(id)?.header);
+        if (header) this.indexFacts(headerFacts(header), `${fileKey(join(dir, JOURNAL_FILE))}|${fileKey(join(dir, TRACE_FILE))}`, folder);
+        else failed.push(id);
         continue;
       }
       // load() may have rewritten trace.json: key the entry by what is on disk now
@@ -417,6 +435,11 @@ export class InsightsIndex {
       this.spanHashes.set(id, known);
       if (this.spanHashes.size > 16) this.spanHashes.delete(this.spanHashes.keys().next().value!);
     }
+  }
+
+  private indexFacts(facts: SessionFacts, key: string, folder: string): void {
+    this.transaction(() => this.stmts.upsertSession.run(facts.sessionId, folder, key, JSON.stringify(facts)));
+    this.cache.set(facts.sessionId, { key, folder, facts });
   }
 
   /**

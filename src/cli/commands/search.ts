@@ -28,6 +28,9 @@ export async function runSearch(words: string[], options: SearchOptions): Promis
   if (options.since) query.since = parseDate(options.since, false);
   if (options.until) query.until = parseDate(options.until, true);
   const { store, config } = cliContext(options);
+  // exact the instant an agent exits, as `list` is: what the hooks spooled and the transcripts added comes first
+  const { exportWanted } = store.reconcile();
+  if (exportWanted.length) (await import('./reconcile.js')).exportAfter(store, config, exportWanted);
   const index = new InsightsIndex(store, { prices: config.prices });
   let result;
   try {

@@ -95,6 +95,9 @@ export async function runStats(options: StatsOptions): Promise<void> {
   const until = options.until ? parseDate(options.until, true) : undefined;
   if (since !== undefined && until !== undefined && until <= since) throw new CliError('--until is before --since', 2);
   const { store, config } = cliContext(options);
+  // exact the instant an agent exits, as `list` is: what the hooks spooled and the transcripts added comes first
+  const { exportWanted } = store.reconcile();
+  if (exportWanted.length) (await import('./reconcile.js')).exportAfter(store, config, exportWanted);
   const index = new InsightsIndex(store, { prices: config.prices });
   let result: StatsResult;
   let failed: string[];
