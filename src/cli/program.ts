@@ -101,6 +101,16 @@ function buildProgram(): Command {
     });
 
   program
+    .command('share')
+    .description('write one self-contained HTML file of a session (opens offline, redacted by the configured rules)')
+    .argument('<session>', 'session id or unique prefix')
+    .option('-o, --output <file>', 'the HTML file to write (default: SESSION-ID.html)')
+    .action(async (session: string, opts, cmd: Command) => {
+      const { runShare } = await import('./commands/share.js');
+      await runShare(session, { ...globals(cmd), ...opts });
+    });
+
+  program
     .command('export')
     .description('send spans to an OTLP collector; each finished span is sent once')
     .argument('[session...]', 'session ids or unique prefixes')
