@@ -66,6 +66,9 @@ function addTokens(into: TokenTotals, t: TokenTotals): void {
 }
 
 function hasUnpricedCalls(f: SessionFacts): boolean {
+  // summaries that list their unpriced models say so themselves
+  const listed = (f.summary as { unpriced?: unknown[] }).unpriced;
+  if (listed) return listed.length > 0;
   return f.summary.generations > 0 && (f.summary.cost === undefined || Object.values(f.byModel).some((m) => m.costUsd === 0 && m.tokens.output + m.tokens.input > 0));
 }
 
