@@ -43,7 +43,7 @@ try {
 
   await page.setViewportSize({ width: 1440, height: 760 });
   await page.goto(`${url}#/search?q=phx.server`);
-  await page.locator('.search-hit').first().waitFor();
+  await page.locator('.result-hit').first().waitFor();
   await page.waitForTimeout(200);
   await page.screenshot({ path: join(out, 'search.png') });
   console.log(`written: ${join(out, 'insights.png')}, ${join(out, 'search.png')}`);

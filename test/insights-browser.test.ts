@@ -125,7 +125,7 @@ describe.skipIf(!CHROMIUM)('Search page', () => {
     await page.getByRole('link', { name: 'Search' }).click();
     await page.getByRole('searchbox', { name: 'Search every session' }).fill('quokkasentinel');
     await page.waitForFunction(() => location.hash === '#/search?q=quokkasentinel');
-    const hit = page.locator('.search-hit[data-field="tool_output"]');
+    const hit = page.locator('.result-hit[data-field="tool_output"]');
     await hit.waitFor();
     expect(await hit.locator('mark').textContent()).toBe('quokkasentinel');
     const spanId = await hit.getAttribute('data-span');
@@ -144,7 +144,7 @@ describe.skipIf(!CHROMIUM)('Search page', () => {
   });
 
   it('has no serious accessibility violation (axe)', async () => {
-    expect(await axeViolations('#/search?q=Looking', '.search-hit')).toEqual([]);
+    expect(await axeViolations('#/search?q=Looking', '.result-hit')).toEqual([]);
   });
 
   it('loaded nothing from outside the viewer and broke no CSP rule', () => {

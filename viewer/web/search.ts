@@ -276,12 +276,12 @@ export class SearchPage {
       hits.length
         ? h(
             'ul',
-            { class: 'search-hits' },
+            { class: 'result-hits' },
             hits.slice(0, HITS_PER_SESSION).map((hit) =>
               h(
                 'li',
                 null,
-                h('a', { class: 'search-hit', href: sessionHref(hit.sessionId, FIELD_TAB[hit.field], hit.spanId), dataset: { span: hit.spanId, field: hit.field } }, h('span', { class: `chip field-${hit.field}` }, FIELD_LABEL[hit.field]), h('span', { class: 'hit-text' }, snippet(hit.snippet))),
+                h('a', { class: 'result-hit', href: sessionHref(hit.sessionId, FIELD_TAB[hit.field], hit.spanId), dataset: { span: hit.spanId, field: hit.field } }, h('span', { class: `chip field-${hit.field}` }, FIELD_LABEL[hit.field]), h('span', { class: 'hit-text' }, snippet(hit.snippet))),
               ),
             ),
             hits.length > HITS_PER_SESSION ? h('li', { class: 'dim small' }, `… ${hits.length - HITS_PER_SESSION} more hits listed in this session`) : null,
