@@ -262,3 +262,33 @@ describe('search across sessions', () => {
     index.close();
   });
 });
+
+describe('viewer API: /api/stats and /api/search', () => {
+  it('answers over real HTTP with the same totals as the CLI, and refuses what its schemas do not allow', async () => {
+    const dir = tempDir();
+    const store = generated(dir);
+    const { startTestViewer } = await import('./viewer-helpers.js');
+    const viewer = await startTestViewer(store);
+    try {
+      const get = async (path: string) => {
+        const res = await fetch(`${viewer.url}${path}`);
+        return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+      };
+      const cliStats = JSON.parse(await cli(dir, 'stats', '--by', 'agent', '--json')) as StatsResult;
+      const api = await get('api/stats?by=agent');
+      expect(api.status).toBe(200);
+      expect((api.body as unknown as StatsResult).totals).toEqual(cliStats.totals);
+      const overview = await get('api/stats/overview?stack=project&bucket=week&agent=claude-code');
+      expect((overview.body.totals as { sessions: number }).sessions).toBe(2);
+      const search = await get('api/search?q=flamingohost&errors=1');
+      const hits = search.body.hits as Array<{ sessionId: string; field: string }>;
+      expect(new Set(hits.map((h) => h.sessionId))).toEqual(new Set(['gamma']));
+      expect(hits.some((h) => h.field === 'error')).toBe(true);
+      expect((await get('api/stats?by=year')).status).toBe(400);
+      expect((await get('api/search?limit=0')).status).toBe(400);
+      expect((await get('api/stats/overview?since=yesterday')).status).toBe(400);
+    } finally {
+      await viewer.close();
+    }
+  });
+});
