@@ -65,7 +65,29 @@ export function stackedBarChart(spec: StackedBars, table: HTMLElement): { el: HT
       },
     },
   });
-  return { el, destroy: () => chart.destroy() };
+  // follow the viewer's theme (the toggle sets data-theme on <html>; "system" follows the media query)
+  const recolor = () => {
+    const t = cssVar('--text-2', '#4a5466');
+    const g = cssVar('--border', '#e3e6eb');
+    const scales = chart.options.scales as Record<string, { ticks?: { color?: string }; grid?: { color?: string } }>;
+    for (const axis of Object.values(scales)) if (axis.ticks) axis.ticks.color = t;
+    if (scales.y?.grid) scales.y.grid.color = g;
+    const legend = chart.options.plugins?.legend?.labels;
+    if (legend) legend.color = t;
+    chart.update('none');
+  };
+  const observer = new MutationObserver(recolor);
+  observer.observe(document.documentElement, { attributes: true, attributeFilter: ['data-theme'] });
+  const media = matchMedia('(prefers-color-scheme: dark)');
+  media.addEventListener('change', recolor);
+  return {
+    el,
+    destroy: () => {
+      observer.disconnect();
+      media.removeEventListener('change', recolor);
+      chart.destroy();
+    },
+  };
 }
 
 function describe(spec: StackedBars): string {
