@@ -99,7 +99,9 @@ describe('agent-trace stats', () => {
   });
 
   it('prints a table without colour when not on a terminal, and CSV with a total line', async () => {
-    const text = await cli(dir, 'stats', '--by', 'project');
+    const { stdout: text, stderr } = await run(process.execPath, [BIN, '--dir', dir, 'stats', '--by', 'project'], { env: { ...process.env, NO_COLOR: '1', TZ: 'UTC' } });
+    // node:sqlite's experimental warning (Node 22) is not the user's business
+    expect(stderr).toBe('');
     expect(text).not.toMatch(/\u001b\[/);
     expect(text).toMatch(/^PROJECT\s+SESSIONS/);
     expect(text).toMatch(/\nTotal\s+4\s/);
