@@ -1,6 +1,6 @@
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { replaceSessionEvents } from '../store/replace-events.js';
+import { replaceSessionEvents } from '../store/import-writer.js';
 import type { SessionStore } from '../store/session-store.js';
 import { importerFor } from './registry.js';
 

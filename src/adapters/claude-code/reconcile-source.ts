@@ -4,6 +4,7 @@ import type { AgentEvent } from '../../events/types.js';
 import { ensureDir } from '../../store/fs-util.js';
 import { AGENT_FILE, findAgentProcess, recordAgentProcess } from '../../store/liveness.js';
 import { acquireSync } from '../../store/lock.js';
+import { isPidAlive } from '../../store/process-info.js';
 import { JOURNAL_FILE, sessionFolder } from '../../store/paths.js';
 import type { IngestResult, ReconcileSource, SourceContext, SpoolItem } from '../../store/reconcile-source.js';
 import { EXPORT_EVENTS, HEAVY_EVENTS, hookEventName, hookSessionId, mapHook } from './hook.js';
@@ -40,7 +41,9 @@ function ingest(item: SpoolItem, ctx: SourceContext): IngestResult {
   let agentPid: number | undefined;
   if (heavy && item.ppid > 1 && (event === 'SessionStart' || !existsSync(join(folder, AGENT_FILE)))) {
     try {
-      const agent = findAgentProcess(item.ppid);
+      // Gone already (a reader reconciling after the agent was killed): on Linux the recorder named the agent
+      // itself, past any shell, so a dead pid there means the agent is over.
+      const agent = findAgentProcess(item.ppid) ?? (process.platform === 'linux' && !isPidAlive(item.ppid) ? { pid: item.ppid } : undefined);
       if (agent) {
         recordAgentProcess(folder, agent);
         agentPid = agent.pid;

@@ -8,8 +8,12 @@ import { importedEnding } from './liveness.js';
 import { acquireSync } from './lock.js';
 import type { SessionStore } from './session-store.js';
 
-/** Another agent-trace process holds the session's lock. */
-export class SessionLockedError extends Error {}
+/**
+ * Writing imported sessions into the store. The journal is rewritten (atomically, under the session lock):
+ * events of the sources an import produced are replaced by the new ones, events of every other source (hooks,
+ * liveness) are kept, and all are merged in time order — so importing the same input twice gives the same
+ * journal and the same trace, and an import never duplicates what hooks recorded.
+ */
 
 export interface ImportEnding {
   now: number;
@@ -17,40 +21,63 @@ export interface ImportEnding {
   inactivityMs: number;
 }
 
+export interface ReplaceOptions {
+  ending?: ImportEnding;
+  /**
+   * The session already got events from another input file in this same import: keep its imported events and
+   * add these (the end it shows is worked out again from all of them).
+   */
+  merge?: boolean;
+}
+
 export interface ReplaceOutcome {
   /** Events of other sources (hooks, the in-process tracer) are in the journal: their status truth rules. */
   recorded: boolean;
 }
 
+export class SessionLockedError extends Error {
+  constructor(readonly sessionId: string) {
+    super(`session ${sessionId} is locked by another agent-trace process; try again`);
+    this.name = 'SessionLockedError';
+  }
+}
+
+/** An end an import worked out (not one a source recorded): recomputed whenever the imported events change. */
+function isImportEnding(e: AgentEvent): boolean {
+  return e.source === 'import' && (e.type === 'session.end' || e.type === 'session.interrupted');
+}
+
 /**
- * Puts one imported session in the store. The journal is rewritten (atomically, under the session lock):
- * events of the sources this import produced are replaced by the new ones, events of every other source
- * (hooks, liveness) are kept, and all are merged in time order — so importing the same input twice gives
- * the same journal and the same trace, and an import never duplicates what hooks recorded.
- *
- * With `ending`, a session only imports know of that has been idle past the limit gets the end its events show
- * (`importedEnding`: completed, or interrupted when its last turn visibly was); a session the hooks recorded
- * keeps their status truth (SessionEnd, or the liveness check of its agent process).
+ * Puts one imported session in the store. With `ending`, a session only imports know of that has been idle
+ * past the limit gets the end its events show (`importedEnding`: completed, or interrupted when its last turn
+ * visibly was); a session the hooks recorded keeps their status truth (SessionEnd, or its agent process).
  */
-export function replaceSessionEvents(store: SessionStore, sessionId: string, events: AgentEvent[], ending?: ImportEnding): ReplaceOutcome {
+export function replaceSessionEvents(store: SessionStore, sessionId: string, events: AgentEvent[], options: ReplaceOptions = {}): ReplaceOutcome {
   const folder = store.ensureSession(sessionId);
   const journal = store.journalPath(sessionId);
   const prepare = (e: AgentEvent) => store.redactor.redactEvent(validateEvent(e));
-  const incoming = events.map(prepare);
+  let incoming = events.map(prepare);
   // An import's own events (its ending included) are always its to replace, whatever this run produces.
   const sources = new Set(['import', ...incoming.map((e) => e.source ?? '')]);
   const release = acquireSync(folder, { waitMs: 10_000 });
-  if (!release) throw new SessionLockedError(`session ${sessionId} is locked by another agent-trace process; try again`);
+  if (!release) throw new SessionLockedError(sessionId);
   try {
     const { events: existing, end } = readJournal(journal);
+    if (options.merge) {
+      // Earlier files of this run: their events stay, the end is worked out again below.
+      const earlier = existing.filter((e) => sources.has(e.source ?? '') && !isImportEnding(e));
+      for (const e of earlier) sources.add(e.source ?? '');
+      incoming = mergeByTime([], [...earlier, ...incoming]);
+    }
     let kept = existing.filter((e) => !sources.has(e.source ?? ''));
     const recorded = kept.some((e) => e.source !== 'system');
     if (!recorded) {
       // Only imports wrote this session: an interruption liveness guessed before is the import's to settle.
       kept = kept.filter((e) => e.type !== 'session.interrupted');
       let last = 0;
-      for (const e of events) if (e.time > last) last = e.time;
-      const over = ending && ending.now - last > ending.inactivityMs ? importedEnding(sessionId, events) : undefined;
+      for (const e of incoming) if (e.time > last) last = e.time;
+      const ending = options.ending;
+      const over = ending && ending.now - last > ending.inactivityMs ? importedEnding(sessionId, incoming) : undefined;
       if (over) incoming.push(prepare(over));
     }
     const merged = mergeByTime(kept, incoming);
@@ -116,4 +143,3 @@ function mergeByTime(kept: AgentEvent[], incoming: AgentEvent[]): AgentEvent[] {
   tagged.sort((a, b) => a.e.time - b.e.time || a.rank - b.rank || a.i - b.i);
   return tagged.map((t) => t.e);
 }
-
