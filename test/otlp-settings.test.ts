@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OtlpSettingsError, resolveOtlpSettings, settingsToEnv, tracesUrl } from '../src/export/settings.js';
+import { OtlpSettingsError, resolveOtlpSettings, settingsToEnv, tracesUrl } from '../exporters/otlp/settings.js';
 import { startOtlpReceiver, type OtlpReceiver } from './helpers/otlp-receiver.js';
 import { cleanEnv, cli, richSessionEvents, tempDir, writeConfig, writeSession } from './helpers/otlp-session.js';
 

@@ -27,7 +27,7 @@ import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
  * It also is an OpenTelemetry `SpanExporter`, so any OTel SDK pipeline can use it (with a BatchSpanProcessor).
  */
 
-import type { OtlpCompression, OtlpProtocol } from '../src/export/settings.js';
+import type { OtlpCompression, OtlpProtocol } from './settings.js';
 
 export type { OtlpCompression, OtlpProtocol };
 

@@ -1,4 +1,4 @@
-import type { OtlpConfig } from '../config.js';
+import type { OtlpConfig } from '../../src/config.js';
 
 /**
  * Where and how spans are exported, resolved field by field with the precedence of SPEC §2:

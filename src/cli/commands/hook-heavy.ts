@@ -139,7 +139,7 @@ export function materializeSessions(ctx: HeavyContext, sessionIds: string[], exp
     }
     const otlp = ctx.config.otlp;
     if (exportAfter && otlp?.endpoint && otlp.auto !== false) {
-      void import('../../export/background.js')
+      void import('../../../exporters/otlp/background.js')
         .then(({ spawnBackgroundExport }) => spawnBackgroundExport({ dir: ctx.dir, sessionId }))
         .catch((error: unknown) => logError(ctx.dir, `hook: export of ${sessionId}`, error));
     }
