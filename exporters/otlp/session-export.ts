@@ -1,5 +1,5 @@
 import type { Resource } from '@opentelemetry/resources';
-import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import type { OtlpExporter } from './exporter.js';
 import { estimateSpanBytes, SpanConverter, spanShapes, type TraceMode } from './spans.js';
 import type { TraceDocument, TraceSpan } from '../../src/model/trace.js';

@@ -1,4 +1,5 @@
 import type { OtlpConfig } from '../../src/config.js';
+import type { TlsFiles } from './transport.js';
 
 /**
  * Where and how spans are exported, resolved field by field with the precedence of SPEC §2:
@@ -44,6 +45,8 @@ export interface OtlpSettings {
   resourceAttributes: Record<string, string>;
   retries: number;
   backoffMs: number;
+  /** TLS files from `OTEL_EXPORTER_OTLP_[TRACES_]CERTIFICATE`, `…_CLIENT_KEY`, `…_CLIENT_CERTIFICATE`. */
+  tls: TlsFiles;
   /** Where each value came from (for `--dry-run` and tests). */
   sources: { endpoint: SettingSource; protocol: SettingSource; timeoutMs: SettingSource; compression: SettingSource; traceMode: SettingSource };
 }
@@ -327,6 +330,15 @@ export function resolveOtlpDraft(input: ResolveInput = {}): OtlpDraftSettings {
   const serviceName =
     nonEmpty(flags.serviceName) ?? nonEmpty(env.OTEL_SERVICE_NAME) ?? nonEmpty(envResource['service.name']) ?? nonEmpty(config.serviceName);
 
+  const tlsFile = (name: string): string | undefined =>
+    nonEmpty(env[`OTEL_EXPORTER_OTLP_TRACES_${name}`]) ?? nonEmpty(env[`OTEL_EXPORTER_OTLP_${name}`]);
+  const tls: TlsFiles = {};
+  const certificate = tlsFile('CERTIFICATE');
+  const clientKey = tlsFile('CLIENT_KEY');
+  const clientCertificate = tlsFile('CLIENT_CERTIFICATE');
+  if (certificate) tls.certificate = certificate;
+  if (clientKey) tls.clientKey = clientKey;
+  if (clientCertificate) tls.clientCertificate = clientCertificate;
   const retries = Number(env.AGENT_TRACE_EXPORT_RETRIES);
   const backoffMs = Number(env.AGENT_TRACE_EXPORT_BACKOFF_MS);
   return {
@@ -340,6 +352,7 @@ export function resolveOtlpDraft(input: ResolveInput = {}): OtlpDraftSettings {
     resourceAttributes,
     retries: Number.isInteger(retries) && retries >= 0 ? retries : 3,
     backoffMs: Number.isFinite(backoffMs) && backoffMs >= 0 ? backoffMs : 500,
+    tls,
     sources: {
       endpoint: endpointSource,
       protocol: protocolSource,
@@ -365,6 +378,9 @@ export function settingsToEnv(settings: OtlpSettings): Record<string, string> {
   const headers = Object.entries(settings.headers).map(([k, v]) => `${k}=${encodeURIComponent(v)}`);
   if (headers.length) env.OTEL_EXPORTER_OTLP_TRACES_HEADERS = headers.join(',');
   if (settings.serviceName) env.OTEL_SERVICE_NAME = settings.serviceName;
+  if (settings.tls.certificate) env.OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE = settings.tls.certificate;
+  if (settings.tls.clientKey) env.OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY = settings.tls.clientKey;
+  if (settings.tls.clientCertificate) env.OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE = settings.tls.clientCertificate;
   const resource = Object.entries(settings.resourceAttributes).map(([k, v]) => `${k}=${encodeURIComponent(v)}`);
   if (resource.length) env.OTEL_RESOURCE_ATTRIBUTES = resource.join(',');
   return env;

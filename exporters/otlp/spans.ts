@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { SpanKind, SpanStatusCode, TraceFlags, type HrTime, type Link, type SpanContext } from '@opentelemetry/api';
 import { SDK_INFO } from '@opentelemetry/core';
 import { resourceFromAttributes, type Resource } from '@opentelemetry/resources';
-import type { ReadableSpan, TimedEvent } from '@opentelemetry/sdk-trace-base';
+import type { ReadableSpan, TimedEvent } from '@opentelemetry/sdk-trace';
 import type { Attributes } from '../../src/events/types.js';
 import { contentAttributes } from '../../src/model/attributes.js';
 import { traceIdFor } from '../../src/model/ids.js';

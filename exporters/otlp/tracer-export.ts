@@ -1,6 +1,6 @@
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { ExportResult } from '@opentelemetry/core';
-import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
+import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
 import type { OtlpExporter } from './exporter.js';
 import type { SpanShape } from './spans.js';
 import type { AgentTraceConfig } from '../../src/config.js';
@@ -120,10 +120,10 @@ class TracerOtlpExport implements TracerExport {
 
   private start(): Promise<Runtime> {
     this.runtime ??= (async () => {
-      const [{ OtlpExporter }, spans, { BatchSpanProcessor }, { agentTraceVersion }] = await Promise.all([
+      const [{ OtlpExporter }, spans, { BatchSpanProcessor }, { version }] = await Promise.all([
         import('./exporter.js'),
         import('./spans.js'),
-        import('@opentelemetry/sdk-trace-base'),
+        import('@opentelemetry/sdk-trace'),
         import('../../src/version.js'),
       ]);
       const s = this.settings;
@@ -135,9 +135,11 @@ class TracerOtlpExport implements TracerExport {
         compression: s.compression,
         retries: s.retries,
         backoffMs: s.backoffMs,
+        tls: s.tls,
       });
-      const resource = spans.buildResource({ serviceName: s.serviceName, serviceVersion: agentTraceVersion(), attributes: s.resourceAttributes });
-      const processor = new BatchSpanProcessor(new WatermarkSpanExporter(exporter, this.folder, this.params.report), {
+      const resource = spans.buildResource({ serviceName: s.serviceName, serviceVersion: version, attributes: s.resourceAttributes });
+      const processor = new BatchSpanProcessor({
+        exporter: new WatermarkSpanExporter(exporter, this.folder, this.params.report),
         scheduledDelayMillis: this.options.scheduledDelayMillis ?? 1_000,
         maxExportBatchSize: this.options.maxExportBatchSize ?? 512,
         maxQueueSize: 8_192,

@@ -4,7 +4,7 @@ import { BACKGROUND_ENV, claimWaiter } from '../../../exporters/otlp/background.
 import { createProgress, formatBytes } from '../export-progress.js';
 import { ExportLockError, exportSession, planSession, type SessionExportResult } from '../../../exporters/otlp/session-export.js';
 import { OtlpSettingsError, resolveOtlpDraft, type OtlpDraftSettings } from '../../../exporters/otlp/settings.js';
-import { agentTraceVersion } from '../../version.js';
+import { version } from '../../version.js';
 import { readWatermark } from '../../../exporters/otlp/watermark.js';
 import { defaultConfigPath } from '../../store/paths.js';
 import { logError } from '../../store/log.js';
@@ -111,7 +111,7 @@ async function exportCommand(ctx: CliContext, sessions: string[], opts: ExportCo
   const ids = sessionIds(ctx, sessions, opts.all);
   const resource = buildResource({
     serviceName: settings.serviceName,
-    serviceVersion: agentTraceVersion(),
+    serviceVersion: version,
     attributes: settings.resourceAttributes,
   });
   if (opts.dryRun) {
@@ -131,6 +131,7 @@ async function exportCommand(ctx: CliContext, sessions: string[], opts: ExportCo
     compression: settings.compression,
     retries: settings.retries,
     backoffMs: settings.backoffMs,
+    tls: settings.tls,
     onRetry: ({ attempt, delayMs, reason, elapsedMs }) => {
       progress.note(`${reason}; retry ${attempt - 1} in ${(delayMs / 1000).toFixed(1)}s`);
       if (bar || background || toldRetry || elapsedMs + delayMs < QUIET_RETRY_MS) return;
