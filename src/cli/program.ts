@@ -1,10 +1,8 @@
 import { Command, CommanderError, Option } from 'commander';
 import { CliError } from './errors.js';
+import type { GlobalOptions } from './options.js';
 import { version } from '../version.js';
 
-export interface GlobalOptions {
-  dir?: string;
-}
 
 /** Commands load their code only when they run, so `agent-trace list` does not pay for the viewer. */
 function buildProgram(): Command {

@@ -12,7 +12,7 @@ import { appendSync, ensureDir } from '../../store/fs-util.js';
 import { encodeEvents } from '../../store/journal.js';
 import { logError } from '../../store/log.js';
 import { defaultDataDir, JOURNAL_FILE, sessionFolder } from '../../store/paths.js';
-import type { GlobalOptions } from '../program.js';
+import type { GlobalOptions } from '../options.js';
 
 /**
  * `agent-trace hook`: one hook payload on stdin becomes events in the session's journal. It runs on every
