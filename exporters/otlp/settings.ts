@@ -1,3 +1,4 @@
+import { checkOtlpSection } from '../../src/config-check.js';
 import type { OtlpConfig } from '../../src/config.js';
 import type { TlsFiles } from './transport.js';
 
@@ -193,46 +194,15 @@ function pick<T>(
 }
 
 /**
- * The `otlp` section of the config file, checked field by field: a value of the wrong type fails naming the
- * field (and the file) rather than being ignored or crashing later. Unknown fields are left alone.
+ * The `otlp` section of the config file, checked against the config schema (src/config-schema.ts): a value of
+ * the wrong type fails naming the field (and the file) rather than being ignored or crashing later. Unknown
+ * fields are left alone.
  */
 export function checkOtlpConfig(value: unknown, configPath?: string): OtlpConfig {
-  const inFile = configPath ? ` in ${configPath}` : ' in the config file';
-  const fail = (field: string, expected: string, got: unknown): never => {
-    throw new OtlpSettingsError(`otlp${field ? `.${field}` : ''}${inFile} must be ${expected}, not ${shown(got)}`, 'config');
-  };
   if (value === undefined || value === null) return {};
-  if (typeof value !== 'object' || Array.isArray(value)) fail('', 'an object such as {"endpoint": "http://localhost:4318"}', value);
-  const config = value as Record<string, unknown>;
-  const strings: Array<[keyof OtlpConfig, string]> = [
-    ['endpoint', 'a URL string such as "http://localhost:4318"'],
-    ['protocol', '"http/protobuf" or "http/json"'],
-    ['compression', '"gzip" or "none"'],
-    ['traceMode', '"session" or "turn"'],
-    ['serviceName', 'a string'],
-  ];
-  for (const [field, expected] of strings) {
-    if (config[field] !== undefined && typeof config[field] !== 'string') fail(field, expected, config[field]);
-  }
-  const timeout = config.timeoutMs;
-  if (timeout !== undefined && (typeof timeout !== 'number' || !Number.isFinite(timeout) || timeout <= 0)) {
-    fail('timeoutMs', 'a positive number of milliseconds such as 10000', timeout);
-  }
-  if (config.auto !== undefined && typeof config.auto !== 'boolean') fail('auto', 'true or false', config.auto);
-  for (const field of ['headers', 'resourceAttributes'] as const) {
-    const map = config[field];
-    if (map === undefined) continue;
-    if (typeof map !== 'object' || map === null || Array.isArray(map)) fail(field, 'an object of string values such as {"name": "value"}', map);
-    for (const [key, v] of Object.entries(map as Record<string, unknown>)) {
-      if (typeof v !== 'string') fail(`${field}.${key}`, 'a string', v);
-    }
-  }
-  return config as OtlpConfig;
-}
-
-function shown(value: unknown): string {
-  const text = JSON.stringify(value) ?? String(value);
-  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+  const problem = checkOtlpSection(value, configPath ?? 'the config file');
+  if (problem) throw new OtlpSettingsError(problem.message, 'config');
+  return value as OtlpConfig;
 }
 
 export interface ResolveInput {
