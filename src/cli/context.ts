@@ -1,4 +1,5 @@
-import { ConfigError, loadCheckedConfig, resolveDataDir, type AgentTraceConfig } from '../config.js';
+import { loadCheckedConfig } from '../config-check.js';
+import { ConfigError, resolveDataDir, type AgentTraceConfig } from '../config.js';
 import { Redactor } from '../redact.js';
 import { SessionStore } from '../store/session-store.js';
 import { CliError } from './errors.js';
