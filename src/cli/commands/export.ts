@@ -38,11 +38,8 @@ export async function runExport(sessions: string[], opts: ExportCommandOptions):
     ctx = cliContext(opts);
     await exportCommand(ctx, sessions, opts, background);
   } catch (error) {
-    if (background) {
-      if (ctx) logError(ctx.dir, `background export (${sessions.join(' ') || 'all'})`, error);
-      process.exitCode = 1;
-      return;
-    }
+    // The background export's stderr goes nowhere: its failures go to the log (and its exit status says so).
+    if (background && ctx) logError(ctx.dir, `background export (${sessions.join(' ') || 'all'})`, error);
     throw error;
   }
 }
