@@ -189,6 +189,41 @@ describe('exactly once', () => {
     expect(retried).toHaveLength(1);
   });
 
+  it('concurrent requests each get their own answer: one collector answer is never blamed on another request', async () => {
+    // The first request is answered late with a 503 (retry), the second at once with a 400 (no retry can help).
+    const answers: number[] = [];
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        const n = answers.push(0);
+        if (n === 1) setTimeout(() => res.writeHead(503).end(), 150);
+        else if (n === 2) res.writeHead(400, { 'content-type': 'text/plain' }).end('bad request body');
+        else res.writeHead(200).end();
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/traces`;
+      const exporter = new OtlpExporter({ url, backoffMs: 10 });
+      const { SpanConverter } = await import('../exporters/otlp/spans.js');
+      const doc = writeSession(tempDir(), 'conc', richSessionEvents('conc')).doc;
+      const converter = new SpanConverter({ sessionId: 'conc', traceId: doc.traceId, resource });
+      const [a, b] = [doc.spans.slice(0, 2), doc.spans.slice(2, 4)].map((spans) => spans.map((s) => converter.convert(s)));
+      const first = exporter.send(a!);
+      await new Promise<void>((r) => server.once('request', () => r()));
+      const second = exporter.send(b!).catch((e: unknown) => e as OtlpExportError);
+      await expect(first).resolves.toBeUndefined(); // its 503 was retried, whatever the other request got
+      const error = await second;
+      expect(error).toBeInstanceOf(OtlpExportError);
+      expect(error).toMatchObject({ status: 400, attempts: 1, retryable: false });
+      expect((error as OtlpExportError).message).toMatch(/could not read the request \(HTTP 400: bad request body\)/);
+      expect(answers).toHaveLength(3);
+      await exporter.shutdown();
+    } finally {
+      server.close();
+    }
+  });
+
   it('Retry-After is honoured, and one longer than the budget fails at once saying so', async () => {
     const dir = tempDir();
     const { store, doc } = writeSession(dir, 'after', richSessionEvents('after'));
