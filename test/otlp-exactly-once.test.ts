@@ -1,11 +1,14 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { createServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { OtlpExportError, OtlpExporter, type OtlpExporterOptions } from '../exporters/otlp/exporter.js';
 import { buildResource } from '../exporters/otlp/spans.js';
 import { exportSession } from '../exporters/otlp/session-export.js';
+import { resolveOtlpSettings } from '../exporters/otlp/settings.js';
 import { readWatermark, WATERMARK_FILE } from '../exporters/otlp/watermark.js';
 import { SessionStore } from '../src/store/session-store.js';
 import { startOtlpReceiver, useOtlpReceiver, type Behavior } from './helpers/otlp-receiver.js';
@@ -219,6 +222,38 @@ describe('exactly once', () => {
       expect((error as OtlpExportError).message).toMatch(/could not read the request \(HTTP 400: bad request body\)/);
       expect(answers).toHaveLength(3);
       await exporter.shutdown();
+    } finally {
+      server.close();
+    }
+  });
+
+  it('https: a CA from OTEL_EXPORTER_OTLP_CERTIFICATE is trusted; without it the certificate error fails at once', async () => {
+    const dir = tempDir();
+    const key = join(dir, 'key.pem');
+    const cert = join(dir, 'cert.pem');
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+    let requests = 0;
+    const server = createHttpsServer({ key: readFileSync(key), cert: readFileSync(cert) }, (req, res) => {
+      req.resume();
+      req.on('end', () => ((requests += 1), res.writeHead(200).end()));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}/v1/traces`;
+      const { store, doc } = writeSession(dir, 'tls', richSessionEvents('tls'));
+      const settings = resolveOtlpSettings({ flags: { endpoint: url }, env: { OTEL_EXPORTER_OTLP_CERTIFICATE: cert } })!;
+      expect(settings.tls).toEqual({ certificate: cert });
+      const trusting = new OtlpExporter({ url, tls: settings.tls });
+      expect((await run(store, 'tls', trusting)).sent).toBe(doc.spans.length);
+      await trusting.shutdown();
+
+      const other = writeSession(dir, 'tls-2', richSessionEvents('tls-2'));
+      const plain = new OtlpExporter({ url, backoffMs: 10 });
+      const error = (await run(other.store, 'tls-2', plain).catch((e: unknown) => e)) as OtlpExportError;
+      await plain.shutdown();
+      expect(error).toMatchObject({ attempts: 1, retryable: false });
+      expect(error.message).toMatch(/self[- ]signed certificate.*; check the TLS certificate \(OTEL_EXPORTER_OTLP_CERTIFICATE\)/i);
+      expect(requests).toBe(1);
     } finally {
       server.close();
     }
