@@ -1,3 +1,4 @@
+import { RECONCILE_SOURCES } from '../adapters/sources.js';
 import { loadCheckedConfig } from '../config-check.js';
 import { resolveDataDir, type AgentTraceConfig } from '../config.js';
 import { Redactor } from '../redact.js';
@@ -20,6 +21,7 @@ export function cliContext(options: { dir?: string }): CliContext {
     redactor: new Redactor(config.redaction),
     prices: config.prices,
     inactivityMinutes: config.inactivityMinutes,
+    sources: RECONCILE_SOURCES,
   });
   return { config, dir, store };
 }

@@ -24,9 +24,19 @@ function buildProgram(): Command {
     });
 
   program
+    .command('reconcile', { hidden: true })
+    .description('bring the store up to date: drain the hooks\' spool, catch up transcripts, rewrite stale traces')
+    .option('--worker', 'run as the detached worker the hook recorder starts (exits when idle)')
+    .option('--json', 'print the result as JSON')
+    .action(async (opts, cmd: Command) => {
+      const { runReconcile } = await import('./commands/reconcile.js');
+      await runReconcile({ ...globals(cmd), ...opts });
+    });
+
+  program
     .command('install')
     .description('register agent-trace hooks in the agent settings (idempotent, keeps your hooks)')
-    .addOption(new Option('--agent <agent>', 'agent to install for').choices(['claude-code']).default('claude-code'))
+    .addOption(new Option('--agent <agent>', 'agent to install for (default: every agent found on this machine)').choices(['claude-code', 'codex', 'gemini', 'opencode', 'all']))
     .addOption(new Option('--scope <scope>', 'settings file to change').choices(['user', 'project', 'local']).default('user'))
     .option('--dry-run', 'print the change without writing it')
     .action(async (opts, cmd: Command) => {
@@ -37,7 +47,7 @@ function buildProgram(): Command {
   program
     .command('uninstall')
     .description('remove exactly the hooks that install added')
-    .addOption(new Option('--agent <agent>', 'agent to uninstall from').choices(['claude-code']).default('claude-code'))
+    .addOption(new Option('--agent <agent>', 'agent to uninstall from (default: every agent found on this machine)').choices(['claude-code', 'codex', 'gemini', 'opencode', 'all']))
     .addOption(new Option('--scope <scope>', 'settings file to change').choices(['user', 'project', 'local']).default('user'))
     .option('--dry-run', 'print the change without writing it')
     .action(async (opts, cmd: Command) => {
