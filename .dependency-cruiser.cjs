@@ -6,7 +6,7 @@
 // them in this round, so that CI stays green meanwhile (`--ignore-known`); each entry goes once it is fixed
 // (`npm run deps` then reports it as stale), and the file is deleted when it is empty:
 //   - src/store/session-store.ts ↔ reconcile.ts ↔ liveness.ts (type-only imports of SessionStore; issues 8, 10);
-//   - viewer/web/session-page.ts ↔ its tabs, and viewer/web importing the price table at run time (issue 14).
+//   - viewer/web/summary.ts and spans.ts import costOf/findPrice from src/model/pricing.ts at run time (issues 12, 14).
 
 /** Modules at the bottom that anything may use: the package version and root, the redaction rules. */
 const LEAVES = '^src/(version|package-root|redact)[.]ts$';

@@ -110,3 +110,8 @@ export function subtreeStats(node: SpanNode, prices: PriceTable | undefined): Su
   }
   return stats;
 }
+
+/** The estimated cost of some usage of a model (one kind of tokens, or all), from the viewer's price table. */
+export function usageCost(model: string | undefined, usage: Parameters<typeof costOf>[1], prices: PriceTable | undefined): number | undefined {
+  return costOf(model, usage, prices);
+}

@@ -3,7 +3,9 @@ import { h, icon, kindIcon, replaceChildren, type Child } from './dom.js';
 import { fmtClock, fmtCost, fmtDate, fmtDuration, fmtInt, fmtOffset, fmtTokens, oneLine, plural, shortModel } from './format.js';
 import { isInterrupted, modelOf, toolName, usageOf, type ModelChange, type SpanNode } from './model.js';
 import { shortPath, toolSummary, valueView } from './content.js';
-import type { SessionPage, TabView } from './session-page.js';
+import type { SessionHost, TabView } from './host.js';
+import { foldedMarkdown } from './fold.js';
+import { contextChart } from './context-chart.js';
 import { sessionHref } from './shared.js';
 import { spanCost, spanTitle, subtreeStats } from './spans.js';
 
@@ -29,7 +31,7 @@ export class SummaryView implements TabView {
   private dirty = true;
   private scheduled = false;
 
-  constructor(private readonly page: SessionPage) {
+  constructor(private readonly page: SessionHost) {
     this.inner = h('div', { class: 'summary' });
     this.el = h('div', { class: 'tab-pane summary-scroll', role: 'tabpanel' }, this.inner);
   }
@@ -148,7 +150,7 @@ export class SummaryView implements TabView {
       'div',
       { class: 'summary-heading' },
       h('h1', null, hd.title ?? 'Untitled session'),
-      firstPrompt ? h('div', { class: 'first-prompt' }, h('div', { class: 'label' }, 'First prompt'), valueView(firstPrompt, { cls: 'prompt-text' })) : null,
+      firstPrompt ? h('div', { class: 'first-prompt' }, h('div', { class: 'label' }, 'First prompt'), foldedMarkdown(firstPrompt)) : null,
     );
 
     // ——— stats ———
@@ -421,6 +423,8 @@ export class SummaryView implements TabView {
         : h('p', { class: 'empty' }, 'No subagents.'),
     );
 
+    const chart = contextChart(this.page.model);
+    const contextCard = chart ? card('Context size per model call', chart) : null;
     const scroll = this.el.scrollTop;
     const openDetails = [...this.inner.querySelectorAll('details')].map((d) => d.open);
     replaceChildren(
@@ -428,7 +432,7 @@ export class SummaryView implements TabView {
       banner,
       heading,
       stats,
-      h('div', { class: 'cards' }, h('div', { class: 'col' }, errorsCard, toolsCard, subCard, filesCard), h('div', { class: 'col' }, facts, tokens, cost, timeCard)),
+      h('div', { class: 'cards' }, h('div', { class: 'col' }, errorsCard, toolsCard, subCard, filesCard), h('div', { class: 'col' }, facts, tokens, contextCard, cost, timeCard)),
     );
     [...this.inner.querySelectorAll('details')].forEach((d, i) => {
       if (openDetails[i]) d.open = true;
