@@ -82,15 +82,13 @@ function sessionIds(ctx: CliContext, sessions: string[], all: boolean | undefine
   return ids;
 }
 
+/** Oldest first, so a collector receives sessions in the order they happened. */
 function allSessionIds(ctx: CliContext): string[] {
-  {
-    // Oldest first, so a collector receives sessions in the order they happened.
-    return ctx.store
-      .sessionIds()
-      .map((id) => ({ id, t: ctx.store.lastActivity(id) }))
-      .sort((a, b) => a.t - b.t || a.id.localeCompare(b.id))
-      .map((x) => x.id);
-  }
+  return ctx.store
+    .sessionIds()
+    .map((id) => ({ id, t: ctx.store.lastActivity(id) }))
+    .sort((a, b) => a.t - b.t || a.id.localeCompare(b.id))
+    .map((x) => x.id);
 }
 
 function namedSessionIds(ctx: CliContext, sessions: string[]): string[] {
