@@ -72,6 +72,14 @@ await build({
   outdir: join(dist, 'lib'),
 });
 
+// opencode's plugin: loaded into opencode's own runtime, so self-contained (node: built-ins only).
+rmSync(join(dist, 'plugins'), { recursive: true, force: true });
+await build({
+  ...node,
+  entryPoints: { opencode: join(root, 'src/plugins/opencode.ts') },
+  outdir: join(dist, 'plugins'),
+});
+
 const web = join(root, 'viewer/web');
 chmodSync(join(dist, 'bin', 'agent-trace.js'), 0o755);
 

@@ -362,6 +362,35 @@ describe('codex: rollouts written by the test', () => {
     expect(docOf(alone).summary.generations).toBe(2);
   });
 
+  it('0.171: a token_usage_record ends each response (its usage, its response id, cache writes apart); token_count after the tools is ignored', () => {
+    const rec = (response_id: string, input: number, cached: number, written: number, output: number) => ({ thread_id: SID, turn_id: 'turn-1', response_id, usage: { input_tokens: input, cached_input_tokens: cached, cache_write_input_tokens: written, output_tokens: output, reasoning_output_tokens: 0, total_tokens: input + output } });
+    const lines = [
+      env(0, 'session_meta', { id: SID, timestamp: t(0), cwd: '/w', cli_version: '0.171.0' }),
+      env(1, 'event_msg', { type: 'task_started', turn_id: 'turn-1' }),
+      env(1, 'turn_context', { turn_id: 'turn-1', cwd: '/w', model: 'gpt-5.5' }),
+      env(1, 'event_msg', { type: 'user_message', message: 'tidy it', images: [] }),
+      env(2, 'response_item', { type: 'custom_tool_call', name: 'apply_patch', call_id: 'call_p', input: '*** Begin Patch\n*** Update File: a.txt\n@@\n-x\n+y\n*** Add File: b.txt\n+z\n*** End Patch\n' }),
+      env(2, 'response_item', { type: 'function_call', name: 'exec_command', arguments: '{"cmd":"rm -rf x"}', call_id: 'call_rm' }),
+      env(2, 'token_usage_record', rec('resp_1', 1000, 200, 300, 40)),
+      env(6, 'response_item', { type: 'custom_tool_call_output', call_id: 'call_p', output: 'Exit code: 0\nOutput:\nSuccess.' }),
+      env(6, 'response_item', { type: 'function_call_output', call_id: 'call_rm', output: 'exec_command failed: CreateProcess { message: "Rejected(\\"`/bin/bash -lc \'rm -rf x\'` rejected: policy forbids commands starting with `rm`\\")" }' }),
+      env(6, 'event_msg', { type: 'token_count', info: { total_token_usage: usage(1000, 200, 40, 0), last_token_usage: usage(1000, 200, 40, 0) } }),
+      env(7, 'response_item', { type: 'message', role: 'assistant', content: [{ type: 'output_text', text: 'Done.' }] }),
+      env(7, 'token_usage_record', rec('resp_2', 1200, 1000, 0, 5)),
+      env(7, 'event_msg', { type: 'token_count', info: { total_token_usage: usage(2200, 1200, 45, 0), last_token_usage: usage(1200, 1000, 5, 0) } }),
+      env(8, 'event_msg', { type: 'task_complete', turn_id: 'turn-1', last_agent_message: 'Done.' }),
+    ];
+    const doc = docOf(write('rollout-2026-11-29T10-00-00-' + SID + '.jsonl', lines));
+    const gens = doc.spans.filter((s) => s.kind === 'generation');
+    expect(gens.map((g) => g.attributes['gen_ai.response.id'])).toEqual(['resp_1', 'resp_2']);
+    expect(gens[0]!.endTime).toBe(Date.parse(t(2)));
+    expect(doc.summary.tokens).toEqual({ input: 500 + 200, output: 45, cacheRead: 1200, cacheWrite: 300, reasoning: 0 });
+    const rm = doc.spans.find((s) => s.attributes['gen_ai.tool.call.id'] === 'call_rm')!;
+    expect(rm.status).toBe('error');
+    expect(rm.attributes['error.type']).toBe('rejected');
+    expect(doc.summary.filesTouched).toEqual(['a.txt', 'b.txt']);
+  });
+
   it('returns nothing (and does not throw) for empty or foreign files', () => {
     expect(readCodexRollout('')).toEqual([]);
     expect(readCodexRollout('garbage\n{"also": "garbage"\n')).toEqual([]);

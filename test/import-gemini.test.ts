@@ -211,3 +211,25 @@ describe('gemini: chat files written by the test', () => {
     expect(parseJsonTolerant('nothing here')).toBeUndefined();
   });
 });
+
+describe('Gemini CLI 0.61 chat files', () => {
+  const ts = (s: number) => new Date(Date.UTC(2026, 10, 29, 10, 0, s)).toISOString();
+  const context = { id: 'ctx', timestamp: ts(0), type: 'user', content: [{ text: '<session_context>\nThis is the Gemini CLI.\n</session_context>' }] };
+  const user = { id: 'u1', timestamp: ts(1), type: 'user', content: [{ text: 'tidy notes' }] };
+  const answer = { id: 'g1', timestamp: ts(2), type: 'gemini', content: 'Done.', model: 'gemini-2.5-flash', tokens: { input: 100, output: 5, cached: 40, thoughts: 0, tool: 0, total: 105 } };
+  const meta = { sessionId: 'g-061', projectHash: 'p', startTime: ts(0), lastUpdated: ts(0), kind: 'main' };
+  const jsonl = (lines: unknown[]) => lines.map((l) => JSON.stringify(l)).join('\n') + '\n';
+
+  it('reads the history set at session start and again on --resume as history, not as compactions', () => {
+    const lines = [meta, { $set: { messages: [context] } }, user, answer, { $set: { messages: [context, user, answer] } }, { id: 'u2', timestamp: ts(5), type: 'user', content: [{ text: 'again' }] }];
+    const sessions = readGeminiChat(jsonl(lines), 'session-2026-11-29T10-00-g061.jsonl');
+    const doc = buildTrace(sessions[0]!.sessionId, sessions[0]!.events).toDocument();
+    expect(doc.spans.filter((s) => s.kind === 'compaction')).toEqual([]);
+    expect(doc.spans.filter((s) => s.kind === 'turn').map((t) => t.input)).toEqual(['tidy notes', 'again']);
+    expect(doc.summary.generations).toBe(1);
+  });
+
+  it('never reads the stub file --resume leaves (same id, no messages) as a session', () => {
+    expect(readGeminiChat(jsonl([meta, { $set: { lastUpdated: ts(9) } }]), 'session-2026-11-29T10-09-g061.jsonl')).toEqual([]);
+  });
+});

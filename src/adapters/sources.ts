@@ -1,8 +1,10 @@
 import type { ReconcileSource, SourceContext, SpoolItem } from '../store/reconcile-source.js';
 import { findAgentProcess } from '../store/liveness.js';
 import { claudeCodeSource } from './claude-code/reconcile-source.js';
-import { mapHook as mapCodexHook } from './codex/hook.js';
-import { mapHook as mapGeminiHook } from './gemini/hook.js';
+import { agentFileSource } from './agent-file-source.js';
+import { FILE_COVERS as CODEX_FILE_COVERS, mapHook as mapCodexHook } from './codex/hook.js';
+import { FILE_COVERS as GEMINI_FILE_COVERS, mapHook as mapGeminiHook } from './gemini/hook.js';
+import { FILE_COVERS as OPENCODE_FILE_COVERS, mapHook as mapOpencodeHook } from './opencode/hook.js';
 import type { HookMapper } from './hook-types.js';
 
 /**
@@ -24,4 +26,8 @@ export function mapperSource(agent: string, mapper: HookMapper): ReconcileSource
   };
 }
 
-export const RECONCILE_SOURCES: readonly ReconcileSource[] = [claudeCodeSource, mapperSource('codex', mapCodexHook), mapperSource('gemini', mapGeminiHook)];
+export const RECONCILE_SOURCES: readonly ReconcileSource[] = [
+  claudeCodeSource,
+  agentFileSource('codex', mapCodexHook, CODEX_FILE_COVERS), agentFileSource('gemini', mapGeminiHook, GEMINI_FILE_COVERS),
+  agentFileSource('opencode', mapOpencodeHook, OPENCODE_FILE_COVERS),
+];

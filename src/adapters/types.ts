@@ -17,4 +17,6 @@ export interface ImportAdapter {
   agent: 'claude-code' | 'codex' | 'gemini' | 'opencode';
   detect(path: string, head: string): boolean;
   read(path: string): ImportedSession[];
+  /** Reads one session of a file that holds many (opencode's database), for a catch-up. */
+  readSession?(path: string, sessionId: string): ImportedSession[];
 }

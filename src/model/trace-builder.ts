@@ -99,6 +99,8 @@ export class TraceBuilder {
   private eventCount = 0;
 
   private agent: AgentInfo = { name: 'unknown' };
+  /** The sources (hook, import, sdk) that have reported the session's start. */
+  private readonly startSources = new Set<string>();
   private lifecycle: Lifecycle = 'running';
   private lifecycleMessage: string | undefined;
   private startTime = Number.POSITIVE_INFINITY;
@@ -194,6 +196,17 @@ export class TraceBuilder {
   // ——— session ———
 
   private onSessionStart(e: Extract<AgentEvent, { type: 'session.start' }>): void {
+    // The same start seen by a second source (the hook's SessionStart beside an imported transcript's start) is
+    // not a new process picking the session up: no resume, nothing closed.
+    const source = e.source ?? '';
+    const sameStart = this.startSources.size > 0 && !this.startSources.has(source) && e.reason !== 'resume' && this.lifecycle === 'running';
+    this.startSources.add(source);
+    if (sameStart) {
+      if (e.agentPid !== undefined) this.agentPid = e.agentPid;
+      this.onMeta(e);
+      this.touch(this.root);
+      return;
+    }
     const continuing = this.eventCount > 1;
     const sameProcess = e.reason === 'compact' || e.reason === 'clear';
     if (continuing && !sameProcess && (e.reason === 'resume' || this.lifecycle !== 'running' || e.source === 'sdk')) {
@@ -863,8 +876,8 @@ export class TraceBuilder {
           toolCalls++;
           if (s.status === 'error') toolErrors++;
           if (s.name && writesFiles(s.name)) {
-            const path = filePathOf(s.input);
-            if (path && !seenFiles.has(path)) {
+            for (const path of filePathsOf(s.input)) {
+              if (seenFiles.has(path)) continue;
               seenFiles.add(path);
               files.push(path);
             }
@@ -1001,11 +1014,19 @@ function writesFiles(name: string): boolean {
   return writes;
 }
 
-function filePathOf(input: unknown): string | undefined {
-  if (!input || typeof input !== 'object') return undefined;
+const PATCH_FILE_LINE = /^\*\*\* (?:Add|Update|Delete) File: (.+)$|^\*\*\* Move to: (.+)$/gm;
+
+/** The files a tool call names: a path field, or the files of an apply_patch patch (text, or `{command|input|patch}`). */
+function filePathsOf(input: unknown): string[] {
+  if (typeof input === 'string') {
+    if (!input.includes('*** Begin Patch')) return [];
+    return [...input.matchAll(PATCH_FILE_LINE)].map((m) => (m[1] ?? m[2] ?? '').trim()).filter(Boolean);
+  }
+  if (!input || typeof input !== 'object') return [];
   const record = input as Record<string, unknown>;
-  for (const field of FILE_PATH_FIELDS) if (typeof record[field] === 'string') return record[field] as string;
-  return undefined;
+  for (const field of FILE_PATH_FIELDS) if (typeof record[field] === 'string') return [record[field] as string];
+  for (const field of ['input', 'patch', 'command']) if (typeof record[field] === 'string') return filePathsOf(record[field]);
+  return [];
 }
 
 function titleFrom(prompt: string | undefined): string | undefined {

@@ -11,8 +11,30 @@ import { arr, nonEmpty, num, rec, str, textOf, toMillis, type Rec } from './util
  * (`{"type": "agent-turn-complete", "thread-id", "turn-id", "input-messages", "last-assistant-message"}`).
  *
  * Keys: tool spans by `tool_use_id` (Codex's call id, the same one the rollout records), turns by `turn_id`
- * (newer rollouts record it too), so hook events and an imported rollout land on the same spans.
+ * (newer rollouts record it too), so hook events and an imported rollout land on the same spans. Names and
+ * inputs follow the rollout: the hooks call the shell tool `Bash {command}` and the patch tool
+ * `apply_patch {command}`, the rollout `exec_command {cmd}` and `apply_patch <patch text>`.
+ *
+ * Codex 0.17x sends SessionStart, UserPromptSubmit, PreToolUse, PermissionRequest, PostToolUse, PreCompact,
+ * PostCompact, SubagentStart, SubagentStop, Stop, Interrupt and SessionEnd (the last two from the TUI).
+ * PostToolUse carries only the output text, so whether a command failed (its exit code, a policy rejection)
+ * is known from the rollout alone.
  */
+
+/** What the rollout records on its own: with the rollout at hand, the hooks add only what it lacks. */
+export const FILE_COVERS: ReadonlySet<AgentEvent['type']> = new Set(['turn.start', 'turn.end', 'tool.start', 'tool.end', 'subagent.start', 'subagent.end', 'compaction.start', 'compaction.end']);
+
+/** The rollout's name and input for a tool the hooks name their own way. */
+export function rolloutTool(name: string, input: unknown): { name: string; input: unknown } {
+  const r = rec(input);
+  if (name === 'Bash' && r && typeof r.command === 'string') {
+    const { command, ...rest } = r;
+    return { name: 'exec_command', input: { cmd: command, ...rest } };
+  }
+  if (name === 'Bash') return { name: 'exec_command', input };
+  if (name === 'apply_patch' && r && typeof r.command === 'string' && Object.keys(r).length === 1) return { name, input: r.command };
+  return { name, input };
+}
 export const mapHook: HookMapper = (payload, context) => {
   try {
     if (!rec(payload)) return [];
@@ -55,15 +77,18 @@ function mapCodexHook(p: Rec, context: HookContext): AgentEvent[] {
     }
     case 'PreToolUse': {
       const key = nonEmpty(p.tool_use_id);
-      const tool = nonEmpty(p.tool_name);
-      if (!key || !tool) return [];
-      return [{ ...base, type: 'tool.start', key, name: tool, ...(p.tool_input !== undefined ? { input: p.tool_input } : {}), toolType: toolType(tool), ...turnAttrs }];
+      const raw = nonEmpty(p.tool_name);
+      if (!key || !raw) return [];
+      const tool = rolloutTool(raw, p.tool_input);
+      return [{ ...base, type: 'tool.start', key, name: tool.name, ...(tool.input !== undefined ? { input: tool.input } : {}), toolType: toolType(tool.name), ...turnAttrs }];
     }
     case 'PostToolUse':
     case 'PostToolUseFailure': {
       const key = nonEmpty(p.tool_use_id);
       if (!key) return [];
-      const tool = nonEmpty(p.tool_name);
+      const raw = nonEmpty(p.tool_name);
+      const named = raw ? rolloutTool(raw, p.tool_input) : undefined;
+      const tool = named?.name;
       const failure = name === 'PostToolUseFailure' ? { error: nonEmpty(p.error) ?? 'tool failed', errorType: 'tool_error' } : responseFailure(p.tool_response);
       return [
         {
@@ -71,7 +96,7 @@ function mapCodexHook(p: Rec, context: HookContext): AgentEvent[] {
           type: 'tool.end',
           key,
           ...(tool ? { name: tool } : {}),
-          ...(p.tool_input !== undefined ? { input: p.tool_input } : {}),
+          ...(named?.input !== undefined ? { input: named.input } : {}),
           ...(p.tool_response !== undefined ? { output: p.tool_response } : {}),
           ...(failure ?? {}),
         },
@@ -114,6 +139,12 @@ function mapCodexHook(p: Rec, context: HookContext): AgentEvent[] {
         { ...base, type: 'turn.end', status: 'error', reason: error },
       ];
     }
+    case 'Interrupt':
+      // The person stopped the turn (Esc / Ctrl-C): an interrupt, never an agent error.
+      return [
+        { ...base, type: 'interrupt', message: nonEmpty(p.reason) ?? 'interrupted by the user' },
+        { ...base, type: 'turn.end', ...(turnId ? { key: turnId } : {}), reason: 'interrupted' },
+      ];
     case 'SessionEnd':
       return [{ ...base, type: 'session.end', ...(nonEmpty(p.reason) ? { reason: p.reason as string } : {}) }];
     default:

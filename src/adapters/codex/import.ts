@@ -24,6 +24,10 @@ import { arr, baseName, Clock, firstLine, maybeJson, nonEmpty, num, parseJsonLin
  * token_count counts as a new response only when its running total changed. OpenAI's `input_tokens` include
  * `cached_input_tokens` and `output_tokens` include `reasoning_output_tokens`.
  *
+ * Since 0.17x, each response is closed by a `token_usage_record` line (with `response_id` and that response's
+ * `usage`) written when the response ends, and `token_count` comes only after the tool outputs: when a rollout
+ * has usage records they alone delimit and count responses.
+ *
  * Prompts: the person's words come from `event_msg` user_message; the response_item user messages also carry
  * AGENTS.md, `<environment_context>` and other injected context and are used only by rollouts that have no
  * user_message events.
@@ -52,23 +56,28 @@ interface CodexUsage {
   input_tokens?: unknown;
   cached_input_tokens?: unknown;
   output_tokens?: unknown;
+  cache_write_input_tokens?: unknown;
   reasoning_output_tokens?: unknown;
   total_tokens?: unknown;
 }
 
-/** Codex usage (OpenAI semantics) → billed token kinds: input without the cached part, output with reasoning. */
+/**
+ * Codex usage (OpenAI semantics) → billed token kinds: input without the cached and cache-written parts
+ * (both are included in `input_tokens`), output with reasoning.
+ */
 export function codexUsage(u: CodexUsage | undefined): Usage | undefined {
   if (!u) return undefined;
   const input = num(u.input_tokens) ?? 0;
   const cached = num(u.cached_input_tokens) ?? 0;
+  const written = num(u.cache_write_input_tokens) ?? 0;
   const output = num(u.output_tokens) ?? 0;
   const reasoning = num(u.reasoning_output_tokens) ?? 0;
-  return { input: Math.max(0, input - cached), output, cacheRead: cached, cacheWrite: 0, reasoning };
+  return { input: Math.max(0, input - cached - written), output, cacheRead: cached, cacheWrite: written, reasoning };
 }
 
 function usageDelta(total: Rec, previous: Rec | undefined): CodexUsage {
   const out: Record<string, number> = {};
-  for (const k of ['input_tokens', 'cached_input_tokens', 'output_tokens', 'reasoning_output_tokens', 'total_tokens']) {
+  for (const k of ['input_tokens', 'cached_input_tokens', 'cache_write_input_tokens', 'output_tokens', 'reasoning_output_tokens', 'total_tokens']) {
     const now = num(total[k]) ?? 0;
     const before = num(previous?.[k]) ?? 0;
     out[k] = previous && now >= before ? now - before : now;
@@ -94,7 +103,11 @@ export function codexToolFailure(output: unknown): { error: string; errorType: s
     const code = Number(m[1]);
     return code === 0 ? undefined : { error: `exit code ${code}`, errorType: 'exit_code' };
   }
-  if (/^(execution error|aborted by user|failed to parse function arguments|unsupported call|sandbox (error|denied))/i.test(text.trim())) {
+  // A command the execpolicy rules (or the sandbox) refused never ran: `exec_command failed: … Rejected(…)`.
+  if (/^[a-z_]+ failed: [\s\S]*\bRejected\(/.test(text.trim()) || /^(command )?rejected\b/i.test(text.trim())) {
+    return { error: truncate(/rejected: ([^`"\\]*)/.exec(text)?.[1]?.trim() || 'rejected by policy'), errorType: 'rejected' };
+  }
+  if (/^(execution error|aborted by user|failed to parse function arguments|unsupported call|sandbox (error|denied)|[a-z_]+ failed: )/i.test(text.trim())) {
     return { error: truncate(text.trim().split('\n')[0] ?? 'tool failed'), errorType: 'tool_error' };
   }
   return undefined;
@@ -169,6 +182,7 @@ export function readCodexRollout(text: string, path = 'rollout.jsonl', options: 
   let maxTotal = 0;
   const spawns = new Map<string, { time: number; end?: number; agentType?: string; prompt?: string; thread?: string }>();
   const hasCompactedLines = items.some((i) => i.type === 'compacted');
+  const hasUsageRecords = items.some((i) => i.type === 'token_usage_record');
   // Rollouts before ~0.9x record no turn end: a model response without tool calls ends Codex's turn loop.
   const hasTurnEnds = items.some((i) => i.type === 'event_msg' && (i.payload.type === 'task_complete' || i.payload.type === 'turn_complete'));
 
@@ -211,7 +225,7 @@ export function readCodexRollout(text: string, path = 'rollout.jsonl', options: 
     });
   };
 
-  const flushPending = (time: number, usage?: Usage) => {
+  const flushPending = (time: number, usage?: Usage, responseId?: string) => {
     if (!pending) return;
     const output: GenerationOutput = {};
     const text = (pending.text.length ? pending.text : pending.fallbackText).join('\n').trim();
@@ -228,6 +242,7 @@ export function readCodexRollout(text: string, path = 'rollout.jsonl', options: 
       ...(model ? { model } : {}),
       ...(provider ? { provider } : {}),
       ...(usage ? { usage } : {}),
+      ...(responseId ? { responseId } : {}),
       ...(Object.keys(output).length ? { output } : {}),
       ...(pending.toolCalls.length ? { finishReasons: ['tool_calls'] } : {}),
     };
@@ -300,7 +315,7 @@ export function readCodexRollout(text: string, path = 'rollout.jsonl', options: 
         const total = num(rec(rec(p.info)?.total_token_usage)?.total_tokens);
         if (item.type === 'event_msg' && p.type === 'token_count' && total !== undefined) maxTotal = Math.max(maxTotal, total);
         // A spawned (not forked) subagent's own prompt can come before its first turn context: keep it.
-        if (replaysHistory || (item.type === 'event_msg' && p.type === 'token_count')) continue;
+        if (replaysHistory || (item.type === 'event_msg' && p.type === 'token_count') || item.type === 'token_usage_record') continue;
       }
     }
     switch (item.type) {
@@ -334,6 +349,17 @@ export function readCodexRollout(text: string, path = 'rollout.jsonl', options: 
         startSession(time);
         handleResponseItem(time, p);
         break;
+      case 'token_usage_record': {
+        startSession(time);
+        // A record of another thread (a parent's, copied into a fork) is not this thread's response.
+        if (ownId && nonEmpty(p.thread_id) && p.thread_id !== ownId) break;
+        const usage = codexUsage(rec(p.usage) as CodexUsage | undefined);
+        const responseId = nonEmpty(p.response_id);
+        if (!pending) outputItem(time);
+        flushPending(time, usage, responseId);
+        inputMark = time;
+        break;
+      }
       case 'compacted': {
         startSession(time);
         inputBoundary(time);
@@ -382,6 +408,7 @@ export function readCodexRollout(text: string, path = 'rollout.jsonl', options: 
         break;
       }
       case 'token_count': {
+        if (hasUsageRecords) break; // token_usage_record counts each response, at its end
         const info = rec(p.info);
         const total = rec(info?.total_token_usage);
         const last = rec(info?.last_token_usage) ?? (num(p.input_tokens) !== undefined ? p : undefined);

@@ -13,6 +13,9 @@ import { GEMINI_PROVIDER, geminiToolKey, geminiUsageKey } from './import.js';
  * calls by their token counts — the same keys the chat-file importer uses, so both sources meet on one span.
  * Two identical calls (same tool, same arguments) in one session share a span when only hooks are recorded.
  */
+/** What the chat file records on its own: with the file at hand, the hooks add only what it lacks. */
+export const FILE_COVERS: ReadonlySet<AgentEvent['type']> = new Set(['turn.start', 'turn.end', 'tool.start', 'tool.end', 'generation.start', 'generation.end', 'compaction.start', 'compaction.end']);
+
 export const mapHook: HookMapper = (payload, context) => {
   try {
     return rec(payload) ? mapGeminiHook(payload, context) : [];
@@ -49,10 +52,10 @@ function mapGeminiHook(p: Rec, context: HookContext): AgentEvent[] {
       const meta: AgentEvent = { ...base, type: 'session.meta', agent: { name: 'gemini' }, provider: GEMINI_PROVIDER, ...(cwd ? { cwd } : {}) };
       return prompt ? [meta, { ...base, type: 'turn.start', prompt }] : [meta];
     }
-    case 'AfterAgent': {
-      const output = nonEmpty(p.prompt_response);
-      return [{ ...base, type: 'turn.end', ...(output ? { output } : {}) }];
-    }
+    case 'AfterAgent':
+      // `prompt_response` is every text of the turn run together (not the final answer): the answer comes
+      // from the last model call (the chat file, or AfterModel).
+      return [{ ...base, type: 'turn.end' }];
     case 'BeforeTool': {
       const tool = nonEmpty(p.tool_name);
       if (!tool) return [];
@@ -93,11 +96,10 @@ function mapGeminiHook(p: Rec, context: HookContext): AgentEvent[] {
     }
     case 'AfterModel':
       return mapAfterModel(p, base);
-    case 'PreCompress': {
-      // Gemini announces a compression but not its end: record it as a moment.
-      const trigger = nonEmpty(p.trigger);
-      return [{ ...base, type: 'compaction.end', startTime: time, ...(trigger ? { trigger } : {}) }];
-    }
+    case 'PreCompress':
+      // Fired before every model call, whether or not anything is compressed: a compression is known only
+      // from the chat file (its history rewrite).
+      return [];
     case 'Notification': {
       const type = nonEmpty(p.notification_type);
       const details = rec(p.details);
@@ -124,6 +126,7 @@ function mapAfterModel(p: Rec, base: { sessionId: string; time: number; source: 
   const finishReasons = candidates.map((c) => nonEmpty(c.finishReason)).filter((r): r is string => !!r);
   if (finishReasons.length === 0) return [];
   const usage = rec(response.usageMetadata);
+  const cached = num(usage?.cachedContentTokenCount) ?? 0;
   const prompt = num(usage?.promptTokenCount);
   const completion = num(usage?.candidatesTokenCount);
   const total = num(usage?.totalTokenCount);
@@ -141,7 +144,7 @@ function mapAfterModel(p: Rec, base: { sessionId: string; time: number; source: 
       ...(model ? { model } : {}),
       finishReasons,
       ...(prompt !== undefined || completion !== undefined
-        ? { usage: { input: prompt ?? 0, output: (completion ?? 0) + reasoning, cacheRead: 0, cacheWrite: 0, reasoning } }
+        ? { usage: { input: Math.max(0, (prompt ?? 0) - cached), output: (completion ?? 0) + reasoning, cacheRead: cached, cacheWrite: 0, reasoning } }
         : {}),
       ...(Object.keys(output).length ? { output } : {}),
     },

@@ -110,8 +110,13 @@ function parseConversation(text: string): Conversation | undefined {
       const { messages, ...rest } = set;
       meta = { ...meta, ...rest };
       const list = arr(messages).map(rec).filter((m): m is Rec => !!m);
+      const ids = new Set(list.map((m) => m.id).filter((id): id is string => typeof id === 'string'));
       const fresh = list.filter((m) => typeof m.id === 'string' && !byId.has(m.id));
-      if (fresh.length) rewrites.push({ afterIndex: byId.size, messages: fresh });
+      // Gemini sets the whole history at session start (the injected context) and again on `--resume`: that
+      // is the history, not a compression. Only a rewrite that drops messages already written compressed it.
+      const dropped = [...byId.keys()].some((id) => !ids.has(id));
+      if (dropped && fresh.length) rewrites.push({ afterIndex: byId.size, messages: fresh });
+      else for (const m of fresh) byId.set(m.id as string, m);
       continue;
     }
     if (typeof value.$rewindTo === 'string') continue;
@@ -170,6 +175,9 @@ export function readGeminiChat(text: string, path = 'session.json'): ImportedSes
   const conv = parseConversation(text);
   if (!conv) return [];
   const { meta, messages } = conv;
+  // `gemini --resume` leaves a stub with the session's id and no messages: it is no session of its own and
+  // must never replace the full trace of that id.
+  if (messages.length === 0 && conv.rewrites.length === 0) return [];
   const sessionId = nonEmpty(meta.sessionId) ?? baseName(path).replace(/\.jsonl?$/, '');
   const clock = new Clock(toMillis(meta.startTime));
   const base = { sessionId, source: 'import' as const };

@@ -1,7 +1,9 @@
 import { closeSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { AgentEvent, GenerationOutput, Usage } from '../../events/types.js';
+import { readHead } from '../import-util.js';
 import type { ImportAdapter, ImportedSession } from '../types.js';
+import { readDatabase, SQLITE_MAGIC } from './database.js';
 import { arr, firstLine, nonEmpty, num, parseJsonLines, parseJsonTolerant, rec, str, toMillis, type Rec } from '../codex/util.js';
 
 /**
@@ -600,7 +602,10 @@ function childIds(sessions: Map<string, OcSession>): Set<string> {
 
 function isEventStream(text: string): boolean {
   const line = firstLine(text);
-  return /^\{/.test(line) && (/"event"\s*:\s*\{\s*"type"\s*:\s*"[a-z]+\.[a-z._]+"/.test(line) || /^\{\s*"type"\s*:\s*"[a-z]+\.[a-z._]+"\s*,\s*"properties"/.test(line));
+  if (!/^\{/.test(line)) return false;
+  if (/"event"\s*:\s*\{\s*("id"\s*:\s*"[^"]*"\s*,\s*)?"type"\s*:\s*"[a-z]+\.[a-z._]+"/.test(line)) return true;
+  // A bare bus event: `{type, properties}`, or (opencode 1.1x and later) `{id, type, properties}`.
+  return /^\{\s*("id"\s*:\s*"[^"]*"\s*,\s*)?"type"\s*:\s*"[a-z]+\.[a-z._]+"\s*,\s*"properties"/.test(line);
 }
 
 /** Reads an event-stream file's text. Exposed for tests. */
@@ -759,9 +764,34 @@ function readStorageSession(path: string): ImportedSession[] {
   return [{ sessionId: root.id, events: sessionEvents(root, sessions), source: path }];
 }
 
-/** Does this file look like an opencode export, a bus event stream, or a session of opencode's storage? */
+/**
+ * opencode's SQLite database: every root session in it, each with the child sessions its `task` tools ran (or
+ * that name it as parent) nested inside; `ids` limits it to those sessions (a catch-up reads one).
+ */
+export function readOpencodeDatabase(path: string, ids?: readonly string[]): ImportedSession[] {
+  const stored = readDatabase(path, ids);
+  const sessions = new Map<string, OcSession>();
+  for (const s of stored) {
+    const session = fromExport(s as unknown as Rec);
+    if (session) sessions.set(session.id, session);
+  }
+  const children = childIds(sessions);
+  const out: ImportedSession[] = [];
+  for (const s of sessions.values()) {
+    if (children.has(s.id) || (ids && !ids.includes(s.id))) continue;
+    if (s.messages.size === 0) continue; // created and never used: nothing happened
+    out.push({ sessionId: s.id, events: sessionEvents(s, sessions), source: path });
+  }
+  return out;
+}
+
+function isDatabase(path: string, head: string): boolean {
+  return head.startsWith(SQLITE_MAGIC) && /opencode[^/\\]*\.db$/i.test(path);
+}
+
+/** Does this file look like an opencode export, a bus event stream, a session of opencode's storage or its database? */
 export function detectOpencode(path: string, head: string): boolean {
-  return detectOpencodeExport(head) || isEventStream(head) || detectStorageSession(path, head);
+  return isDatabase(path, head) || detectOpencodeExport(head) || isEventStream(head) || detectStorageSession(path, head);
 }
 
 export const opencodeImporter: ImportAdapter = {
@@ -773,7 +803,11 @@ export const opencodeImporter: ImportAdapter = {
       return false;
     }
   },
+  readSession(path: string, sessionId: string): ImportedSession[] {
+    return isDatabase(path, readHead(path, 16)) ? readOpencodeDatabase(path, [sessionId]) : this.read(path);
+  },
   read(path: string): ImportedSession[] {
+    if (isDatabase(path, readHead(path, 16))) return readOpencodeDatabase(path);
     const text = readFileSync(path, 'utf8');
     if (isEventStream(text)) return readOpencodeEvents(text, path);
     if (detectStorageSession(path, text.slice(0, 4096))) return readStorageSession(path);

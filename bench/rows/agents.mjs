@@ -1,0 +1,94 @@
+// Real agents (SPEC §8): each agent CLI's scripted session (its own model API on 127.0.0.1), median wall with
+// agent-trace installed (`agent-trace install --agent X`) against the same session without it. Each side has its
+// own HOME, set up once and warmed by one unmeasured session (opencode installs its plugin SDK into its config
+// folder the first time it sees a plugin: a one-time cost per machine, not per session); then the measured runs
+// alternate between the sides so both see the same machine. The scripted sessions are the conformance suites'
+// (test/helpers/*-session.ts), bundled here with esbuild. AGENT_TRACE_BENCH_RUNS sets the runs per side
+// (default 5); AGENT_TRACE_BENCH_AGENTS limits the agents (comma-separated).
+//
+// Codex runs every hook through its own hook runner, which costs the same whatever the hook does: a second Codex row
+// compares agent-trace's hooks with the same events running `cat >/dev/null`, so agent-trace's own share shows.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { build } from 'esbuild';
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+async function loadSessions(root) {
+  // Written beside the helpers (and removed at once) so that the pinned-agent installer they import keeps its path.
+  const out = join(root, 'test/helpers', `.agent-sessions-${process.pid}.mjs`);
+  try {
+    await build({ entryPoints: [join(root, 'test/helpers/agent-sessions.ts')], bundle: true, platform: 'node', format: 'esm', packages: 'external', external: ['*/agents/install.mjs'], outfile: out, logLevel: 'warning' });
+    return await import(pathToFileURL(out).href);
+  } finally {
+    rmSync(out, { force: true });
+  }
+}
+
+export async function rows(ctx) {
+  const { scriptedSession } = await loadSessions(ctx.root);
+  const { installAgent } = await import(pathToFileURL(join(ctx.root, 'test/agents/install.mjs')).href);
+  const runs = Number(process.env.AGENT_TRACE_BENCH_RUNS) || 5;
+  const agents = (process.env.AGENT_TRACE_BENCH_AGENTS || 'codex,gemini,opencode').split(',');
+  const result = [];
+  for (const agent of agents) {
+    const bin = installAgent(agent);
+    const sides = {};
+    const sideNames = agent === 'codex' ? ['without', 'with', 'cat'] : ['without', 'with'];
+    for (const side of sideNames) {
+      const home = join(ctx.work, `${agent}-${side}`);
+      mkdirSync(home, { recursive: true });
+      const session = await scriptedSession(agent, home);
+      if (side === 'with') {
+        const r = spawnSync(process.execPath, [ctx.bin, '--dir', join(home, 'trace'), 'install', '--agent', agent], { env: { ...session.env, PATH: `${dirname(bin)}:${session.env.PATH}` }, encoding: 'utf8' });
+        if (r.status !== 0) throw new Error(`install --agent ${agent}: ${r.stderr}`);
+      }
+      if (side === 'cat') {
+        // The events install registers, each running a hook that does nothing.
+        const probe = join(ctx.work, `${agent}-probe`);
+        mkdirSync(probe, { recursive: true });
+        const p = await scriptedSession(agent, probe);
+        spawnSync(process.execPath, [ctx.bin, '--dir', join(probe, 'trace'), 'install', '--agent', agent], { env: { ...p.env, PATH: `${dirname(bin)}:${p.env.PATH}` } });
+        const hooks = JSON.parse(readFileSync(join(probe, '.codex', 'hooks.json'), 'utf8')).hooks;
+        for (const groups of Object.values(hooks)) for (const g of groups) for (const h of g.hooks) h.command = 'cat >/dev/null';
+        writeFileSync(join(home, '.codex', 'hooks.json'), JSON.stringify({ hooks }));
+        await p.stop();
+        rmSync(probe, { recursive: true, force: true });
+      }
+      sides[side] = { session, home, times: [] };
+    }
+    const once = async (side) => {
+      const { session } = sides[side];
+      session.reset();
+      const run = await session.run();
+      if (run.code !== 0 || session.answered() === 0) throw new Error(`${agent} (${side}) run failed (${run.code}): ${run.stderr.slice(-500)}`);
+      return run.wallMs;
+    };
+    try {
+      for (const side of sideNames) await once(side);
+      for (let i = 0; i < runs * sideNames.length; i++) {
+        const side = sideNames[i % sideNames.length];
+        sides[side].times.push(await once(side));
+      }
+    } finally {
+      for (const s of Object.values(sides)) {
+        await s.session.stop();
+        rmSync(s.home, { recursive: true, force: true });
+      }
+    }
+    const w = median(sides.with.times);
+    const wo = median(sides.without.times);
+    const ratio = w / wo;
+    result.push({ name: `${agent}: scripted session, agent-trace installed (median of ${runs})`, value: w, unit: 'ms', baseline: wo, baselineName: 'without', ratio, target: '≤ 1.10×', pass: ratio <= 1.1 });
+    if (sides.cat) {
+      const c = median(sides.cat.times);
+      result.push({ name: `${agent}: agent-trace's hooks vs the same events doing nothing`, value: w, unit: 'ms', baseline: c, baselineName: 'cat >/dev/null', ratio: w / c, target: '≤ 1.10×', pass: w / c <= 1.1 });
+    }
+  }
+  return result;
+}
