@@ -1,10 +1,11 @@
-import { existsSync, readdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { describeWithFixtures, fixturePath } from './helpers/fixtures.js';
 import { createProgress } from '../src/cli/export-progress.js';
 import { SessionStore } from '../src/store/session-store.js';
 import { startOtlpReceiver, useOtlpReceiver } from './helpers/otlp-receiver.js';
-import { cleanEnv, cli, manyToolEvents, repoRoot, richSessionEvents, tempDir, writeConfig, writeSession } from './helpers/otlp-session.js';
+import { cleanEnv, cli, manyToolEvents, richSessionEvents, tempDir, writeConfig, writeSession } from './helpers/otlp-session.js';
 
 const receiver = useOtlpReceiver();
 
@@ -137,10 +138,9 @@ describe('agent-trace export (CLI)', () => {
   });
 });
 
-const transcripts = resolve(repoRoot, '../shared/fixtures/claude-code/transcripts');
-const haveFixtures = existsSync(transcripts);
+const transcripts = fixturePath('claude-code/transcripts');
 
-describe.skipIf(!haveFixtures)('real Claude Code sessions (../shared/fixtures) as the collector sees them', () => {
+describeWithFixtures(['claude-code/transcripts'], 'real Claude Code sessions (../shared/fixtures) as the collector sees them', () => {
   it('imported transcripts export with trace.json ids, parents, token usage and tool content', async () => {
     const dir = tempDir();
     const env = cleanEnv({ AGENT_TRACE_CONFIG: writeConfig(dir) });
