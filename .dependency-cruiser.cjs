@@ -88,6 +88,13 @@ module.exports = {
       to: { path: '^(src/(cli|tracer|demo|index[.]ts)|viewer)' },
     },
     {
+      name: 'plugins-below-cli',
+      comment: 'Agent plugins run inside the agent: they record to the spool and load nothing of the commands or the viewer.',
+      severity: 'error',
+      from: { path: '^src/plugins/' },
+      to: { path: '^(src/(cli|tracer|demo|index[.]ts)|viewer)' },
+    },
+    {
       name: 'tracer-below-cli',
       severity: 'error',
       from: { path: '^src/tracer/' },
