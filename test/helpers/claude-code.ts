@@ -56,7 +56,9 @@ export function countTranscript(lines: Record<string, unknown>[]): IndependentCo
       if (typeof msg.model === 'string') models.add(msg.model);
       for (const b of content) if (b.type === 'tool_use') toolIds.add(b.id as string);
     }
-    if (line.type === 'user') for (const b of content) if (b.type === 'tool_result' && b.is_error === true) errorIds.add(b.tool_use_id as string);
+    // A tool call the person rejected or interrupted (Esc) is not the tool's error (SPEC 7.5).
+    const stopped = (b: Record<string, unknown>) => /^(The user doesn't want to proceed|\[Request interrupted by user)/.test(typeof b.content === 'string' ? b.content : JSON.stringify(b.content ?? ''));
+    if (line.type === 'user') for (const b of content) if (b.type === 'tool_result' && b.is_error === true && !stopped(b)) errorIds.add(b.tool_use_id as string);
   };
   for (const line of lines) {
     visit(line);

@@ -484,7 +484,7 @@ export class TranscriptParser {
       ...(isError
         ? {
             error: text.replace(/<\/?tool_use_error>/g, '').trim() || 'tool error',
-            errorType: /interrupted by user|doesn't want to proceed|rejected/i.test(text) ? 'interrupted' : text.includes('<tool_use_error>') ? 'tool_use_error' : 'tool_error',
+            errorType: isStopped(text, line.toolUseResult) ? 'interrupted' : text.includes('<tool_use_error>') ? 'tool_use_error' : 'tool_error',
           }
         : {}),
       ...this.placeTool(info),
@@ -749,6 +749,12 @@ export class TranscriptParser {
   private emit(e: Record<string, unknown>): void {
     this.out.push({ sessionId: this.sessionId, source: 'transcript', ...e } as unknown as AgentEvent);
   }
+}
+
+/** A tool call the person stopped (Esc, Ctrl-C) or rejected: interrupted, not the tool's failure. */
+function isStopped(text: string, toolUseResult: unknown): boolean {
+  if (typeof toolUseResult === 'string' && /^User rejected tool use|interrupted by user/i.test(toolUseResult)) return true;
+  return /^(The user doesn't want to (proceed|take this action)|\[Request interrupted by user)/.test(text.trim()) || /Interrupted by user/.test(text.slice(0, 200));
 }
 
 function time0(line: Line, fallback: number | undefined): number {
