@@ -36,17 +36,24 @@ export interface AgentTraceConfig {
   inactivityMinutes?: number;
 }
 
+/** A config file agent-trace cannot use: `message` is one line naming the file (and the key) and what to do. */
 export class ConfigError extends Error {
   constructor(
     message: string,
     readonly path: string,
+    /** The dotted key at fault, when one is. */
+    readonly key?: string,
   ) {
     super(message);
     this.name = 'ConfigError';
   }
 }
 
-/** Reads the config file; a missing file is an empty config, a malformed one is a ConfigError naming the file. */
+/**
+ * Reads the config file without the schema check, for the hook and the in-process tracer: they must never
+ * drop the user's redaction rules over an unrelated bad value, and never pay for the checker. A missing file is
+ * an empty config, a malformed one is a ConfigError naming the file.
+ */
 export function loadConfig(path = defaultConfigPath()): AgentTraceConfig {
   let text: string;
   try {
@@ -62,7 +69,7 @@ export function loadConfig(path = defaultConfigPath()): AgentTraceConfig {
     throw new ConfigError(`${path} is not valid JSON (${(error as Error).message}); fix or remove it`, path);
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new ConfigError(`${path} must hold a JSON object`, path);
+    throw new ConfigError(`${path} must hold a JSON object such as {"otlp": {"endpoint": "http://localhost:4318"}}`, path);
   }
   return parsed as AgentTraceConfig;
 }

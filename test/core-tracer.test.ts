@@ -1,6 +1,6 @@
 import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BasicTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { SpanStatusCode, trace, context } from '@opentelemetry/api';
 import { describe, expect, it } from 'vitest';
 import { FileExporter } from '../exporters/file-exporter.js';
@@ -76,25 +76,23 @@ describe('snapshot writes', () => {
     expect(builder.serialize()).toBe(live);
   });
 
-  it('never blocks the event loop for long while writing a 10,000-span trace', async () => {
+  it('writes a 10,000-span trace in pieces, letting the event loop run in between', async () => {
     const dir = tempDir();
     const tracer = createSessionTracer({ dir, sessionId: 'big', snapshotDelayMs: 0 });
     recordToolCalls(tracer, 0, 10_000);
-    let longest = 0;
-    let last = performance.now();
+    // Counted, not timed (how long the loop is blocked is the bench's business): a write done in one
+    // synchronous piece would let the loop turn once or twice at most.
+    let turns = 0;
     let done = false;
     const tick = () => {
-      const now = performance.now();
-      longest = Math.max(longest, now - last);
-      last = now;
+      turns++;
       if (!done) setImmediate(tick);
     };
-    last = performance.now();
     setImmediate(tick);
     await tracer.flush();
     done = true;
     expect(readTrace(dir, 'big').spans.length).toBe(10_001);
-    expect(longest).toBeLessThan(50); // generous for a loaded CI machine; the bench measures the p99
+    expect(turns).toBeGreaterThan(10);
   });
 });
 
@@ -184,10 +182,10 @@ describe('never throws into its host', () => {
 });
 
 describe('OpenTelemetry SpanExporter', () => {
-  it('spans from a real BasicTracerProvider become a valid trace.json', async () => {
+  it('spans from a real TracerProvider become a valid trace.json', async () => {
     const dir = tempDir();
     const exporter = new FileExporter({ dir });
-    const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+    const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });
     const tracer = provider.getTracer('my-agent');
     const root = tracer.startSpan('invoke_agent my-agent', { attributes: { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'my-agent', 'gen_ai.conversation.id': 'conv-1' } });
     const ctx = trace.setSpan(context.active(), root);
@@ -224,7 +222,7 @@ describe('OpenTelemetry SpanExporter', () => {
   it('keeps a trace valid while the root is still open, and attaches children when it arrives', async () => {
     const dir = tempDir();
     const exporter = new FileExporter({ dir });
-    const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+    const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });
     const tracer = provider.getTracer('my-agent');
     const root = tracer.startSpan('invoke_agent helper', { attributes: { 'gen_ai.operation.name': 'invoke_agent', 'session.id': 'open-root' } });
     const ctx = trace.setSpan(context.active(), root);

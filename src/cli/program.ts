@@ -1,15 +1,14 @@
-import { Command, CommanderError, Option } from 'commander';
-import { CliError } from './errors.js';
+import { Command, Option } from 'commander';
+import { exitCodeFor, type ExitCode } from './errors.js';
+import type { GlobalOptions } from './options.js';
+import { version } from '../version.js';
 
-export interface GlobalOptions {
-  dir?: string;
-}
 
 /** Commands load their code only when they run, so `agent-trace list` does not pay for the viewer. */
 function buildProgram(): Command {
   const program = new Command('agent-trace')
     .description('Trace AI coding-agent sessions as OpenTelemetry spans: local traces, a live viewer, OTLP export.')
-    .version(process.env.AGENT_TRACE_VERSION ?? '0.1.0')
+    .version(version)
     .option('--dir <dir>', 'data directory (env AGENT_TRACE_DIR; default ${XDG_DATA_HOME:-~/.local/share}/agent-trace)')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
@@ -186,21 +185,11 @@ function buildProgram(): Command {
 }
 
 /** Runs the CLI and returns the exit code: 0 success, 1 failure (one line on stderr), 2 usage error. */
-export async function runCli(argv: string[]): Promise<number> {
-  const program = buildProgram();
+export async function runCli(argv: string[]): Promise<ExitCode> {
   try {
-    await program.parseAsync(argv, { from: 'user' });
+    await buildProgram().parseAsync(argv, { from: 'user' });
     return 0;
   } catch (error) {
-    if (error instanceof CommanderError) {
-      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.exitCode === 0) return 0;
-      return 2;
-    }
-    if (error instanceof CliError) {
-      process.stderr.write(`agent-trace: ${error.message}\n`);
-      return error.exitCode;
-    }
-    process.stderr.write(`agent-trace: ${error instanceof Error ? error.message : String(error)}\n`);
-    return 1;
+    return exitCodeFor(error);
   }
 }

@@ -1,12 +1,13 @@
 import { existsSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { DEFAULT_PRICES, PRICES_AS_OF, type PriceTable } from '../../src/model/pricing.js';
 import type { SessionStore } from '../../src/store/session-store.js';
+import { packagePath } from '../../src/package-root.js';
+import { version } from '../../src/version.js';
 import type { ViewerInfo } from './info.js';
 import { insightsRoutes } from './insights-routes.js';
 import { LiveHub, SseStream } from './live-hub.js';
@@ -38,18 +39,10 @@ export class ViewerError extends Error {
   }
 }
 
-/** The built front end: `dist/viewer` next to the bundled CLI, or the repository's `dist/viewer` from sources. */
-export function findWebRoot(from = dirname(fileURLToPath(import.meta.url))): string | undefined {
-  let dir = from;
-  for (let i = 0; i < 6; i++) {
-    for (const candidate of [join(dir, 'viewer'), join(dir, 'dist', 'viewer')]) {
-      if (existsSync(join(candidate, 'index.html')) && existsSync(join(candidate, 'app.js'))) return candidate;
-    }
-    const up = dirname(dir);
-    if (up === dir) break;
-    dir = up;
-  }
-  return undefined;
+/** The built front end: the package's `dist/viewer` (src/package-root.ts finds the package). */
+export function findWebRoot(): string | undefined {
+  const root = packagePath('dist', 'viewer');
+  return existsSync(join(root, 'index.html')) && existsSync(join(root, 'app.js')) ? root : undefined;
 }
 
 const PAGE_LIMIT = 5_000;
@@ -144,7 +137,7 @@ export async function buildViewerApp(options: ViewerOptions): Promise<{ app: Fas
 
   app.get('/api/info', async (): Promise<ViewerInfo & { name: string }> => ({
     name: 'agent-trace',
-    version: options.version ?? process.env.AGENT_TRACE_VERSION ?? '0.1.0',
+    version: options.version ?? version,
     dir: store.dir,
     pricesAsOf: PRICES_AS_OF,
     prices: { ...DEFAULT_PRICES, ...options.prices },

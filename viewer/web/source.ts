@@ -1,5 +1,5 @@
 import type { TraceDocument } from '../../src/model/trace.js';
-import type { ViewerInfo } from './host.js';
+import type { ViewerInfo } from '../server/info.js';
 
 /** A shared session file (`agent-trace share`): the data travels inside the page, nothing is fetched. */
 export interface EmbeddedSession {

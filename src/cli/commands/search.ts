@@ -2,7 +2,7 @@ import { InsightsIndex, SearchSyntaxError, type SearchQuery } from '../../store/
 import { cliContext } from '../context.js';
 import { CliError } from '../errors.js';
 import { formatTime, paint, plain, useColor } from '../format.js';
-import type { GlobalOptions } from '../program.js';
+import type { GlobalOptions } from '../options.js';
 import { parseDate } from './stats.js';
 
 export interface SearchOptions extends GlobalOptions {

@@ -2,10 +2,11 @@ import { writeFileSync, renameSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { DEFAULT_PRICES, PRICES_AS_OF } from '../../model/pricing.js';
 import { Redactor } from '../../redact.js';
+import { version } from '../../version.js';
 import { SessionNotFoundError } from '../../store/session-store.js';
 import { cliContext } from '../context.js';
 import { CliError } from '../errors.js';
-import type { GlobalOptions } from '../program.js';
+import type { GlobalOptions } from '../options.js';
 
 /** `agent-trace share SESSION -o FILE.html`: one offline HTML file of a session, redacted by today's rules. */
 export async function runShare(query: string, options: GlobalOptions & { output?: string }): Promise<void> {
@@ -25,7 +26,7 @@ export async function runShare(query: string, options: GlobalOptions & { output?
   if (!webRoot) throw new CliError('the viewer front end is not built; run `npm run build`');
   const html = buildSharedPage({
     doc: redactDocument(doc, new Redactor(config.redaction)),
-    info: { version: process.env.AGENT_TRACE_VERSION ?? '0.1.0', dir: '', pricesAsOf: PRICES_AS_OF, prices: { ...DEFAULT_PRICES, ...config.prices }, priceOverrides: Object.keys(config.prices ?? {}) },
+    info: { version, dir: '', pricesAsOf: PRICES_AS_OF, prices: { ...DEFAULT_PRICES, ...config.prices }, priceOverrides: Object.keys(config.prices ?? {}) },
     webRoot,
   });
   const target = resolve(options.output ?? `${sessionId}.html`);

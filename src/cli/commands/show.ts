@@ -5,7 +5,7 @@ import { SessionTooLargeError, spanTexts, TraceFileError, type TraceHeader } fro
 import { cliContext } from '../context.js';
 import { CliError } from '../errors.js';
 import { formatDuration, formatTime, formatTokens, paint, plain, useColor } from '../format.js';
-import type { GlobalOptions } from '../program.js';
+import type { GlobalOptions } from '../options.js';
 import { STATUS_COLOR } from './list.js';
 
 /** What the summary shows from the spans, gathered one span at a time (a session of any size). */

@@ -3,7 +3,7 @@ import { InsightsIndex } from '../../store/insights-index.js';
 import { cliContext } from '../context.js';
 import { CliError } from '../errors.js';
 import { formatDuration, formatTokens, paint, plain, table, useColor } from '../format.js';
-import type { GlobalOptions } from '../program.js';
+import type { GlobalOptions } from '../options.js';
 
 export interface StatsOptions extends GlobalOptions {
   by?: string;

@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { logError } from '../store/log.js';
+import { join } from 'node:path';
+import { packagePath } from '../../src/package-root.js';
+import { logError } from '../../src/store/log.js';
 
 /**
  * Background export: the Claude Code hook (after each finished turn, when the config names an endpoint) and
@@ -24,27 +24,15 @@ export interface BackgroundExportOptions {
   env?: NodeJS.ProcessEnv;
   /** The agent-trace bin to run (default: found next to the running code). */
   bin?: string;
+  /** Called when the export process ends, if this process is still there to see it (supervisors, tests). */
+  onExit?: (code: number | null) => void;
 }
 
-/** `dist/bin/agent-trace.js`, relative to the running file (bin, bin chunk, library bundle or source). */
-export function findBin(from: string = safeHere()): string | undefined {
-  const candidates = [
-    join(from, 'agent-trace.js'),
-    join(from, '..', 'agent-trace.js'),
-    join(from, '..', 'bin', 'agent-trace.js'),
-    join(from, '..', '..', 'dist', 'bin', 'agent-trace.js'),
-    join(from, '..', '..', '..', 'dist', 'bin', 'agent-trace.js'),
-  ];
-  if (process.argv[1]?.endsWith('agent-trace.js')) candidates.push(process.argv[1]);
-  return candidates.find((c) => existsSync(c));
-}
-
-function safeHere(): string {
-  try {
-    return dirname(fileURLToPath(import.meta.url));
-  } catch {
-    return process.cwd();
-  }
+/** The CLI to start: the package's `dist/bin/agent-trace.js`, or the running bin itself. */
+export function findBin(): string | undefined {
+  const bin = packagePath('dist', 'bin', 'agent-trace.js');
+  if (existsSync(bin)) return bin;
+  return process.argv[1]?.endsWith('agent-trace.js') ? process.argv[1] : undefined;
 }
 
 /** Starts the export and returns at once; true when a process was started. Never throws. */
@@ -63,6 +51,7 @@ export function spawnBackgroundExport(options: BackgroundExportOptions): boolean
       env: { ...(options.env ?? process.env), [BACKGROUND_ENV]: '1' },
     });
     child.on('error', (error) => logError(options.dir, `background export (session ${options.sessionId})`, error));
+    if (options.onExit) child.once('exit', options.onExit);
     child.unref();
     return true;
   } catch (error) {
