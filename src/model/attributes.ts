@@ -1,4 +1,5 @@
 import type { Attributes, Usage } from '../events/types.js';
+import type { CallCost } from './pricing.js';
 import type { SpanKind } from './trace.js';
 
 /**
@@ -47,6 +48,19 @@ export interface GenerationFacts {
   responseId?: string;
   finishReasons?: string[];
   usage?: Usage;
+  cost?: CallCost;
+  /** Whether the response called tools and whether it finished: what an inferred finish reason rests on. */
+  calledTools?: boolean;
+  finished?: boolean;
+}
+
+/**
+ * A finish reason when the source wrote none (Claude Code writes `stop_reason: null` on most lines): a
+ * response that called tools stopped for them, any other finished one ended its turn. Marked as inferred.
+ */
+function inferredFinishReason(provider: string | undefined, calledTools: boolean): string {
+  if (provider === 'anthropic') return calledTools ? 'tool_use' : 'end_turn';
+  return calledTools ? 'tool_calls' : 'stop';
 }
 
 /** `gen_ai.usage.input_tokens` includes cached tokens; the `Usage` record keeps them apart, as providers bill. */
@@ -68,6 +82,10 @@ export function generationAttributes(sessionId: string, f: GenerationFacts): Att
   }
   if (f.responseId) a['gen_ai.response.id'] = f.responseId;
   if (f.finishReasons?.length) a['gen_ai.response.finish_reasons'] = f.finishReasons;
+  else if (f.finished) {
+    a['gen_ai.response.finish_reasons'] = [inferredFinishReason(f.provider, f.calledTools ?? false)];
+    a['agent_trace.finish_reasons.inferred'] = true;
+  }
   if (f.usage) {
     const u = f.usage;
     const cacheRead = u.cacheRead ?? 0;
@@ -84,7 +102,21 @@ export function generationAttributes(sessionId: string, f: GenerationFacts): Att
     a['llm.token_count.total'] = prompt + completion;
     a['llm.token_count.prompt_details.cache_read'] = cacheRead;
     a['llm.token_count.prompt_details.cache_write'] = cacheWrite;
+    if (cacheWrite) {
+      // Kept apart because they are billed apart (5 minutes: 1.25× input, 1 hour: 2×).
+      a['agent_trace.usage.cache_creation.5m.input_tokens'] = cacheWrite - (u.cacheWrite1h ?? 0);
+      a['agent_trace.usage.cache_creation.1h.input_tokens'] = u.cacheWrite1h ?? 0;
+    }
     if (u.reasoning) a['llm.token_count.completion_details.reasoning'] = u.reasoning;
+  }
+  if (f.cost) {
+    const usd = (n: number) => Math.round(n * 1e9) / 1e9;
+    a['gen_ai.usage.cost'] = usd(f.cost.usd);
+    a['llm.cost.total'] = usd(f.cost.usd);
+    a['llm.cost.prompt'] = usd(f.cost.inputUsd);
+    a['llm.cost.completion'] = usd(f.cost.outputUsd);
+    a['agent_trace.cost.basis'] = f.cost.basis;
+    a['agent_trace.cost.priced_as'] = f.cost.pricedAs;
   }
   return a;
 }

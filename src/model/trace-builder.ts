@@ -16,8 +16,9 @@ import {
   turnAttributes,
 } from './attributes.js';
 import { shortHash, spanIdFor, traceIdFor } from './ids.js';
-import { costOf, type PriceTable } from './pricing.js';
+import { priceCall, PRICE_SOURCE_LABEL, type CallCost, type PriceTable } from './pricing.js';
 import type {
+  PriceEstimate,
   SpanEventRecord,
   SpanKind,
   SpanStatus,
@@ -65,6 +66,8 @@ interface SpanState {
   activity?: number;
   /** Cached serialization (UTF-8, so writers never re-encode it); dropped whenever the span changes. */
   bytes?: Buffer;
+  /** Cached price of a model call (null: none); dropped whenever the span changes. */
+  cost?: CallCost | null;
 }
 
 export interface TraceBuilderOptions {
@@ -674,12 +677,23 @@ export class TraceBuilder {
 
   private touch(span: SpanState): void {
     span.bytes = undefined;
+    span.cost = undefined;
     if (span.parentId === null) return;
     const parent = this.spans.get(span.parentId);
     if (parent) parent.activity = Math.max(parent.activity ?? 0, span.endTime ?? span.startTime);
   }
 
   // ——— output ———
+
+  /** The price of a model call, at the time it was made (a span's serialization is cached, so once per change). */
+  private costOf(span: SpanState): CallCost | undefined {
+    if (span.cost === undefined) {
+      span.cost = span.usage && hasTokens(span.usage)
+        ? priceCall(span.model, span.usage, { provider: span.provider ?? this.provider, time: span.startTime, table: this.prices }) ?? null
+        : null;
+    }
+    return span.cost ?? undefined;
+  }
 
   private spanName(span: SpanState): string {
     if (span.otel) return span.otel.name;
@@ -724,6 +738,9 @@ export class TraceBuilder {
             responseId: span.responseId,
             finishReasons: span.finishReasons,
             usage: span.usage,
+            cost: this.costOf(span),
+            calledTools: Boolean((span.output as GenerationOutput | undefined)?.toolCalls?.length),
+            finished: span.endTime !== undefined && span.status === 'ok' && !span.interrupted,
           });
           break;
         case 'tool':
@@ -801,7 +818,10 @@ export class TraceBuilder {
   }
 
   private summary(spans: SpanState[]): TraceSummary {
-    const tokens = { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, reasoning: 0 };
+    const tokens = { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, cacheWrite5m: 0, cacheWrite1h: 0, reasoning: 0 };
+    const estimates = new Map<string, PriceEstimate>();
+    const unpriced = new Map<string, number>();
+    const overridden = new Set<string>();
     const files: string[] = [];
     const seenFiles = new Set<string>();
     let turns = 0;
@@ -824,11 +844,21 @@ export class TraceBuilder {
             tokens.output += s.usage.output ?? 0;
             tokens.cacheRead += s.usage.cacheRead ?? 0;
             tokens.cacheWrite += s.usage.cacheWrite ?? 0;
+            tokens.cacheWrite1h += s.usage.cacheWrite1h ?? 0;
+            tokens.cacheWrite5m += (s.usage.cacheWrite ?? 0) - (s.usage.cacheWrite1h ?? 0);
             tokens.reasoning += s.usage.reasoning ?? 0;
-            const c = costOf(s.model, s.usage, this.prices);
+            const c = this.costOf(s);
             if (c !== undefined) {
-              cost += c;
+              cost += c.usd;
               priced = true;
+              if (c.basis === 'family') {
+                const e = estimates.get(s.model!) ?? { model: s.model!, basis: 'family' as const, pricedAs: c.pricedAs, calls: 0 };
+                e.calls++;
+                estimates.set(s.model!, e);
+              } else if (c.basis === 'override') overridden.add(s.model!);
+            } else if (hasTokens(s.usage)) {
+              const model = s.model ?? 'unknown model';
+              unpriced.set(model, (unpriced.get(model) ?? 0) + 1);
             }
           }
           break;
@@ -859,7 +889,18 @@ export class TraceBuilder {
       subagents,
       durationMs: Math.max(0, (this.endTime ?? this.lastTime) - start),
       tokens,
-      ...(priced ? { cost: { usd: Math.round(cost * 1e6) / 1e6, estimated: true as const } } : {}),
+      ...(priced
+        ? {
+            cost: {
+              usd: Math.round(cost * 1e6) / 1e6,
+              estimated: true as const,
+              source: PRICE_SOURCE_LABEL,
+              ...(overridden.size ? { overridden: [...overridden] } : {}),
+              ...(estimates.size ? { estimates: [...estimates.values()] } : {}),
+            },
+          }
+        : {}),
+      ...(unpriced.size ? { unpriced: [...unpriced].map(([model, calls]) => ({ model, calls })) } : {}),
       filesTouched: files,
     };
     return summary;
@@ -945,9 +986,13 @@ function compact(attrs: Record<string, unknown>): Attributes {
   return out;
 }
 
+function hasTokens(u: Usage): boolean {
+  return Boolean(u.input || u.output || u.cacheRead || u.cacheWrite);
+}
+
 function cleanUsage(u: Usage): Usage {
   const out: Usage = {};
-  for (const k of ['input', 'output', 'cacheRead', 'cacheWrite', 'reasoning'] as const) {
+  for (const k of ['input', 'output', 'cacheRead', 'cacheWrite', 'cacheWrite1h', 'reasoning'] as const) {
     const v = u[k];
     if (typeof v === 'number' && Number.isFinite(v) && v > 0) out[k] = v;
   }

@@ -5,7 +5,7 @@ import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { DEFAULT_PRICES, PRICES_AS_OF, type PriceTable } from '../../src/model/pricing.js';
+import { PRICE_SOURCE_LABEL, PRICES_AS_OF, type PriceTable } from '../../src/model/pricing.js';
 import type { SessionStore } from '../../src/store/session-store.js';
 import { LiveHub, SseStream } from './live-hub.js';
 import { isAllowedHost, isLoopbackHost, isValidSessionId, isValidSpanId, SECURITY_HEADERS, urlHost } from './security.js';
@@ -135,7 +135,8 @@ export async function buildViewerApp(options: ViewerOptions): Promise<{ app: Fas
     version: options.version ?? process.env.AGENT_TRACE_VERSION ?? '0.1.0',
     dir: store.dir,
     pricesAsOf: PRICES_AS_OF,
-    prices: { ...DEFAULT_PRICES, ...options.prices },
+    priceSource: PRICE_SOURCE_LABEL,
+    prices: { ...options.prices },
     priceOverrides: Object.keys(options.prices ?? {}),
   }));
 

@@ -5,7 +5,7 @@ import { parseRoute } from './shared.js';
 
 /** The viewer's entry point: a hash router over the session list and the session pages. */
 const app = document.getElementById('app')!;
-let info: ViewerInfo = { version: '', dir: '', pricesAsOf: '', prices: {}, priceOverrides: [] };
+let info: ViewerInfo = { version: '', dir: '', pricesAsOf: '', priceSource: '', prices: {}, priceOverrides: [] };
 // fetched alongside the first page's data, not before it
 const infoReady: Promise<ViewerInfo> = fetch('/api/info')
   .then((res) => (res.ok ? (res.json() as Promise<ViewerInfo>) : info))

@@ -308,8 +308,9 @@ export function usageOf(span: TraceSpan): Required<Usage> | undefined {
   const cacheRead = num(span, 'gen_ai.usage.cache_read.input_tokens', 'llm.token_count.prompt_details.cache_read');
   const cacheWrite = num(span, 'gen_ai.usage.cache_creation.input_tokens', 'llm.token_count.prompt_details.cache_write');
   const reasoning = num(span, 'gen_ai.usage.reasoning.output_tokens', 'llm.token_count.completion_details.reasoning');
+  const cacheWrite1h = num(span, 'agent_trace.usage.cache_creation.1h.input_tokens');
   if (!prompt && !output && !cacheRead && !cacheWrite) return undefined;
-  return { input: Math.max(0, prompt - cacheRead - cacheWrite), output, cacheRead, cacheWrite, reasoning };
+  return { input: Math.max(0, prompt - cacheRead - cacheWrite), output, cacheRead, cacheWrite, cacheWrite1h, reasoning };
 }
 
 export function totalTokens(u: Usage | undefined): number {

@@ -11,6 +11,9 @@ export interface ViewerInfo {
   version: string;
   dir: string;
   pricesAsOf: string;
+  /** The price source, named and dated. */
+  priceSource: string;
+  /** The config file's `prices` overrides. */
   prices: PriceTable;
   priceOverrides: string[];
 }
@@ -36,7 +39,7 @@ const TAB_LABEL: Record<Tab, string> = { summary: 'Summary', chat: 'Chat', water
 export class SessionPage {
   readonly el: HTMLElement;
   readonly model: SessionModel;
-  info: ViewerInfo = { version: '', dir: '', pricesAsOf: '', prices: {}, priceOverrides: [] };
+  info: ViewerInfo = { version: '', dir: '', pricesAsOf: '', priceSource: '', prices: {}, priceOverrides: [] };
   private readonly infoReady: Promise<ViewerInfo>;
   tab: Tab = 'summary';
   selected: string | undefined;

@@ -1,4 +1,4 @@
-import { costOf, type PriceTable } from '../../src/model/pricing.js';
+import type { PriceTable } from '../../src/model/pricing.js';
 import { toolSummary } from './content.js';
 import { fmtTokens, oneLine, shortModel } from './format.js';
 import { generationOutput, modelOf, toolName, usageOf, type SpanNode, type TraceHeader, type TraceSpan } from './model.js';
@@ -63,10 +63,11 @@ export function spanSubtitle(span: TraceSpan, header?: TraceHeader): string {
   }
 }
 
-export function spanCost(span: TraceSpan, prices: PriceTable | undefined): number | undefined {
-  const u = usageOf(span);
-  if (!u) return undefined;
-  return costOf(modelOf(span), u, prices);
+/** The cost the trace computed for a model call (`gen_ai.usage.cost`), when it had a price. */
+export function spanCost(span: TraceSpan, _prices?: PriceTable): number | undefined {
+  if (span.kind !== 'generation') return undefined;
+  const usd = span.attributes['gen_ai.usage.cost'] ?? span.attributes['llm.cost.total'];
+  return typeof usd === 'number' && Number.isFinite(usd) ? usd : undefined;
 }
 
 /** Every descendant of a node, depth first. */

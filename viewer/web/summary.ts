@@ -1,4 +1,3 @@
-import { findPrice } from '../../src/model/pricing.js';
 import { h, icon, kindIcon, replaceChildren, type Child } from './dom.js';
 import { fmtClock, fmtCost, fmtDate, fmtDuration, fmtInt, fmtOffset, fmtTokens, oneLine, plural, shortModel } from './format.js';
 import { isInterrupted, modelOf, toolName, usageOf, type ModelChange, type SpanNode } from './model.js';
@@ -74,7 +73,7 @@ export class SummaryView implements TabView {
     const errors: ErrorItem[] = [];
     const interruptions: SpanNode[] = [];
     const tools = new Map<string, { calls: number; errors: number; ms: number; first: SpanNode }>();
-    const perModel = new Map<string, { calls: number; input: number; output: number; cacheRead: number; cacheWrite: number; usd: number; priced: boolean }>();
+    const perModel = new Map<string, { calls: number; input: number; output: number; cacheRead: number; cacheWrite: number; cacheWrite1h: number; usd: number; priced: boolean; pricedAs?: string; basis?: string }>();
     const subagents: SpanNode[] = [];
     const fileSpans = new Map<string, SpanNode>();
     let modelMs = 0;
@@ -107,13 +106,18 @@ export class SummaryView implements TabView {
         if (!n.parent || n.parent.span.kind !== 'subagent') modelMs += end - sp.startTime;
         const u = usageOf(sp);
         const model = modelOf(sp) ?? 'unknown model';
-        const row = perModel.get(model) ?? { calls: 0, input: 0, output: 0, cacheRead: 0, cacheWrite: 0, usd: 0, priced: false };
+        const row = perModel.get(model) ?? { calls: 0, input: 0, output: 0, cacheRead: 0, cacheWrite: 0, cacheWrite1h: 0, usd: 0, priced: false };
         row.calls++;
+        const basis = sp.attributes['agent_trace.cost.basis'];
+        const pricedAs = sp.attributes['agent_trace.cost.priced_as'];
+        if (typeof basis === 'string') row.basis = basis;
+        if (typeof pricedAs === 'string') row.pricedAs = pricedAs;
         if (u) {
           row.input += u.input;
           row.output += u.output;
           row.cacheRead += u.cacheRead;
           row.cacheWrite += u.cacheWrite;
+          row.cacheWrite1h += u.cacheWrite1h;
           const c = spanCost(sp, prices);
           if (c !== undefined) {
             row.usd += c;
@@ -165,7 +169,7 @@ export class SummaryView implements TabView {
       stat('stat-tools', 'Tool calls', fmtInt(s.toolCalls), s.toolErrors ? h('span', { class: 'error-text' }, `${fmtInt(s.toolErrors)} failed`) : 'none failed'),
       stat('stat-subagents', 'Subagents', fmtInt(s.subagents)),
       stat('stat-tokens', 'Tokens', fmtTokens(totalTok), `${fmtTokens(t.output)} output`),
-      stat('stat-cost', 'Estimated cost', s.cost ? fmtCost(s.cost.usd) : '–', s.cost ? `prices as of ${this.page.info.pricesAsOf}` : 'no price for these models'),
+      stat('stat-cost', 'Estimated cost', s.cost ? fmtCost(s.cost.usd) : '–', s.cost ? (s.cost.estimates?.length || s.unpriced?.length ? 'partly estimated: see Estimated cost' : `list prices as of ${this.page.info.pricesAsOf}`) : 'no price for these models'),
     );
 
     // ——— facts ———
@@ -190,7 +194,7 @@ export class SummaryView implements TabView {
     const kinds: Array<[string, number, string]> = [
       ['Input', t.input, 'input tokens billed at the input price (not read from or written to the cache)'],
       ['Cache read', t.cacheRead, 'input tokens read from the prompt cache'],
-      ['Cache write', t.cacheWrite, 'input tokens written to the prompt cache'],
+      ['Cache write', t.cacheWrite, `input tokens written to the prompt cache${t.cacheWrite1h ? ` (${fmtInt(t.cacheWrite5m ?? t.cacheWrite - t.cacheWrite1h)} for 5 minutes, ${fmtInt(t.cacheWrite1h)} for 1 hour)` : ''}`],
       ['Output', t.output, 'generated tokens (reasoning included)'],
     ];
     const cacheable = t.input + t.cacheRead + t.cacheWrite;
@@ -212,6 +216,7 @@ export class SummaryView implements TabView {
           'tbody',
           null,
           kinds.map(([label, n, title], i) => h('tr', { title }, h('td', null, h('span', { class: `swatch seg-${i}` }), label), h('td', { class: 'num' }, fmtInt(n)))),
+          t.cacheWrite1h ? h('tr', { title: 'billed at 2× the input price (5-minute writes: 1.25×)' }, h('td', null, h('span', { class: 'swatch' }), 'of the cache writes, 1 hour'), h('td', { class: 'num' }, fmtInt(t.cacheWrite1h))) : null,
           t.reasoning ? h('tr', null, h('td', null, h('span', { class: 'swatch' }), 'of which reasoning'), h('td', { class: 'num' }, fmtInt(t.reasoning))) : null,
           h('tr', { class: 'total' }, h('td', null, 'Total'), h('td', { class: 'num' }, fmtInt(totalTok))),
         ),
@@ -239,42 +244,20 @@ export class SummaryView implements TabView {
               h('td', { class: 'num' }, fmtInt(r.calls)),
               h('td', { class: 'num' }, fmtTokens(r.input)),
               h('td', { class: 'num' }, fmtTokens(r.output)),
-              h('td', { class: 'num' }, `${fmtTokens(r.cacheRead)} / ${fmtTokens(r.cacheWrite)}`),
-              h('td', { class: 'num' }, r.priced ? fmtCost(r.usd) : 'no price'),
+              h('td', { class: 'num', title: r.cacheWrite1h ? `${fmtInt(r.cacheWrite1h)} of the writes are 1-hour writes` : '' }, `${fmtTokens(r.cacheRead)} / ${fmtTokens(r.cacheWrite)}${r.cacheWrite1h ? ` (1 h: ${fmtTokens(r.cacheWrite1h)})` : ''}`),
+              h('td', { class: 'num' }, r.priced ? `${fmtCost(r.usd)}${r.basis === 'family' ? ' *' : ''}` : 'no price'),
             ),
           ),
         ),
       ),
+      priceNotes(s, [...perModel.entries()]),
       h(
-        'details',
-        { class: 'price-table' },
-        h('summary', null, `Price table (USD per million tokens, list prices as of ${this.page.info.pricesAsOf})`),
-        h(
-          'table',
-          { class: 'data-table' },
-          h('thead', null, h('tr', null, h('th', null, 'Model'), h('th', { class: 'num' }, 'Input'), h('th', { class: 'num' }, 'Output'), h('th', { class: 'num' }, 'Cache read'), h('th', { class: 'num' }, 'Cache write'))),
-          h(
-            'tbody',
-            null,
-            modelRows.map(([model]) => {
-              const p = findPrice(model, prices);
-              return h(
-                'tr',
-                null,
-                h('td', null, shortModel(model)),
-                ...(p ? [p.input, p.output, p.cacheRead ?? p.input, p.cacheWrite ?? p.input].map((v) => h('td', { class: 'num' }, `$${v}`)) : [h('td', { class: 'dim', attrs: { colspan: '4' } }, 'unknown model: not counted')]),
-              );
-            }),
-          ),
-        ),
-        h(
-          'p',
-          { class: 'note' },
-          'Estimates from published list prices: batch discounts, long-context tiers and negotiated rates are not modelled. Override or add models with ',
-          h('code', null, '"prices": { "model-prefix": { "input": 3, "output": 15, "cacheRead": 0.3, "cacheWrite": 3.75 } }'),
-          ' in the config file.',
-          this.page.info.priceOverrides.length ? ` Overridden here: ${this.page.info.priceOverrides.join(', ')}.` : '',
-        ),
+        'p',
+        { class: 'note price-source' },
+        `Estimates from list prices: ${s.cost?.source ?? this.page.info.priceSource ?? `prices as of ${this.page.info.pricesAsOf}`}. 5-minute and 1-hour cache writes and long-context tiers are priced at their own rates; batch discounts and negotiated rates are not modelled. Override or add models with `,
+        h('code', null, '"prices": { "model-prefix": { "input": 3, "output": 15, "cacheRead": 0.3, "cacheWrite": 3.75, "cacheWrite1h": 6 } }'),
+        ' in the config file.',
+        this.page.info.priceOverrides.length ? ` Overridden here: ${this.page.info.priceOverrides.join(', ')}.` : '',
       ),
     );
 
@@ -435,6 +418,20 @@ export class SummaryView implements TabView {
     });
     this.el.scrollTop = scroll;
   }
+}
+
+/** Which prices are estimates and why: a family stand-in, or no price at all. */
+function priceNotes(s: SessionPage['model']['header']['summary'], rows: Array<[string, { basis?: string; pricedAs?: string; calls: number }]>): HTMLElement | null {
+  const items: Child[] = [];
+  for (const e of s.cost?.estimates ?? []) {
+    items.push(h('li', { class: 'price-estimate' }, h('code', null, e.model), ` (${plural(e.calls, 'call')}): not in the price source; priced as its family's `, h('code', null, e.pricedAs), ' * (family fallback).'));
+  }
+  for (const u of s.unpriced ?? []) {
+    items.push(h('li', { class: 'price-unknown' }, h('code', null, u.model), ` (${plural(u.calls, 'call')}): unknown model, no price; not counted in the cost.`));
+  }
+  const overridden = rows.filter(([, r]) => r.basis === 'override').map(([m, r]) => `${m} (as ${r.pricedAs ?? m})`);
+  if (overridden.length) items.push(h('li', null, `Priced from your config file: ${overridden.join(', ')}.`));
+  return items.length ? h('ul', { class: 'note price-notes' }, items) : null;
 }
 
 function card(title: string, ...body: Child[]): HTMLElement {

@@ -129,12 +129,18 @@ export function toolResultText(content: unknown): unknown {
 export function usageOf(raw: unknown): Usage | undefined {
   if (!raw || typeof raw !== 'object') return undefined;
   const u = raw as Record<string, unknown>;
-  const n = (k: string) => (typeof u[k] === 'number' && Number.isFinite(u[k]) ? (u[k] as number) : 0);
+  const n = (k: string, from: Record<string, unknown> = u) => (typeof from[k] === 'number' && Number.isFinite(from[k]) ? (from[k] as number) : 0);
+  // `cache_creation` splits the writes by lifetime (1-hour writes cost 2× input, 5-minute ones 1.25×);
+  // without it (older versions) every write was a 5-minute one.
+  const split = u.cache_creation && typeof u.cache_creation === 'object' ? (u.cache_creation as Record<string, unknown>) : undefined;
+  const cacheWrite = n('cache_creation_input_tokens');
+  const cacheWrite1h = split ? Math.min(cacheWrite, n('ephemeral_1h_input_tokens', split)) : 0;
   return {
     input: n('input_tokens'),
     output: n('output_tokens'),
     cacheRead: n('cache_read_input_tokens'),
-    cacheWrite: n('cache_creation_input_tokens'),
+    cacheWrite,
+    ...(cacheWrite1h > 0 ? { cacheWrite1h } : {}),
   };
 }
 
