@@ -4,7 +4,7 @@ import { SDK_INFO } from '@opentelemetry/core';
 import { resourceFromAttributes, type Resource } from '@opentelemetry/resources';
 import type { ReadableSpan, TimedEvent } from '@opentelemetry/sdk-trace-base';
 import type { Attributes } from '../src/events/types.js';
-import { contentAttributes } from '../src/model/attributes.js';
+import { contentAttributes, type ToolCallLookup } from '../src/model/attributes.js';
 import { traceIdFor } from '../src/model/ids.js';
 import type { SpanKind as TraceSpanKind, TraceSpan } from '../src/model/trace.js';
 
@@ -107,6 +107,10 @@ export interface SpanConverterOptions {
   /** Span id of the session root (the `session` span), for the links of turn roots. */
   rootSpanId?: string;
   scope?: { name: string; version?: string };
+  /** The tool span of a call id: fills in tool results and arguments of model-call messages. */
+  toolCall?: ToolCallLookup;
+  /** The session's title: names the trace (`langfuse.trace.name` on its root). */
+  title?: string;
 }
 
 const STATUS = { ok: SpanStatusCode.OK, error: SpanStatusCode.ERROR, unset: SpanStatusCode.UNSET } as const;
@@ -182,9 +186,16 @@ export class SpanConverter {
     const endTime = msToHrTime(Math.max(span.endTime, span.startTime));
     // Object.assign and a loop, not object spread: spread into objects with dotted keys is ~10× slower here.
     const attributes: Attributes = Object.assign({}, span.attributes);
-    const content = contentAttributes(span.kind, span.input, span.output);
+    const content = contentAttributes(span, this.options.toolCall);
     for (const key in content) attributes[key] = content[key]!;
     if (this.mode === 'turn' && span.kind === 'turn') attributes['agent_trace.session.trace_id'] = this.options.traceId;
+    // Backends name a trace after its root span (`invoke_agent claude-code` for every session); Langfuse takes
+    // this attribute instead, so each trace is named by what the session was about.
+    const title = this.options.title;
+    if (title && parentSpanId === null) {
+      const turn = span.attributes['agent_trace.turn'];
+      attributes['langfuse.trace.name'] = span.kind === 'turn' && typeof turn === 'number' ? `${title} · turn ${turn}` : title;
+    }
     const events: TimedEvent[] = (span.events ?? []).map((e) =>
       e.attributes && Object.keys(e.attributes).length
         ? { name: e.name, time: msToHrTime(e.time), attributes: e.attributes }
@@ -213,6 +224,16 @@ export class SpanConverter {
       droppedLinksCount: 0,
     };
   }
+}
+
+/** Tool spans by call id (`gen_ai.tool.call.id`), for `SpanConverterOptions.toolCall`. */
+export function toolCallLookup(spans: readonly TraceSpan[]): ToolCallLookup {
+  const byId = new Map<string, TraceSpan>();
+  for (const s of spans) {
+    const id = s.kind === 'tool' ? s.attributes['gen_ai.tool.call.id'] : undefined;
+    if (typeof id === 'string') byId.set(id, s);
+  }
+  return (callId) => byId.get(callId);
 }
 
 /** Parent and kind of every span of a document, for `SpanConverterOptions.shapes`. */

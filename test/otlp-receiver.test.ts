@@ -105,7 +105,10 @@ describe.each(['http/protobuf', 'http/json'] as const)('OTLP receiver view over 
       'llm.token_count.prompt_details.cache_write': 1_500,
       'session.id': doc.sessionId,
     });
-    expect(String(gen.attributes['output.value'])).toContain('Let me read the file.');
+    // The conversation, not a home-made blob: Langfuse would show `output.value` instead of the messages.
+    expect(gen.attributes['output.value']).toBeUndefined();
+    expect(String(gen.attributes['gen_ai.output.messages'])).toContain('Let me read the file.');
+    expect(gen.attributes['llm.output_messages.0.message.content']).toContain('Let me read the file.');
 
     const read = got.get(find(doc, (s) => s.attributes['gen_ai.tool.call.id'] === 'toolu_read').spanId)!;
     expect(read.name).toBe('execute_tool Read');

@@ -16,6 +16,7 @@ import {
   turnAttributes,
 } from './attributes.js';
 import { shortHash, spanIdFor, traceIdFor } from './ids.js';
+import type { ChatMessage } from './messages.js';
 import { priceCall, PRICE_SOURCE_LABEL, type CallCost, type PriceTable } from './pricing.js';
 import type {
   PriceEstimate,
@@ -68,6 +69,12 @@ interface SpanState {
   bytes?: Buffer;
   /** Cached price of a model call (null: none); dropped whenever the span changes. */
   cost?: CallCost | null;
+  /** Model calls: the previous and next call of the same thread (main thread or one subagent). */
+  prevGen?: SpanState;
+  nextGen?: SpanState;
+  /** Turns: the text of the latest model call that said something, and when that call started. */
+  finalText?: string;
+  finalTextAt?: number;
 }
 
 export interface TraceBuilderOptions {
@@ -118,6 +125,8 @@ export class TraceBuilder {
   /** The OTel root span that became the session span, if any. */
   private adoptedRoot: string | undefined;
   private readonly waitingForParent = new Map<string, SpanState[]>();
+  /** The latest model call of each thread ('' is the main thread, else the subagent's key). */
+  private readonly lastGeneration = new Map<string, SpanState>();
 
   constructor(sessionId: string, options: TraceBuilderOptions = {}) {
     this.sessionId = sessionId;
@@ -316,7 +325,18 @@ export class TraceBuilder {
 
   private onGeneration(e: Extract<AgentEvent, { type: 'generation.start' | 'generation.end' }>): void {
     const start = e.type === 'generation.end' && e.startTime !== undefined ? Math.min(e.startTime, e.time) : e.time;
+    const isNew = !this.spans.has(spanIdFor(this.sessionId, 'generation', e.key));
     const span = this.upsert('generation', e.key, start, e);
+    if (isNew) {
+      // Calls of one thread follow each other: what a call received new is its predecessor's tool results.
+      const thread = e.agentKey ?? '';
+      const prev = this.lastGeneration.get(thread);
+      if (prev) {
+        span.prevGen = prev;
+        prev.nextGen = span;
+      }
+      this.lastGeneration.set(thread, span);
+    }
     if (e.model) {
       span.model = e.model;
       this.noteModel(e.model);
@@ -329,7 +349,10 @@ export class TraceBuilder {
       if (e.usage) span.usage = cleanUsage(e.usage);
       if (e.responseId) span.responseId = e.responseId;
       if (e.finishReasons?.length) span.finishReasons = e.finishReasons;
-      if (e.output) span.output = mergeOutput(span.output as GenerationOutput | undefined, e.output);
+      if (e.output) {
+        span.output = mergeOutput(span.output as GenerationOutput | undefined, e.output);
+        if (e.output.text?.trim()) this.noteFinalText(span, e.output.text);
+      }
       if (e.error) {
         span.status = 'error';
         span.statusMessage = e.error;
@@ -678,12 +701,41 @@ export class TraceBuilder {
   private touch(span: SpanState): void {
     span.bytes = undefined;
     span.cost = undefined;
+    // The next call's derived input names this call's tool calls.
+    if (span.nextGen) span.nextGen.bytes = undefined;
     if (span.parentId === null) return;
     const parent = this.spans.get(span.parentId);
     if (parent) parent.activity = Math.max(parent.activity ?? 0, span.endTime ?? span.startTime);
   }
 
   // ——— output ———
+
+  /** A turn's output is its last word: the text of the latest model call directly under it that said something. */
+  private noteFinalText(gen: SpanState, text: string): void {
+    const parent = gen.parentId ? this.spans.get(gen.parentId) : undefined;
+    if (parent?.kind !== 'turn' || (parent.finalTextAt !== undefined && parent.finalTextAt > gen.startTime)) return;
+    parent.finalText = text;
+    parent.finalTextAt = gen.startTime;
+    this.touch(parent);
+  }
+
+  /**
+   * What was new in a model call, when the source did not record its input: the prompt, for the first call
+   * of a turn or subagent, and the results of the previous call's tool calls (by call id; the results stay on
+   * their tool spans).
+   */
+  private derivedInput(span: SpanState): ChatMessage[] | undefined {
+    const parent = span.parentId ? this.spans.get(span.parentId) : undefined;
+    const prev = span.prevGen && span.prevGen.parentId === span.parentId ? span.prevGen : undefined;
+    const messages: ChatMessage[] = [];
+    if (!prev && (parent?.kind === 'turn' || parent?.kind === 'subagent') && typeof parent.input === 'string') {
+      messages.push({ role: 'user', parts: [{ type: 'text', content: parent.input }] });
+    }
+    for (const call of (prev?.output as GenerationOutput | undefined)?.toolCalls ?? []) {
+      messages.push({ role: 'tool', parts: [{ type: 'tool_call_response', id: call.id }] });
+    }
+    return messages.length ? messages : undefined;
+  }
 
   /** The price of a model call, at the time it was made (a span's serialization is cached, so once per change). */
   private costOf(span: SpanState): CallCost | undefined {
@@ -752,7 +804,7 @@ export class TraceBuilder {
           });
           break;
         case 'subagent':
-          a = subagentAttributes(this.sessionId, { agentType: span.name ?? 'subagent', agentId: span.key });
+          a = subagentAttributes(this.sessionId, { agentType: span.name ?? 'subagent', agentId: span.key, provider: this.provider, agentVersion: this.agent.version });
           break;
         case 'compaction':
           a = compactionAttributes(this.sessionId, span);
@@ -762,6 +814,17 @@ export class TraceBuilder {
     if (span.extra) Object.assign(a, span.extra);
     if (span.interrupted) a['agent_trace.interrupted'] = true;
     return a;
+  }
+
+  /** The session's last word: the final assistant text of its latest turn that has one. */
+  private sessionOutput(): string | undefined {
+    if (this.root.output !== undefined) return typeof this.root.output === 'string' ? this.root.output : undefined;
+    for (let i = this.turns.length - 1; i >= 0; i--) {
+      const t = this.turns[i]!;
+      const text = typeof t.output === 'string' ? t.output : t.finalText;
+      if (text) return text;
+    }
+    return undefined;
   }
 
   private rootStatus(): { status: SpanStatus; message?: string } {
@@ -793,9 +856,10 @@ export class TraceBuilder {
     };
     if (endTime !== undefined) out.endTime = endTime;
     if (status.message !== undefined) out.statusMessage = status.message;
-    const input = isRoot ? this.firstPrompt : span.input;
+    const input = isRoot ? this.firstPrompt : span.kind === 'generation' && span.input === undefined && !span.otel ? this.derivedInput(span) : span.input;
     if (input !== undefined) out.input = input;
-    if (span.output !== undefined) out.output = span.output;
+    const output = isRoot ? this.sessionOutput() : span.output ?? (span.kind === 'turn' ? span.finalText : undefined);
+    if (output !== undefined) out.output = output;
     if (span.events.length) out.events = span.events;
     // Keep the documented field order whatever optional fields were filled in.
     return orderSpanFields(out);
@@ -923,6 +987,17 @@ export class TraceBuilder {
     if (this.cwd) doc.cwd = this.cwd;
     if (this.gitBranch) doc.gitBranch = this.gitBranch;
     return orderDocFields(doc);
+  }
+
+  /** The tool span of a call id as the document has it (exporters fill model-call messages from it). */
+  toolCallSpan(callId: string): TraceSpan | undefined {
+    const span = this.spans.get(spanIdFor(this.sessionId, 'tool', callId));
+    return span && span.kind === 'tool' ? this.toTraceSpan(span) : undefined;
+  }
+
+  /** The session's title as the document gives it. */
+  sessionTitle(): string | undefined {
+    return this.title ?? titleFrom(this.firstPrompt);
   }
 
   toDocument(): TraceDocument {

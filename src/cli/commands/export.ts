@@ -1,5 +1,5 @@
 import { DEFAULT_RETRY_BUDGET_MS, displayEndpoint, OtlpExportError, OtlpExporter } from '../../../exporters/otlp-exporter.js';
-import { buildResource, msToNanos, SpanConverter, spanShapes } from '../../../exporters/otlp-spans.js';
+import { buildResource, msToNanos, SpanConverter, spanShapes, toolCallLookup } from '../../../exporters/otlp-spans.js';
 import { BACKGROUND_ENV, claimWaiter } from '../../export/background.js';
 import { createProgress, formatBytes } from '../../export/progress.js';
 import { ExportLockError, exportSession, planSession, type SessionExportResult } from '../../export/session-export.js';
@@ -252,6 +252,8 @@ function dryRun(ctx: CliContext, ids: string[], settings: OtlpDraftSettings, res
           resource,
           shapes: settings.traceMode === 'turn' ? spanShapes(doc.spans) : undefined,
           rootSpanId: doc.spans.find((s) => s.parentSpanId === null)?.spanId,
+          toolCall: toolCallLookup(doc.spans),
+          title: doc.title,
         })
       : undefined;
     sessions.push({
