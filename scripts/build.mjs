@@ -13,6 +13,7 @@ const skipTypes = process.argv.includes('--no-types');
 rmSync(join(dist, 'bin'), { recursive: true, force: true });
 rmSync(join(dist, 'lib'), { recursive: true, force: true });
 rmSync(join(dist, 'viewer'), { recursive: true, force: true });
+rmSync(join(dist, 'hook'), { recursive: true, force: true });
 if (!skipTypes) rmSync(join(dist, 'types'), { recursive: true, force: true });
 
 const node = {
@@ -43,6 +44,11 @@ await build({
 
 const web = join(root, 'viewer/web');
 chmodSync(join(dist, 'bin', 'agent-trace.js'), 0o755);
+
+// The hook recorder the agents run on every event: a POSIX shell script (no Node start-up on the agent's path).
+mkdirSync(join(dist, 'hook'), { recursive: true });
+cpSync(join(root, 'src/hook/record.sh'), join(dist, 'hook', 'record.sh'));
+chmodSync(join(dist, 'hook', 'record.sh'), 0o755);
 
 if (existsSync(join(web, 'app.ts'))) {
   mkdirSync(join(dist, 'viewer'), { recursive: true });

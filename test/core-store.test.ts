@@ -75,14 +75,19 @@ describe('session store', () => {
     store.append([{ type: 'tool.start', sessionId: 's1', time: T0 + 10, key: 'k2', name: 'Read' }]);
     appendFileSync(store.journalPath('s1'), '{"type":"tool.start","sessionId":"s1"'); // a writer died mid-line
     expect(store.load('s1')?.summary.toolCalls).toBe(2);
+    // Reading never writes: trace.json is brought up to date by the reconcile step only.
+    expect(existsSync(store.tracePath('s1'))).toBe(false);
+    store.reconcile();
     const onDisk = JSON.parse(readFileSync(store.tracePath('s1'), 'utf8'));
     expect(onDisk.summary.toolCalls).toBe(2);
+    expect(store.load('s1')?.summary.toolCalls).toBe(2);
   });
 
   it('repairs a trace that a stale write put over a crash', () => {
     const store = new SessionStore(tempDir());
     store.append(sessionEvents('s1', T0, false));
     expect(store.load('s1')?.status).toBe('running');
+    store.reconcile();
     const stale = readFileSync(store.tracePath('s1'), 'utf8');
     store.append([{ type: 'session.crash', sessionId: 's1', time: T0 + 50, reason: 'boom' }]);
     writeFileSync(join(store.folder('s1'), 'crashed'), JSON.stringify({ time: T0 + 50 }));
@@ -90,6 +95,8 @@ describe('session store', () => {
     // A slow writer from before the crash lands afterwards, with the journal length it matched back then.
     writeFileSync(store.tracePath('s1'), stale);
     expect(store.load('s1')?.status).toBe('crashed');
+    store.reconcile();
+    expect(JSON.parse(readFileSync(store.tracePath('s1'), 'utf8')).status).toBe('crashed');
   });
 
   it('finds sessions whose trace is not written yet from the first journal line alone', () => {

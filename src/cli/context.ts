@@ -1,4 +1,5 @@
 import { ConfigError, loadConfig, resolveDataDir, type AgentTraceConfig } from '../config.js';
+import { RECONCILE_SOURCES } from '../adapters/sources.js';
 import { Redactor } from '../redact.js';
 import { SessionStore } from '../store/session-store.js';
 import { CliError } from './errors.js';
@@ -23,6 +24,7 @@ export function cliContext(options: { dir?: string }): CliContext {
     redactor: new Redactor(config.redaction),
     prices: config.prices,
     inactivityMinutes: config.inactivityMinutes,
+    sources: RECONCILE_SOURCES,
   });
   return { config, dir, store };
 }

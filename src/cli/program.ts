@@ -25,6 +25,16 @@ function buildProgram(): Command {
     });
 
   program
+    .command('reconcile', { hidden: true })
+    .description('bring the store up to date: drain the hooks\' spool, catch up transcripts, rewrite stale traces')
+    .option('--worker', 'run as the detached worker the hook recorder starts (exits when idle)')
+    .option('--json', 'print the result as JSON')
+    .action(async (opts, cmd: Command) => {
+      const { runReconcile } = await import('./commands/reconcile.js');
+      await runReconcile({ ...globals(cmd), ...opts });
+    });
+
+  program
     .command('install')
     .description('register agent-trace hooks in the agent settings (idempotent, keeps your hooks)')
     .addOption(new Option('--agent <agent>', 'agent to install for').choices(['claude-code']).default('claude-code'))

@@ -36,6 +36,8 @@ interface EventBase {
   source?: EventSource;
   /** Extra span attributes the source knows (kept verbatim). */
   attributes?: Attributes;
+  /** The spool file a hook event came from (lets a reconciler taken over after a kill ingest it exactly once). */
+  spool?: string;
 }
 
 /** Places a model call, tool, text or compaction inside a subagent or a given turn instead of the main thread. */

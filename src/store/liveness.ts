@@ -1,10 +1,10 @@
-import { execFileSync } from 'node:child_process';
 import { readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AgentEvent, SessionEndEvent, SessionInterruptedEvent, TurnStartEvent } from '../events/types.js';
 import type { TraceDocument } from '../model/trace.js';
 import { FILE_MODE } from './fs-util.js';
 import { acquireSync } from './lock.js';
+import { isPidAlive, procInfo } from './process-info.js';
 import type { SessionStore } from './session-store.js';
 
 /**
@@ -33,38 +33,6 @@ export interface AgentProcess {
 
 const WRAPPERS = /^(sh|bash|dash|zsh|fish|ksh|mksh|tcsh|csh|busybox|env|nice|nohup|timeout|stdbuf|sudo|doas|script|cmd\.exe|powershell|pwsh|npm|npx|node-gyp)$/i;
 
-interface ProcInfo {
-  ppid: number;
-  command: string;
-  start?: string;
-  zombie?: boolean;
-}
-
-function procInfo(pid: number): ProcInfo | undefined {
-  if (process.platform === 'linux') {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const close = stat.lastIndexOf(')');
-      const command = stat.slice(stat.indexOf('(') + 1, close);
-      const fields = stat.slice(close + 2).split(' ');
-      // fields[0] is the state (3rd field of stat), fields[1] the ppid, fields[19] the start time (22nd).
-      return { ppid: Number(fields[1]), command, start: fields[19], zombie: fields[0] === 'Z' || fields[0] === 'X' };
-    } catch {
-      return undefined;
-    }
-  }
-  if (process.platform === 'win32') return undefined;
-  try {
-    const out = execFileSync('ps', ['-o', 'ppid=,lstart=,comm=', '-p', String(pid)], { encoding: 'utf8', timeout: 2_000, stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-    const m = /^(\d+)\s+(\w{3}\s+\w{3}\s+\d+\s+[\d:]+\s+\d{4})\s+(.*)$/.exec(out);
-    if (!m) return undefined;
-    const command = m[3]!.split('/').pop() ?? m[3]!;
-    return { ppid: Number(m[1]), start: m[2], command };
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * The agent that ran this hook: the first ancestor that is not a shell or a wrapper (Claude Code runs hook
  * commands through a shell). Undefined when the chain cannot be read.
@@ -73,7 +41,9 @@ export function findAgentProcess(fromPid: number = process.ppid): AgentProcess |
   let pid = fromPid;
   for (let depth = 0; depth < 8 && pid > 1; depth++) {
     const info = procInfo(pid);
-    if (!info) return depth === 0 && pid > 1 ? { pid } : undefined;
+    // Unreadable (another OS): the parent itself, while it lives; a gone parent tells nothing.
+    if (!info) return depth === 0 && isPidAlive(pid) ? { pid } : undefined;
+    if (info.zombie) return undefined;
     if (!WRAPPERS.test(info.command)) return { pid, ...(info.start ? { start: info.start } : {}), command: info.command };
     pid = info.ppid;
   }
@@ -95,18 +65,7 @@ export function readAgentProcess(folder: string): AgentProcess | undefined {
 
 /** Whether a recorded process still runs (a zombie, or a pid now used by another process, does not). */
 export function isProcessAlive(agent: AgentProcess): boolean {
-  try {
-    process.kill(agent.pid, 0);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
-  }
-  if (process.platform === 'linux') {
-    const info = procInfo(agent.pid);
-    if (!info) return true;
-    if (info.zombie) return false;
-    if (agent.start && info.start && agent.start !== info.start) return false;
-  }
-  return true;
+  return isPidAlive(agent.pid, agent.start);
 }
 
 /** The last moment a trace shows activity. */
@@ -169,17 +128,34 @@ export interface LivenessOptions {
 }
 
 /**
- * Returns the session's trace, after recording an interruption when the session claims to be running but
- * its agent is gone or it has been inactive too long. Never throws: status truth must not break a reader.
+ * Why a session that claims to be running is not (its agent process is gone, or it has been idle past the
+ * limit), or undefined while it lives. Reads only; never throws.
  */
-export function checkLiveness(store: SessionStore, sessionId: string, doc: TraceDocument, options: LivenessOptions = {}): TraceDocument {
-  if (doc.status !== 'running') return doc;
+export function whyNotRunning(store: SessionStore, sessionId: string, doc: TraceDocument, options: LivenessOptions = {}): { reason: string; idle: boolean } | undefined {
+  if (doc.status !== 'running') return undefined;
   try {
-    const dead = deadReason(store, sessionId, doc, options);
-    return dead ? markInterrupted(store, sessionId, doc, dead.reason, dead.idle) : doc;
+    return deadReason(store, sessionId, doc, options);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Records the interruption of a session found not running (part of the store's reconcile step, never of a
+ * read). Returns the trace as it now is. Never throws: status truth must not break a reader.
+ */
+export function recordNotRunning(store: SessionStore, sessionId: string, doc: TraceDocument, dead: { reason: string; idle: boolean }): TraceDocument {
+  try {
+    return markInterrupted(store, sessionId, doc, dead.reason, dead.idle);
   } catch {
     return doc;
   }
+}
+
+/** Both steps at once, for callers that have nothing to catch up in between (import). */
+export function checkLiveness(store: SessionStore, sessionId: string, doc: TraceDocument, options: LivenessOptions = {}): TraceDocument {
+  const dead = whyNotRunning(store, sessionId, doc, options);
+  return dead ? recordNotRunning(store, sessionId, doc, dead) : doc;
 }
 
 function deadReason(store: SessionStore, sessionId: string, doc: TraceDocument, options: LivenessOptions): { reason: string; idle: boolean } | undefined {

@@ -8,8 +8,9 @@ import { Redactor } from '../redact.js';
 import { sweepTempFiles, writeFileAtomicSync } from './atomic-write.js';
 import { ensureDir, FILE_MODE, readTextIfExists } from './fs-util.js';
 import { appendEvents, journalSize, readJournal } from './journal.js';
-import { checkLiveness } from './liveness.js';
 import { acquireSync } from './lock.js';
+import { reconcile, type ReconcileOptions, type ReconcileResult } from './reconcile.js';
+import type { ReconcileSource } from './reconcile-source.js';
 import {
   CRASH_MARKER,
   JOURNAL_FILE,
@@ -23,6 +24,8 @@ export interface SessionStoreOptions extends TraceBuilderOptions {
   redactor?: Redactor;
   /** A running session whose agent process is unknown is interrupted after this many idle minutes. */
   inactivityMinutes?: number;
+  /** The agents' parts of the reconcile step (spool ingestion, transcript catch-up); none for a library user. */
+  sources?: readonly ReconcileSource[];
 }
 
 export interface CrashMarker {
@@ -52,9 +55,11 @@ export class SessionStore {
   readonly redactor: Redactor;
   private readonly builderOptions: TraceBuilderOptions;
   private readonly inactivityMinutes: number | undefined;
+  private readonly sources: readonly ReconcileSource[];
 
   constructor(dir: string, options: SessionStoreOptions = {}) {
     this.dir = dir;
+    this.sources = options.sources ?? [];
     this.redactor = options.redactor ?? new Redactor();
     this.builderOptions = { prices: options.prices };
     this.inactivityMinutes = options.inactivityMinutes;
@@ -192,16 +197,24 @@ export class SessionStore {
   }
 
   /**
-   * The current trace of a session, rebuilt first when trace.json lags the journal. A session that claims
-   * to be running but whose agent is gone (or idle past the inactivity limit) is recorded as interrupted.
+   * The current trace of a session, read only: trace.json when it reflects the whole journal, else rebuilt in
+   * memory from the journal. Never writes — bringing the files up to date is `reconcile`'s job.
    */
   load(sessionId: string): TraceDocument | undefined {
     if (!this.hasSession(sessionId)) return this.readTraceFile(sessionId);
     const trace = this.readTraceFile(sessionId);
-    const doc = this.isFresh(sessionId, trace) ? trace : this.materialize(sessionId);
-    if (doc?.status !== 'running') return doc;
+    if (this.isFresh(sessionId, trace)) return trace;
+    return this.rebuild(sessionId).builder.toDocument();
+  }
+
+  /**
+   * The one step that brings the store up to date, called on purpose by the worker and by every reader that
+   * must be exact (`list`, `show`, the viewer, `export`): drains the hooks' spool, catches up transcripts that
+   * grew, records sessions whose agent is gone as interrupted (after a last catch-up), rewrites stale trace.json.
+   */
+  reconcile(options: ReconcileOptions = {}): ReconcileResult {
     const minutes = this.inactivityMinutes;
-    return checkLiveness(this, sessionId, doc, minutes !== undefined && minutes > 0 ? { inactivityMs: minutes * 60_000 } : {});
+    return reconcile(this, this.sources, { ...(minutes !== undefined && minutes > 0 ? { inactivityMs: minutes * 60_000 } : {}), ...options });
   }
 
   /** Session ids on disk (read from each folder's journal, since folder names are not reversible). */

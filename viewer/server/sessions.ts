@@ -462,9 +462,10 @@ export class SessionIndex {
   }
 
   /**
-   * A running session whose agent went away never says so itself: `store.load` notices (the agent process
-   * is gone, or the session sat idle too long) and records the interruption in the journal, which the next
-   * look picks up like any other change. Checked at most every `LIVENESS_MS` per session.
+   * A running session whose agent went away never says so itself: the store's reconcile step notices (the
+   * agent process is gone, or the session sat idle too long), catches up its transcript and records the
+   * interruption in the journal, which the next look picks up like any other change. Checked at most every
+   * `LIVENESS_MS` per session.
    */
   checkLiveness(id: string, status: string | undefined): void {
     if (status !== 'running') return;
@@ -474,7 +475,7 @@ export class SessionIndex {
     // a session that wrote a moment ago is alive
     if (now - this.store.lastActivity(id) < LIVENESS_MS) return;
     try {
-      this.store.load(id);
+      this.store.reconcile({ sessions: [id] });
     } catch {
       // unreadable right now; the next check tries again
     }
@@ -482,6 +483,12 @@ export class SessionIndex {
 
   /** Re-reads what changed on disk; true when the list changed. */
   scan(): boolean {
+    // What hooks spooled since the last look becomes journal lines (which this scan then sees change).
+    try {
+      this.store.reconcile({ sessions: [] });
+    } catch {
+      // the next scan tries again
+    }
     this.scanFolders();
     let changed = false;
     const first = this.version === 0;

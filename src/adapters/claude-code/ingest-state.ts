@@ -24,6 +24,10 @@ export interface IngestState {
   files: Record<string, FileCursor>;
   /** The compaction a PreCompact hook opened, for its PostCompact. */
   pendingCompaction?: string;
+  /** The session's main transcript (from the hooks' `transcript_path`): what a reconcile catches up. */
+  transcript?: string;
+  /** mtime of the subagents folder at the last read (a new subagent file makes it newer). */
+  subagentsSeen?: number;
 }
 
 export function loadIngestState(folder: string): IngestState {

@@ -82,7 +82,15 @@ function endpointHowTo(): string {
 const QUIET_RETRY_MS = 2_000;
 
 function sessionIds(ctx: CliContext, sessions: string[], all: boolean | undefined): string[] {
-  if (all) {
+  // What the hooks spooled and the transcripts added is in the trace before anything is sent.
+  ctx.store.reconcile({ sessions: [] });
+  const ids = all ? allSessionIds(ctx) : namedSessionIds(ctx, sessions);
+  ctx.store.reconcile({ sessions: ids });
+  return ids;
+}
+
+function allSessionIds(ctx: CliContext): string[] {
+  {
     // Oldest first, so a collector receives sessions in the order they happened.
     return ctx.store
       .sessionIds()
@@ -90,6 +98,9 @@ function sessionIds(ctx: CliContext, sessions: string[], all: boolean | undefine
       .sort((a, b) => a.t - b.t || a.id.localeCompare(b.id))
       .map((x) => x.id);
   }
+}
+
+function namedSessionIds(ctx: CliContext, sessions: string[]): string[] {
   const ids: string[] = [];
   for (const query of sessions) {
     try {

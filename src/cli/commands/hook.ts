@@ -1,29 +1,20 @@
-import { existsSync, readSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { readSync } from 'node:fs';
 import { isatty } from 'node:tty';
-import { join } from 'node:path';
-import type { HookMapper } from '../../adapters/hook-types.js';
-import { EXPORT_EVENTS, HEAVY_EVENTS, hookEventName, hookSessionId, mapHook as mapClaudeHook } from '../../adapters/claude-code/hook.js';
-import { AGENT_NAME } from '../../adapters/claude-code/prompt.js';
+import { HEAVY_EVENTS, hookEventName } from '../../adapters/claude-code/hook.js';
 import { loadConfig, resolveDataDir, type AgentTraceConfig } from '../../config.js';
-import type { AgentEvent } from '../../events/types.js';
-import { validateEvent } from '../../events/validate.js';
 import { Redactor } from '../../redact.js';
-import { appendSync, ensureDir } from '../../store/fs-util.js';
-import { encodeEvents } from '../../store/journal.js';
 import { logError } from '../../store/log.js';
-import { defaultDataDir, JOURNAL_FILE, sessionFolder } from '../../store/paths.js';
+import { defaultDataDir } from '../../store/paths.js';
+import { liveWorker, safeEventName, writeSpool } from '../../store/spool.js';
 import type { GlobalOptions } from '../program.js';
 
 /**
- * `agent-trace hook`: one hook payload on stdin becomes events in the session's journal. It runs on every
- * agent event, so it must never disturb the agent: it always exits 0, prints nothing, and sends every error
- * to `<dir>/agent-trace.log`.
- *
- * The hot path (tool hooks) is kept tiny: read stdin, map, one O_APPEND write — no lock, no transcript, no
- * trace rebuild, and none of the heavy modules are loaded (they are imported dynamically). Parallel tool
- * hooks of one session each append their own line; keys (tool_use_id) make them one span each.
- * The heavy work — reading the transcript from the remembered offset under the session's transcript lock,
- * rewriting trace.json, the background OTLP export — runs only on turn and session boundaries.
+ * `agent-trace hook`: one hook payload on stdin, for people and scripts that call it directly (the installed
+ * hooks run the shell recorder `dist/hook/record.sh` instead, which costs a few milliseconds instead of a Node
+ * start-up). It records the payload in the spool exactly as the recorder does, then — unless another process
+ * is draining the spool — ingests it at once (the session's trace is current when it returns). It never
+ * disturbs its caller: it always exits 0, prints nothing, and sends every error to `<dir>/agent-trace.log`.
  */
 
 const MAX_PAYLOAD = 64 * 1024 * 1024;
@@ -91,26 +82,9 @@ async function readStdinStream(chunks: Buffer[], already: number): Promise<{ tex
   return { text: Buffer.concat(chunks, size).toString('utf8'), truncated };
 }
 
-/** Validated, redacted, one write per session — the same contract as SessionStore.append, without its imports. */
-export function appendHookEvents(dir: string, events: readonly AgentEvent[], redactor: Redactor): void {
-  const bySession = new Map<string, AgentEvent[]>();
-  for (const raw of events) {
-    const e = redactor.redactEvent(validateEvent(raw));
-    const list = bySession.get(e.sessionId);
-    if (list) list.push(e);
-    else bySession.set(e.sessionId, [e]);
-  }
-  for (const [sessionId, list] of bySession) {
-    const folder = sessionFolder(dir, sessionId);
-    ensureDir(folder);
-    appendSync(join(folder, JOURNAL_FILE), encodeEvents(list));
-  }
-}
-
-async function mapperFor(agent: string): Promise<HookMapper | undefined> {
-  if (agent === 'claude-code' || agent === 'claude') return mapClaudeHook;
-  if (agent === 'codex') return (await import('../../adapters/codex/hook.js')).mapHook;
-  if (agent === 'gemini') return (await import('../../adapters/gemini/hook.js')).mapHook;
+function agentName(agent: string): string | undefined {
+  if (agent === 'claude-code' || agent === 'claude') return 'claude-code';
+  if (agent === 'codex' || agent === 'gemini') return agent;
   return undefined;
 }
 
@@ -150,46 +124,40 @@ export async function runHookCommand(argv: string[], globals: GlobalOptions = {}
       logError(dir, 'hook', 'payload is not a JSON object');
       return;
     }
-    const mapper = await mapperFor(args.agent);
-    if (!mapper) {
+    const agent = agentName(args.agent);
+    if (!agent) {
       logError(dir, 'hook', `unknown --agent "${args.agent}"`);
       return;
     }
     const p = payload as Record<string, unknown>;
-    const event = hookEventName(p);
-    if (args.agent === 'claude-code' || args.agent === 'claude') {
-      if (event && HEAVY_EVENTS.has(event)) {
-        const { runHeavyHook } = await import('./hook-heavy.js');
-        runHeavyHook({ dir, config, redactor, payload: p, event, now });
-        return;
-      }
-      const events = mapClaudeHook(p, { now });
-      if (!events.length) return;
-      const sessionId = hookSessionId(p)!;
-      if (!existsSync(join(sessionFolder(dir, sessionId), JOURNAL_FILE))) {
-        // First sight of a session (hooks installed mid-session): name the agent.
-        events.unshift({ type: 'session.meta', sessionId, time: now, source: 'hook', agent: { name: AGENT_NAME }, provider: 'anthropic', ...(typeof p.cwd === 'string' && p.cwd ? { cwd: p.cwd } : {}) });
-      }
-      appendHookEvents(dir, events, redactor);
-      return;
+    const event = hookEventName(p) ?? (typeof p.type === 'string' ? p.type : 'unknown');
+    // Recorded first, durably: from here on nothing can lose it (a kill leaves it for the next reconcile).
+    writeSpool(dir, agent, safeEventName(event), text, now);
+    // Then ingested at once when no one else is draining (a direct caller sees its trace as before); a busy
+    // spool is left to whoever drains it, and a boundary makes sure a worker does.
+    const { SessionStore } = await import('../../store/session-store.js');
+    const { RECONCILE_SOURCES } = await import('../../adapters/sources.js');
+    const store = new SessionStore(dir, { redactor, prices: config.prices, sources: RECONCILE_SOURCES });
+    const result = store.reconcile({ quick: true, sessions: [] });
+    if (result.exportWanted.length) {
+      const { exportAfter } = await import('./reconcile.js');
+      exportAfter(store, config, result.exportWanted);
+      await new Promise((r) => setTimeout(r, 50));
     }
-    // Other agents: their mapper, then a rebuild of trace.json when a turn or the session ended.
-    const isStart = /sessionstart|session_start/i.test(event ?? String(p.type ?? ''));
-    let agentPid: number | undefined;
-    if (isStart) {
-      const { findAgentProcess } = await import('../../store/liveness.js');
-      agentPid = findAgentProcess()?.pid;
-    }
-    const events = mapper(p, { now, ...(agentPid !== undefined ? { agentPid } : {}) });
-    if (!events.length) return;
-    appendHookEvents(dir, events, redactor);
-    if (events.some((e) => e.type === 'turn.end' || e.type === 'session.end' || e.type === 'session.start')) {
-      const { materializeSessions } = await import('./hook-heavy.js');
-      materializeSessions({ dir, config, redactor }, [...new Set(events.map((e) => e.sessionId))], events.some((e) => e.type === 'turn.end' || e.type === 'session.end'));
-    }
+    if (result.busy && HEAVY_EVENTS.has(event)) startWorker(dir);
   } catch (error) {
     logError(dir ?? safeDefaultDir(), 'hook', error);
   }
+}
+
+/** Starts the detached reconcile worker unless one is alive (what record.sh does on a boundary). */
+function startWorker(dir: string): void {
+  if (liveWorker(dir) !== undefined) return;
+  const bin = process.argv[1];
+  if (!bin) return;
+  const child = spawn(process.execPath, [bin, 'reconcile', '--worker', '--dir', dir], { detached: true, stdio: 'ignore' });
+  child.on('error', (error) => logError(dir, 'hook: worker', error));
+  child.unref();
 }
 
 function safeDefaultDir(): string {

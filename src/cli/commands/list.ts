@@ -29,8 +29,11 @@ export function listEntry(doc: TraceDocument) {
 }
 
 export async function runList(options: GlobalOptions & { json?: boolean }): Promise<void> {
-  const { store } = cliContext(options);
+  const { store, config } = cliContext(options);
+  // Exact the instant an agent exits: what the hooks spooled and the transcripts added is ingested first.
+  const { exportWanted } = store.reconcile();
   const docs = store.list();
+  if (exportWanted.length) (await import('./reconcile.js')).exportAfter(store, config, exportWanted);
   if (options.json) {
     process.stdout.write(`${JSON.stringify(docs.map(listEntry), null, 2)}\n`);
     return;

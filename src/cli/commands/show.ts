@@ -55,14 +55,18 @@ export function renderSummary(doc: TraceDocument, color = useColor()): string {
 }
 
 export async function runShow(query: string, options: GlobalOptions & { json?: boolean }): Promise<void> {
-  const { store } = cliContext(options);
+  const { store, config } = cliContext(options);
   let sessionId: string;
+  // The spool may hold a session not on disk yet: drain it before resolving the id.
+  const { exportWanted } = store.reconcile({ sessions: [] });
+  if (exportWanted.length) (await import('./reconcile.js')).exportAfter(store, config, exportWanted);
   try {
     sessionId = store.resolve(query);
   } catch (error) {
     if (error instanceof SessionNotFoundError) throw new CliError(error.message);
     throw error;
   }
+  store.reconcile({ sessions: [sessionId] });
   const doc = store.load(sessionId);
   if (!doc) throw new CliError(`session ${sessionId} has no readable trace in ${join(store.dir, 'sessions')}`);
   if (options.json) {

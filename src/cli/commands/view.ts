@@ -41,6 +41,7 @@ export async function runView(session: string | undefined, options: ViewOptions)
   const host = options.host ?? '127.0.0.1';
 
   let sessionId: string | undefined;
+  store.reconcile();
   const realSessions = removeDemoOnceRealSessionsExist(store);
   if (session) {
     try {

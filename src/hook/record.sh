@@ -1,0 +1,47 @@
+#!/bin/sh
+# agent-trace's hook recorder: records one hook payload and leaves, in a few milliseconds.
+#
+#   record.sh AGENT EVENT NODE DIR        (installed by `agent-trace install`; DIR may be empty)
+#
+# It copies stdin, byte for byte, to <dir>/spool/<agent>/<ns>-<pid>-<ppid>-<event>.json through a temporary
+# name, so a file there is always complete, and on a turn or session boundary starts the reconcile worker
+# (detached from the agent, so the agent can neither wait for it nor cancel it) unless one is alive. Everything
+# else — reading the transcript, building the trace, exporting — happens in that worker or when you read a
+# session. It never fails the agent: it always exits 0 and prints nothing, whatever happens.
+umask 077
+agent=${1:-claude-code}
+event=${2:-unknown}
+node=${3:-node}
+dir=${AGENT_TRACE_DIR:-$4}
+[ -n "$dir" ] || dir=${XDG_DATA_HOME:-${HOME:-/nonexistent}/.local/share}/agent-trace
+case $agent in *[!A-Za-z0-9_-]*|'') agent=unknown ;; esac
+case $event in *[!A-Za-z0-9_.]*|'') event=unknown ;; esac
+
+spool=$dir/spool/$agent
+tmp=$spool/.$$.tmp
+if { [ -d "$spool" ] || mkdir -p "$spool"; } 2>/dev/null && cat >"$tmp" 2>/dev/null; then
+  ns=$(date +%s%N 2>/dev/null)
+  case $ns in *[!0-9]*|'') ns=$(date +%s 2>/dev/null)000000000 ;; esac
+  mv -f "$tmp" "$spool/$ns-$$-$PPID-$event.json" 2>/dev/null || rm -f "$tmp" 2>/dev/null
+else
+  rm -f "$tmp" 2>/dev/null
+  cat >/dev/null 2>&1   # whatever is left of the payload, so the agent never writes into a closed pipe
+  exit 0
+fi
+
+case $event in
+  SessionStart|UserPromptSubmit|Stop|StopFailure|SubagentStop|PreCompact|PostCompact|SessionEnd|BeforeAgent|AfterAgent|notify|session.idle) ;;
+  *) exit 0 ;;
+esac
+pidfile=$dir/spool/worker.pid
+if [ -r "$pidfile" ]; then
+  read -r wpid <"$pidfile" 2>/dev/null
+  case $wpid in ''|*[!0-9]*) ;; *) kill -0 "$wpid" 2>/dev/null && exit 0 ;; esac
+fi
+bin=${0%/*}/../bin/agent-trace.js
+if command -v setsid >/dev/null 2>&1; then
+  (setsid "$node" "$bin" reconcile --worker --dir "$dir" </dev/null >/dev/null 2>&1 &) 2>/dev/null
+else
+  (nohup "$node" "$bin" reconcile --worker --dir "$dir" </dev/null >/dev/null 2>&1 &) 2>/dev/null
+fi
+exit 0
