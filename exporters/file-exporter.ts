@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ExportResult } from '@opentelemetry/core';
-import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
+import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
 import type { OtelSpanEvent } from '../src/events/types.js';
 import type { TraceBuilder } from '../src/model/trace-builder.js';
 import { sweepTempFiles, writeFileAtomicAsync, writeFileAtomicSync } from '../src/store/atomic-write.js';

@@ -1,4 +1,4 @@
-import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import type { Attributes, AttributeValue, OtelSpanEvent } from '../src/events/types.js';
 
 /** OTel HrTime [seconds, nanoseconds] to epoch milliseconds (sub-ms precision kept as a fraction). */

@@ -1,7 +1,7 @@
 // Builds what the package ships: the CLI (bin), the library, and the viewer's front end, all with esbuild,
 // then the type declarations with tsc. The bin is compiled JavaScript: hooks start it on every agent event.
 import { build } from 'esbuild';
-import { chmodSync, cpSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = join(root, 'dist');
 const skipTypes = process.argv.includes('--no-types');
+const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 
 rmSync(join(dist, 'bin'), { recursive: true, force: true });
 rmSync(join(dist, 'lib'), { recursive: true, force: true });
@@ -25,6 +26,8 @@ const node = {
   sourcemap: false,
   logLevel: 'warning',
   legalComments: 'none',
+  // src/version.ts: the package version, read once here.
+  define: { __AGENT_TRACE_VERSION__: JSON.stringify(version) },
 };
 
 await build({

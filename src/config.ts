@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { checkConfig } from './config-check.js';
 import type { ModelPrice } from './model/pricing.js';
 import type { RedactionConfig } from './redact.js';
 import { defaultConfigPath, defaultDataDir } from './store/paths.js';
@@ -36,17 +37,35 @@ export interface AgentTraceConfig {
   inactivityMinutes?: number;
 }
 
+/** A config file agent-trace cannot use: `message` is one line naming the file (and the key) and what to do. */
 export class ConfigError extends Error {
   constructor(
     message: string,
     readonly path: string,
+    /** The dotted key at fault, when one is. */
+    readonly key?: string,
   ) {
     super(message);
     this.name = 'ConfigError';
   }
 }
 
-/** Reads the config file; a missing file is an empty config, a malformed one is a ConfigError naming the file. */
+/**
+ * Reads the config file and checks it against the schema (config-schema.ts): a missing file is an empty config;
+ * unreadable JSON or a value of the wrong type is a ConfigError naming the file, the key and what it must be.
+ */
+export function loadCheckedConfig(path = defaultConfigPath()): AgentTraceConfig {
+  const config = loadConfig(path);
+  const problem = checkConfig(config, path);
+  if (problem) throw new ConfigError(problem.message, path, problem.key);
+  return config;
+}
+
+/**
+ * Reads the config file without the schema check, for the hook and the in-process tracer: they must never
+ * drop the user's redaction rules over an unrelated bad value, and never pay for the checker. A missing file is
+ * an empty config, a malformed one is a ConfigError naming the file.
+ */
 export function loadConfig(path = defaultConfigPath()): AgentTraceConfig {
   let text: string;
   try {
@@ -62,7 +81,7 @@ export function loadConfig(path = defaultConfigPath()): AgentTraceConfig {
     throw new ConfigError(`${path} is not valid JSON (${(error as Error).message}); fix or remove it`, path);
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new ConfigError(`${path} must hold a JSON object`, path);
+    throw new ConfigError(`${path} must hold a JSON object such as {"otlp": {"endpoint": "http://localhost:4318"}}`, path);
   }
   return parsed as AgentTraceConfig;
 }

@@ -12,9 +12,9 @@ export type * from './events/types.js';
 export type * from './model/trace.js';
 // OTLP export (official @opentelemetry/exporter-trace-otlp-* packages): the SpanExporter, the trace-document
 // conversion, settings resolution and the exactly-once session export used by `agent-trace export`.
-export { OtlpExporter, OtlpExportError, type OtlpExporterOptions, type WireStats } from '../exporters/otlp-exporter.js';
-export { SpanConverter, buildResource, msToHrTime, msToNanos, turnTraceId, type TraceMode } from '../exporters/otlp-spans.js';
-export { resolveOtlpSettings, OtlpSettingsError, type OtlpSettings, type OtlpOverrides } from './export/settings.js';
-export { exportSession, type SessionExportOptions, type SessionExportResult } from './export/session-export.js';
-export { spawnBackgroundExport } from './export/background.js';
-export type { TracerOtlpOptions } from './export/tracer-export.js';
+export { OtlpExporter, OtlpExportError, type OtlpExporterOptions, type WireStats } from '../exporters/otlp/exporter.js';
+export { SpanConverter, buildResource, msToHrTime, msToNanos, turnTraceId, type TraceMode } from '../exporters/otlp/spans.js';
+export { resolveOtlpSettings, OtlpSettingsError, type OtlpSettings, type OtlpOverrides } from '../exporters/otlp/settings.js';
+export { exportSession, type SessionExportOptions, type SessionExportResult } from '../exporters/otlp/session-export.js';
+export { spawnBackgroundExport } from '../exporters/otlp/background.js';
+export type { TracerOtlpOptions } from '../exporters/otlp/tracer-export.js';

@@ -136,7 +136,7 @@ describe('agent-trace list / show', () => {
     writeFileSync(join(home, 'cfg', 'agent-trace', 'config.json'), JSON.stringify({ retention: { maxSessions: 'abc' } }));
     const bad = await cli(['prune', '--dir', dir], { env });
     expect(bad.code).toBe(1);
-    expect(bad.stderr).toMatch(/"retention.maxSessions" in the config file must be a number/);
+    expect(bad.stderr).toMatch(/^agent-trace: retention\.maxSessions in \S+config\.json must be a number ≥ 0 of sessions, not "abc"\n$/);
   });
 
   it('has --help on every command', async () => {

@@ -1,6 +1,6 @@
 import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BasicTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { SpanStatusCode, trace, context } from '@opentelemetry/api';
 import { describe, expect, it } from 'vitest';
 import { FileExporter } from '../exporters/file-exporter.js';
@@ -184,10 +184,10 @@ describe('never throws into its host', () => {
 });
 
 describe('OpenTelemetry SpanExporter', () => {
-  it('spans from a real BasicTracerProvider become a valid trace.json', async () => {
+  it('spans from a real TracerProvider become a valid trace.json', async () => {
     const dir = tempDir();
     const exporter = new FileExporter({ dir });
-    const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+    const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });
     const tracer = provider.getTracer('my-agent');
     const root = tracer.startSpan('invoke_agent my-agent', { attributes: { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'my-agent', 'gen_ai.conversation.id': 'conv-1' } });
     const ctx = trace.setSpan(context.active(), root);
@@ -224,7 +224,7 @@ describe('OpenTelemetry SpanExporter', () => {
   it('keeps a trace valid while the root is still open, and attaches children when it arrives', async () => {
     const dir = tempDir();
     const exporter = new FileExporter({ dir });
-    const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+    const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });
     const tracer = provider.getTracer('my-agent');
     const root = tracer.startSpan('invoke_agent helper', { attributes: { 'gen_ai.operation.name': 'invoke_agent', 'session.id': 'open-root' } });
     const ctx = trace.setSpan(context.active(), root);

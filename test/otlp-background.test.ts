@@ -1,8 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { spawnBackgroundExport } from '../src/export/background.js';
-import { readWatermark } from '../src/export/watermark.js';
+import { spawnBackgroundExport } from '../exporters/otlp/background.js';
+import { readWatermark } from '../exporters/otlp/watermark.js';
 import type { EventInput } from '../src/events/types.js';
 import { SessionStore } from '../src/store/session-store.js';
 import { createSessionTracer } from '../src/tracer/session-tracer.js';

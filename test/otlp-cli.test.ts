@@ -1,7 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createProgress } from '../src/export/progress.js';
+import { createProgress } from '../src/cli/export-progress.js';
 import { SessionStore } from '../src/store/session-store.js';
 import { startOtlpReceiver, useOtlpReceiver } from './helpers/otlp-receiver.js';
 import { cleanEnv, cli, manyToolEvents, repoRoot, richSessionEvents, tempDir, writeConfig, writeSession } from './helpers/otlp-session.js';

@@ -3,10 +3,10 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { OtlpExportError, OtlpExporter, type OtlpExporterOptions } from '../exporters/otlp-exporter.js';
-import { buildResource } from '../exporters/otlp-spans.js';
-import { exportSession } from '../src/export/session-export.js';
-import { readWatermark, WATERMARK_FILE } from '../src/export/watermark.js';
+import { OtlpExportError, OtlpExporter, type OtlpExporterOptions } from '../exporters/otlp/exporter.js';
+import { buildResource } from '../exporters/otlp/spans.js';
+import { exportSession } from '../exporters/otlp/session-export.js';
+import { readWatermark, WATERMARK_FILE } from '../exporters/otlp/watermark.js';
 import { SessionStore } from '../src/store/session-store.js';
 import { startOtlpReceiver, useOtlpReceiver, type Behavior } from './helpers/otlp-receiver.js';
 import { cleanEnv, cli, manyToolEvents, richSessionEvents, tempDir, writeConfig, writeSession } from './helpers/otlp-session.js';
@@ -154,7 +154,7 @@ describe('exactly once', () => {
     expect(ms).toBeLessThan(10_000); // DNS itself may be slow offline; the retries add under a second
   });
 
-  it('attempts are counted truthfully: each one is one request (the SDK does not retry behind our back)', async () => {
+  it('attempts are counted truthfully: each one is one request, and the collector\'s explanation is quoted', async () => {
     const dir = tempDir();
     const { store } = writeSession(dir, 'counted', richSessionEvents('counted'));
     receiver.setDefault(503);
@@ -164,7 +164,7 @@ describe('exactly once', () => {
     const error = (await run(store, 'counted', exporter).catch((e: unknown) => e)) as OtlpExportError;
     await exporter.shutdown();
     expect(performance.now() - t0).toBeLessThan(1_000);
-    expect(error.message).toMatch(/HTTP 503\) \(3 attempts in [0-9.]+ s\)/);
+    expect(error.message).toMatch(/HTTP 503: receiver told to answer 503\) \(3 attempts in [0-9.]+ s\)/);
     expect(error.attempts).toBe(3);
     expect(receiver.requests).toHaveLength(3);
   });

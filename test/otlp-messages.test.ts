@@ -83,7 +83,7 @@ async function importAndExport(transcript: string): Promise<{ doc: TraceDocument
   const env = isolatedEnv(home);
   const imported = await cli(['import', transcript, '--json', '--dir', dir], { env });
   expect(imported.code).toBe(0);
-  const [{ traceFile, sessionId }] = JSON.parse(imported.stdout) as Array<{ traceFile: string; sessionId: string }>;
+  const [{ traceFile, sessionId }] = JSON.parse(imported.stdout) as [{ traceFile: string; sessionId: string }];
   const exported = await cli(['export', sessionId, '--dir', dir, '--endpoint', receiver.baseUrl], { env });
   expect(exported.stderr).toBe('');
   expect(exported.code).toBe(0);

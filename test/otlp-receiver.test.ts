@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { OtlpExporter } from '../exporters/otlp-exporter.js';
-import { buildResource, msToNanos, turnTraceId } from '../exporters/otlp-spans.js';
-import { exportSession } from '../src/export/session-export.js';
+import { OtlpExporter } from '../exporters/otlp/exporter.js';
+import { buildResource, msToNanos, turnTraceId } from '../exporters/otlp/spans.js';
+import { exportSession } from '../exporters/otlp/session-export.js';
 import type { TraceDocument, TraceSpan } from '../src/model/trace.js';
 import { useOtlpReceiver, type ReceivedSpan } from './helpers/otlp-receiver.js';
 import { richSessionEvents, tempDir, writeSession } from './helpers/otlp-session.js';

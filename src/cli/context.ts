@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig, resolveDataDir, type AgentTraceConfig } from '../config.js';
+import { ConfigError, loadCheckedConfig, resolveDataDir, type AgentTraceConfig } from '../config.js';
 import { RECONCILE_SOURCES } from '../adapters/sources.js';
 import { Redactor } from '../redact.js';
 import { SessionStore } from '../store/session-store.js';
@@ -14,7 +14,7 @@ export interface CliContext {
 export function cliContext(options: { dir?: string }): CliContext {
   let config: AgentTraceConfig;
   try {
-    config = loadConfig();
+    config = loadCheckedConfig();
   } catch (error) {
     if (error instanceof ConfigError) throw new CliError(error.message);
     throw error;

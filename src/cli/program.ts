@@ -1,15 +1,14 @@
 import { Command, CommanderError, Option } from 'commander';
 import { CliError } from './errors.js';
+import type { GlobalOptions } from './options.js';
+import { version } from '../version.js';
 
-export interface GlobalOptions {
-  dir?: string;
-}
 
 /** Commands load their code only when they run, so `agent-trace list` does not pay for the viewer. */
 function buildProgram(): Command {
   const program = new Command('agent-trace')
     .description('Trace AI coding-agent sessions as OpenTelemetry spans: local traces, a live viewer, OTLP export.')
-    .version(process.env.AGENT_TRACE_VERSION ?? '0.1.0')
+    .version(version)
     .option('--dir <dir>', 'data directory (env AGENT_TRACE_DIR; default ${XDG_DATA_HOME:-~/.local/share}/agent-trace)')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();

@@ -10,8 +10,8 @@ import { validateEvent } from '../events/validate.js';
 import { appendEvents, journalSize, readJournal } from '../store/journal.js';
 import { logError } from '../store/log.js';
 import { registerCrashHandling, unregisterCrashHandling } from './crash-handlers.js';
-// OTLP export (issue 5): kept in its own module; the tracer only notifies it (see src/export/tracer-export.ts).
-import { createTracerExport, type TracerExport, type TracerOtlpOptions } from '../export/tracer-export.js';
+// OTLP export (issue 5): kept in its own module; the tracer only notifies it (see exporters/otlp/tracer-export.ts).
+import { createTracerExport, type TracerExport, type TracerOtlpOptions } from '../../exporters/otlp/tracer-export.js';
 
 export interface SessionTracerOptions {
   /** Defaults to a random UUID. An existing session id continues that session. */

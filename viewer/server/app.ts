@@ -7,6 +7,7 @@ import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { PRICE_SOURCE_LABEL, PRICES_AS_OF, type PriceTable } from '../../src/model/pricing.js';
 import type { SessionStore } from '../../src/store/session-store.js';
+import { version } from '../../src/version.js';
 import { LiveHub, SseStream } from './live-hub.js';
 import { isAllowedHost, isLoopbackHost, isValidSessionId, isValidSpanId, SECURITY_HEADERS, urlHost } from './security.js';
 import { SessionIndex, type LiveSession } from './sessions.js';
@@ -132,7 +133,7 @@ export async function buildViewerApp(options: ViewerOptions): Promise<{ app: Fas
 
   app.get('/api/info', async () => ({
     name: 'agent-trace',
-    version: options.version ?? process.env.AGENT_TRACE_VERSION ?? '0.1.0',
+    version: options.version ?? version,
     dir: store.dir,
     pricesAsOf: PRICES_AS_OF,
     priceSource: PRICE_SOURCE_LABEL,

@@ -1,11 +1,11 @@
-import { DEFAULT_RETRY_BUDGET_MS, displayEndpoint, OtlpExportError, OtlpExporter } from '../../../exporters/otlp-exporter.js';
-import { buildResource, msToNanos, SpanConverter, spanShapes, toolCallLookup } from '../../../exporters/otlp-spans.js';
-import { BACKGROUND_ENV, claimWaiter } from '../../export/background.js';
-import { createProgress, formatBytes } from '../../export/progress.js';
-import { ExportLockError, exportSession, planSession, type SessionExportResult } from '../../export/session-export.js';
-import { OtlpSettingsError, resolveOtlpDraft, type OtlpDraftSettings } from '../../export/settings.js';
-import { agentTraceVersion } from '../../export/version.js';
-import { readWatermark } from '../../export/watermark.js';
+import { DEFAULT_RETRY_BUDGET_MS, displayEndpoint, OtlpExportError, OtlpExporter } from '../../../exporters/otlp/exporter.js';
+import { buildResource, msToNanos, SpanConverter, spanShapes, toolCallLookup } from '../../../exporters/otlp/spans.js';
+import { BACKGROUND_ENV, claimWaiter } from '../../../exporters/otlp/background.js';
+import { createProgress, formatBytes } from '../export-progress.js';
+import { ExportLockError, exportSession, planSession, type SessionExportResult } from '../../../exporters/otlp/session-export.js';
+import { OtlpSettingsError, resolveOtlpDraft, type OtlpDraftSettings } from '../../../exporters/otlp/settings.js';
+import { version } from '../../version.js';
+import { readWatermark } from '../../../exporters/otlp/watermark.js';
 import { defaultConfigPath } from '../../store/paths.js';
 import { logError } from '../../store/log.js';
 import { SessionNotFoundError } from '../../store/session-store.js';
@@ -28,7 +28,7 @@ export interface ExportCommandOptions {
 
 /**
  * `agent-trace export [SESSION... | --all]`: sends every finished span not yet acknowledged by the endpoint,
- * session by session, each under its export lock (see src/export/session-export.ts). Prints a progress bar on
+ * session by session, each under its export lock (see exporters/otlp/session-export.ts). Prints a progress bar on
  * a TTY and a one-line summary; `--dry-run` prints what would be sent. With AGENT_TRACE_EXPORT_BACKGROUND=1
  * (the hook's detached export) it prints nothing and reports failures to the log.
  */
@@ -122,7 +122,7 @@ async function exportCommand(ctx: CliContext, sessions: string[], opts: ExportCo
   const ids = sessionIds(ctx, sessions, opts.all);
   const resource = buildResource({
     serviceName: settings.serviceName,
-    serviceVersion: agentTraceVersion(),
+    serviceVersion: version,
     attributes: settings.resourceAttributes,
   });
   if (opts.dryRun) {
@@ -142,6 +142,7 @@ async function exportCommand(ctx: CliContext, sessions: string[], opts: ExportCo
     compression: settings.compression,
     retries: settings.retries,
     backoffMs: settings.backoffMs,
+    tls: settings.tls,
     onRetry: ({ attempt, delayMs, reason, elapsedMs }) => {
       progress.note(`${reason}; retry ${attempt - 1} in ${(delayMs / 1000).toFixed(1)}s`);
       if (bar || background || toldRetry || elapsedMs + delayMs < QUIET_RETRY_MS) return;

@@ -7,7 +7,7 @@ import { Redactor } from '../../redact.js';
 import { logError } from '../../store/log.js';
 import { defaultDataDir } from '../../store/paths.js';
 import { liveWorker, safeEventName, writeSpool } from '../../store/spool.js';
-import type { GlobalOptions } from '../program.js';
+import type { GlobalOptions } from '../options.js';
 
 /**
  * `agent-trace hook`: one hook payload on stdin, for people and scripts that call it directly (the installed

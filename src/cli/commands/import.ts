@@ -15,7 +15,7 @@ import { acquireSync } from '../../store/lock.js';
 import type { SessionStore } from '../../store/session-store.js';
 import { cliContext } from '../context.js';
 import { CliError } from '../errors.js';
-import type { GlobalOptions } from '../program.js';
+import type { GlobalOptions } from '../options.js';
 
 export interface ImportOptions extends GlobalOptions {
   agent?: string;

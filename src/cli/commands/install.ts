@@ -16,7 +16,7 @@ import {
 } from '../../adapters/claude-code/settings.js';
 import { writeFileAtomicSync } from '../../store/atomic-write.js';
 import { CliError } from '../errors.js';
-import type { GlobalOptions } from '../program.js';
+import type { GlobalOptions } from '../options.js';
 
 /**
  * `agent-trace install|uninstall [--scope user|project|local] [--dry-run]` for Claude Code: registers (or

@@ -1,7 +1,7 @@
 import type { TraceDocument } from '../../model/trace.js';
 import { cliContext } from '../context.js';
 import { formatDuration, formatTime, formatTokens, paint, plain, table, useColor, type Color } from '../format.js';
-import type { GlobalOptions } from '../program.js';
+import type { GlobalOptions } from '../options.js';
 
 export const STATUS_COLOR: Record<TraceDocument['status'], Color> = {
   running: 'blue',

@@ -1,7 +1,7 @@
 import { applyRetention } from '../../store/retention.js';
 import { cliContext } from '../context.js';
 import { CliError } from '../errors.js';
-import type { GlobalOptions } from '../program.js';
+import type { GlobalOptions } from '../options.js';
 
 function positive(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;

@@ -6,7 +6,7 @@ import { logError } from '../../store/log.js';
 import { liveWorker, pendingSpool, spoolAgents, spoolRoot, WORKER_PID_FILE } from '../../store/spool.js';
 import type { SessionStore } from '../../store/session-store.js';
 import { cliContext } from '../context.js';
-import type { GlobalOptions } from '../program.js';
+import type { GlobalOptions } from '../options.js';
 
 /**
  * `agent-trace reconcile [--worker]` (hidden): brings the store up to date. With `--worker` it is the detached
@@ -47,7 +47,7 @@ function pending(dir: string): boolean {
 export function exportAfter(store: SessionStore, config: AgentTraceConfig, sessions: readonly string[]): void {
   const otlp = config.otlp;
   if (!sessions.length || !otlp?.endpoint || otlp.auto === false) return;
-  void import('../../export/background.js')
+  void import('../../../exporters/otlp/background.js')
     .then(({ spawnBackgroundExport }) => {
       for (const sessionId of sessions) spawnBackgroundExport({ dir: store.dir, sessionId });
     })

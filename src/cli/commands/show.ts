@@ -4,7 +4,7 @@ import { SessionNotFoundError } from '../../store/session-store.js';
 import { cliContext } from '../context.js';
 import { CliError } from '../errors.js';
 import { formatDuration, formatTime, formatTokens, paint, plain, useColor } from '../format.js';
-import type { GlobalOptions } from '../program.js';
+import type { GlobalOptions } from '../options.js';
 import { STATUS_COLOR } from './list.js';
 
 export function renderSummary(doc: TraceDocument, color = useColor()): string {

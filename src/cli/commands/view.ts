@@ -6,7 +6,7 @@ import { DEMO_SESSION_ID, writeDemoSession } from '../../demo/demo-session.js';
 import { SessionNotFoundError } from '../../store/session-store.js';
 import { cliContext } from '../context.js';
 import { CliError } from '../errors.js';
-import type { GlobalOptions } from '../program.js';
+import type { GlobalOptions } from '../options.js';
 
 export interface ViewOptions extends GlobalOptions {
   port?: string;

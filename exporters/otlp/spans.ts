@@ -2,11 +2,11 @@ import { hostname } from 'node:os';
 import { SpanKind, SpanStatusCode, TraceFlags, type HrTime, type Link, type SpanContext } from '@opentelemetry/api';
 import { SDK_INFO } from '@opentelemetry/core';
 import { resourceFromAttributes, type Resource } from '@opentelemetry/resources';
-import type { ReadableSpan, TimedEvent } from '@opentelemetry/sdk-trace-base';
-import type { Attributes } from '../src/events/types.js';
-import { contentAttributes, type ToolCallLookup } from '../src/model/attributes.js';
-import { traceIdFor } from '../src/model/ids.js';
-import type { SpanKind as TraceSpanKind, TraceSpan } from '../src/model/trace.js';
+import type { ReadableSpan, TimedEvent } from '@opentelemetry/sdk-trace';
+import type { Attributes } from '../../src/events/types.js';
+import { contentAttributes, type ToolCallLookup } from '../../src/model/attributes.js';
+import { traceIdFor } from '../../src/model/ids.js';
+import type { SpanKind as TraceSpanKind, TraceSpan } from '../../src/model/trace.js';
 
 /**
  * Trace-document spans (trace.json) → OpenTelemetry `ReadableSpan`s, the input of the official OTLP exporters.

@@ -1,6 +1,6 @@
 import { closeSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { FILE_MODE } from '../store/fs-util.js';
+import { FILE_MODE } from '../../src/store/fs-util.js';
 
 /**
  * The export watermark of a session: which spans each collector has acknowledged.

@@ -1,4 +1,6 @@
-import type { OtlpConfig } from '../config.js';
+import { checkOtlpSection } from '../../src/config-check.js';
+import type { OtlpConfig } from '../../src/config.js';
+import type { TlsFiles } from './transport.js';
 
 /**
  * Where and how spans are exported, resolved field by field with the precedence of SPEC §2:
@@ -44,6 +46,8 @@ export interface OtlpSettings {
   resourceAttributes: Record<string, string>;
   retries: number;
   backoffMs: number;
+  /** TLS files from `OTEL_EXPORTER_OTLP_[TRACES_]CERTIFICATE`, `…_CLIENT_KEY`, `…_CLIENT_CERTIFICATE`. */
+  tls: TlsFiles;
   /** Where each value came from (for `--dry-run` and tests). */
   sources: { endpoint: SettingSource; protocol: SettingSource; timeoutMs: SettingSource; compression: SettingSource; traceMode: SettingSource };
 }
@@ -190,46 +194,15 @@ function pick<T>(
 }
 
 /**
- * The `otlp` section of the config file, checked field by field: a value of the wrong type fails naming the
- * field (and the file) rather than being ignored or crashing later. Unknown fields are left alone.
+ * The `otlp` section of the config file, checked against the config schema (src/config-schema.ts): a value of
+ * the wrong type fails naming the field (and the file) rather than being ignored or crashing later. Unknown
+ * fields are left alone.
  */
 export function checkOtlpConfig(value: unknown, configPath?: string): OtlpConfig {
-  const inFile = configPath ? ` in ${configPath}` : ' in the config file';
-  const fail = (field: string, expected: string, got: unknown): never => {
-    throw new OtlpSettingsError(`otlp${field ? `.${field}` : ''}${inFile} must be ${expected}, not ${shown(got)}`, 'config');
-  };
   if (value === undefined || value === null) return {};
-  if (typeof value !== 'object' || Array.isArray(value)) fail('', 'an object such as {"endpoint": "http://localhost:4318"}', value);
-  const config = value as Record<string, unknown>;
-  const strings: Array<[keyof OtlpConfig, string]> = [
-    ['endpoint', 'a URL string such as "http://localhost:4318"'],
-    ['protocol', '"http/protobuf" or "http/json"'],
-    ['compression', '"gzip" or "none"'],
-    ['traceMode', '"session" or "turn"'],
-    ['serviceName', 'a string'],
-  ];
-  for (const [field, expected] of strings) {
-    if (config[field] !== undefined && typeof config[field] !== 'string') fail(field, expected, config[field]);
-  }
-  const timeout = config.timeoutMs;
-  if (timeout !== undefined && (typeof timeout !== 'number' || !Number.isFinite(timeout) || timeout <= 0)) {
-    fail('timeoutMs', 'a positive number of milliseconds such as 10000', timeout);
-  }
-  if (config.auto !== undefined && typeof config.auto !== 'boolean') fail('auto', 'true or false', config.auto);
-  for (const field of ['headers', 'resourceAttributes'] as const) {
-    const map = config[field];
-    if (map === undefined) continue;
-    if (typeof map !== 'object' || map === null || Array.isArray(map)) fail(field, 'an object of string values such as {"name": "value"}', map);
-    for (const [key, v] of Object.entries(map as Record<string, unknown>)) {
-      if (typeof v !== 'string') fail(`${field}.${key}`, 'a string', v);
-    }
-  }
-  return config as OtlpConfig;
-}
-
-function shown(value: unknown): string {
-  const text = JSON.stringify(value) ?? String(value);
-  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+  const problem = checkOtlpSection(value, configPath ?? 'the config file');
+  if (problem) throw new OtlpSettingsError(problem.message, 'config');
+  return value as OtlpConfig;
 }
 
 export interface ResolveInput {
@@ -327,6 +300,15 @@ export function resolveOtlpDraft(input: ResolveInput = {}): OtlpDraftSettings {
   const serviceName =
     nonEmpty(flags.serviceName) ?? nonEmpty(env.OTEL_SERVICE_NAME) ?? nonEmpty(envResource['service.name']) ?? nonEmpty(config.serviceName);
 
+  const tlsFile = (name: string): string | undefined =>
+    nonEmpty(env[`OTEL_EXPORTER_OTLP_TRACES_${name}`]) ?? nonEmpty(env[`OTEL_EXPORTER_OTLP_${name}`]);
+  const tls: TlsFiles = {};
+  const certificate = tlsFile('CERTIFICATE');
+  const clientKey = tlsFile('CLIENT_KEY');
+  const clientCertificate = tlsFile('CLIENT_CERTIFICATE');
+  if (certificate) tls.certificate = certificate;
+  if (clientKey) tls.clientKey = clientKey;
+  if (clientCertificate) tls.clientCertificate = clientCertificate;
   const retries = Number(env.AGENT_TRACE_EXPORT_RETRIES);
   const backoffMs = Number(env.AGENT_TRACE_EXPORT_BACKOFF_MS);
   return {
@@ -340,6 +322,7 @@ export function resolveOtlpDraft(input: ResolveInput = {}): OtlpDraftSettings {
     resourceAttributes,
     retries: Number.isInteger(retries) && retries >= 0 ? retries : 3,
     backoffMs: Number.isFinite(backoffMs) && backoffMs >= 0 ? backoffMs : 500,
+    tls,
     sources: {
       endpoint: endpointSource,
       protocol: protocolSource,
@@ -365,6 +348,9 @@ export function settingsToEnv(settings: OtlpSettings): Record<string, string> {
   const headers = Object.entries(settings.headers).map(([k, v]) => `${k}=${encodeURIComponent(v)}`);
   if (headers.length) env.OTEL_EXPORTER_OTLP_TRACES_HEADERS = headers.join(',');
   if (settings.serviceName) env.OTEL_SERVICE_NAME = settings.serviceName;
+  if (settings.tls.certificate) env.OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE = settings.tls.certificate;
+  if (settings.tls.clientKey) env.OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY = settings.tls.clientKey;
+  if (settings.tls.clientCertificate) env.OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE = settings.tls.clientCertificate;
   const resource = Object.entries(settings.resourceAttributes).map(([k, v]) => `${k}=${encodeURIComponent(v)}`);
   if (resource.length) env.OTEL_RESOURCE_ATTRIBUTES = resource.join(',');
   return env;

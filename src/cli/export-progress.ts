@@ -1,4 +1,4 @@
-import { paint, useColor } from '../cli/format.js';
+import { paint, useColor } from './format.js';
 
 /**
  * The export progress bar: one self-rewriting line on stderr, only on a TTY (never in pipes, CI logs or

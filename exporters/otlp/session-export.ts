@@ -1,10 +1,10 @@
 import type { Resource } from '@opentelemetry/resources';
-import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import type { OtlpExporter } from '../../exporters/otlp-exporter.js';
-import { estimateSpanBytes, SpanConverter, spanShapes, toolCallLookup, type TraceMode } from '../../exporters/otlp-spans.js';
-import type { TraceDocument, TraceSpan } from '../model/trace.js';
-import type { SessionStore } from '../store/session-store.js';
-import { acquire } from '../store/lock.js';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace';
+import type { OtlpExporter } from './exporter.js';
+import { estimateSpanBytes, SpanConverter, spanShapes, toolCallLookup, type TraceMode } from './spans.js';
+import type { TraceDocument, TraceSpan } from '../../src/model/trace.js';
+import type { SessionStore } from '../../src/store/session-store.js';
+import { acquire } from '../../src/store/lock.js';
 import { appendWatermark, EXPORT_LOCK, readWatermark, syncWatermark, type Watermark } from './watermark.js';
 
 /**

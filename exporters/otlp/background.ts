@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { logError } from '../store/log.js';
+import { logError } from '../../src/store/log.js';
 
 /**
  * Background export: the Claude Code hook (after each finished turn, when the config names an endpoint) and

@@ -1,15 +1,15 @@
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { ExportResult } from '@opentelemetry/core';
-import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
-import type { OtlpExporter } from '../../exporters/otlp-exporter.js';
-import type { SpanShape } from '../../exporters/otlp-spans.js';
-import type { AgentTraceConfig } from '../config.js';
-import type { AgentEvent } from '../events/types.js';
-import type { TraceBuilder } from '../model/trace-builder.js';
-import type { TraceSpan } from '../model/trace.js';
-import type { SessionStore } from '../store/session-store.js';
+import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
+import type { OtlpExporter } from './exporter.js';
+import type { SpanShape } from './spans.js';
+import type { AgentTraceConfig } from '../../src/config.js';
+import type { AgentEvent } from '../../src/events/types.js';
+import type { TraceBuilder } from '../../src/model/trace-builder.js';
+import type { TraceSpan } from '../../src/model/trace.js';
+import type { SessionStore } from '../../src/store/session-store.js';
 import { spawnBackgroundExport } from './background.js';
-import { withLock } from '../store/lock.js';
+import { withLock } from '../../src/store/lock.js';
 import { resolveOtlpSettings, settingsToEnv, type OtlpOverrides, type OtlpSettings } from './settings.js';
 import { appendWatermark, EXPORT_LOCK, readWatermark } from './watermark.js';
 
@@ -120,11 +120,11 @@ class TracerOtlpExport implements TracerExport {
 
   private start(): Promise<Runtime> {
     this.runtime ??= (async () => {
-      const [{ OtlpExporter }, spans, { BatchSpanProcessor }, { agentTraceVersion }] = await Promise.all([
-        import('../../exporters/otlp-exporter.js'),
-        import('../../exporters/otlp-spans.js'),
-        import('@opentelemetry/sdk-trace-base'),
-        import('./version.js'),
+      const [{ OtlpExporter }, spans, { BatchSpanProcessor }, { version }] = await Promise.all([
+        import('./exporter.js'),
+        import('./spans.js'),
+        import('@opentelemetry/sdk-trace'),
+        import('../../src/version.js'),
       ]);
       const s = this.settings;
       const exporter = new OtlpExporter({
@@ -135,9 +135,11 @@ class TracerOtlpExport implements TracerExport {
         compression: s.compression,
         retries: s.retries,
         backoffMs: s.backoffMs,
+        tls: s.tls,
       });
-      const resource = spans.buildResource({ serviceName: s.serviceName, serviceVersion: agentTraceVersion(), attributes: s.resourceAttributes });
-      const processor = new BatchSpanProcessor(new WatermarkSpanExporter(exporter, this.folder, this.params.report), {
+      const resource = spans.buildResource({ serviceName: s.serviceName, serviceVersion: version, attributes: s.resourceAttributes });
+      const processor = new BatchSpanProcessor({
+        exporter: new WatermarkSpanExporter(exporter, this.folder, this.params.report),
         scheduledDelayMillis: this.options.scheduledDelayMillis ?? 1_000,
         maxExportBatchSize: this.options.maxExportBatchSize ?? 512,
         maxQueueSize: 8_192,
