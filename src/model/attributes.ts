@@ -124,18 +124,23 @@ export function generationAttributes(sessionId: string, f: GenerationFacts): Att
 
 export function toolAttributes(
   sessionId: string,
-  f: { name: string; callId: string; toolType?: string; errorType?: string },
+  f: { name?: string; callId: string; toolType?: string; errorType?: string },
 ): Attributes {
   const a: Attributes = {
     'gen_ai.operation.name': 'execute_tool',
-    'gen_ai.tool.name': f.name,
     'gen_ai.tool.call.id': f.callId,
-    'gen_ai.tool.type': f.toolType ?? (f.name.startsWith('mcp__') ? 'extension' : 'function'),
     'gen_ai.conversation.id': sessionId,
     'session.id': sessionId,
     'openinference.span.kind': 'TOOL',
-    'tool.name': f.name,
   };
+  if (f.name) {
+    a['gen_ai.tool.name'] = f.name;
+    a['gen_ai.tool.type'] = f.toolType ?? (f.name.startsWith('mcp__') ? 'extension' : 'function');
+    a['tool.name'] = f.name;
+  } else {
+    // A result whose call was never recorded (a transcript cut short): said so, not named "unknown".
+    a['agent_trace.tool.orphan_result'] = true;
+  }
   if (f.errorType) a['error.type'] = f.errorType;
   return a;
 }
@@ -315,7 +320,7 @@ function messageAttributes(span: ContentSpan, toolCall: ToolCallLookup | undefin
         const r = (p as { response?: unknown }).response;
         a[`${k}.content`] = typeof r === 'string' ? r : JSON.stringify(r ?? null);
         i++;
-      } else if (typeof p.content === 'string') {
+      } else if (p.type === 'text' && typeof p.content === 'string') {
         a[`${k}.role`] = m.role;
         a[`${k}.content`] = p.content;
         i++;

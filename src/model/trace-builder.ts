@@ -16,7 +16,7 @@ import {
   turnAttributes,
 } from './attributes.js';
 import { shortHash, spanIdFor, traceIdFor } from './ids.js';
-import type { ChatMessage } from './messages.js';
+import type { ChatMessage, MessagePart } from './messages.js';
 import { priceCall, PRICE_SOURCE_LABEL, type CallCost, type PriceTable } from './pricing.js';
 import type {
   PriceEstimate,
@@ -75,6 +75,8 @@ interface SpanState {
   /** Turns: the text of the latest model call that said something, and when that call started. */
   finalText?: string;
   finalTextAt?: number;
+  /** Subagents: how many model calls are recorded under it (none: its transcript is missing). */
+  calls?: number;
 }
 
 export interface TraceBuilderOptions {
@@ -578,10 +580,20 @@ export class TraceBuilder {
   private setParent(span: SpanState, parentId: string, fixed: boolean): void {
     if (span.parentFixed && !fixed) return;
     if (span.parentId !== parentId) {
+      if (span.kind === 'generation') this.countCall(span.parentId, -1);
       span.parentId = parentId;
+      if (span.kind === 'generation') this.countCall(parentId, 1);
       this.touch(span);
     }
     if (fixed) span.parentFixed = true;
+  }
+
+  /** Keeps each subagent's count of model calls (a subagent with none has no record of its work). */
+  private countCall(parentId: string | null, delta: number): void {
+    const parent = parentId ? this.spans.get(parentId) : undefined;
+    if (parent?.kind !== 'subagent') return;
+    parent.calls = Math.max(0, (parent.calls ?? 0) + delta);
+    parent.bytes = undefined;
   }
 
   private subagentSpan(key: string, time: number): SpanState {
@@ -676,6 +688,8 @@ export class TraceBuilder {
   }
 
   private noteTime(time: number): void {
+    // Epoch 0 (or earlier) is a missing time, never a real one: it must not start the session in 1970.
+    if (!(time > 0)) return;
     if (time < this.startTime) {
       this.startTime = time;
       this.root.startTime = time;
@@ -729,7 +743,7 @@ export class TraceBuilder {
     const prev = span.prevGen && span.prevGen.parentId === span.parentId ? span.prevGen : undefined;
     const messages: ChatMessage[] = [];
     if (!prev && (parent?.kind === 'turn' || parent?.kind === 'subagent') && typeof parent.input === 'string') {
-      messages.push({ role: 'user', parts: [{ type: 'text', content: parent.input }] });
+      messages.push({ role: 'user', parts: [{ type: 'text', content: parent.input }, ...imageParts(parent.extra?.['agent_trace.prompt.images'])] });
     }
     for (const call of (prev?.output as GenerationOutput | undefined)?.toolCalls ?? []) {
       messages.push({ role: 'tool', parts: [{ type: 'tool_call_response', id: call.id }] });
@@ -757,7 +771,8 @@ export class TraceBuilder {
       case 'generation':
         return span.model ? `chat ${span.model}` : 'chat';
       case 'tool':
-        return `execute_tool ${span.name ?? 'unknown'}`;
+        // A result whose call was never recorded has no name to give: it is not a tool named "unknown".
+        return span.name ? `execute_tool ${span.name}` : 'execute_tool';
       case 'subagent':
         return `invoke_agent ${span.name ?? 'subagent'}`;
       case 'compaction':
@@ -797,7 +812,7 @@ export class TraceBuilder {
           break;
         case 'tool':
           a = toolAttributes(this.sessionId, {
-            name: span.name ?? 'unknown',
+            name: span.name,
             callId: span.key,
             toolType: span.toolType,
             errorType: span.errorType,
@@ -805,6 +820,9 @@ export class TraceBuilder {
           break;
         case 'subagent':
           a = subagentAttributes(this.sessionId, { agentType: span.name ?? 'subagent', agentId: span.key, provider: this.provider, agentVersion: this.agent.version });
+          // Every subagent calls a model: one that finished with none recorded lost its transcript, and its
+          // calls, tools, tokens and duration are unknown, not zero.
+          if (span.endTime !== undefined && !span.calls) a['agent_trace.subagent.unrecorded'] = true;
           break;
         case 'compaction':
           a = compactionAttributes(this.sessionId, span);
@@ -1059,6 +1077,27 @@ function compact(attrs: Record<string, unknown>): Attributes {
     else out[k] = JSON.stringify(v);
   }
   return out;
+}
+
+/**
+ * Images a prompt carried (`agent_trace.prompt.images`: type, size, data when small) as message parts: a
+ * GenAI blob when the data was kept, else a placeholder part naming what the image was.
+ */
+function imageParts(value: unknown): MessagePart[] {
+  if (typeof value !== 'string') return [];
+  let images: unknown;
+  try {
+    images = JSON.parse(value);
+  } catch {
+    return [];
+  }
+  if (!Array.isArray(images)) return [];
+  return images.map((raw): MessagePart => {
+    const i = (raw ?? {}) as { media_type?: string; bytes?: number; data?: string };
+    const mime = typeof i.media_type === 'string' ? i.media_type : 'image';
+    if (typeof i.data === 'string') return { type: 'blob', modality: 'image', mime_type: mime, content: i.data };
+    return { type: 'image', modality: 'image', mime_type: mime, ...(typeof i.bytes === 'number' ? { size_bytes: i.bytes } : {}), content: '[image not kept]' };
+  });
 }
 
 function hasTokens(u: Usage): boolean {

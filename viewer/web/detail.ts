@@ -1,7 +1,7 @@
 import { h, icon, kindIcon, type Child } from './dom.js';
 import { fmtClock, fmtCost, fmtDuration, fmtInt, fmtOffset, fmtTokens, shortModel } from './format.js';
 import { renderMarkdown } from './markdown.js';
-import { generationOutput, isInterrupted, modelOf, toolName, usageOf, type SpanNode } from './model.js';
+import { durationKnown, generationOutput, isInterrupted, modelOf, toolName, usageOf, type SpanNode } from './model.js';
 import { section, toolInputView, toolOutputText, valueView } from './content.js';
 import type { SessionPage } from './session-page.js';
 import { sessionHref } from './shared.js';
@@ -21,10 +21,16 @@ export function spanDetail(page: SessionPage, node: SpanNode, actions: { zoom: (
   fact('Kind', sp.kind);
   fact('Status', h('span', { class: `status-text st-${sp.status}` }, sp.status), isInterrupted(sp) ? h('span', { class: 'chip warn' }, icon('bolt'), 'interrupted') : null, running ? h('span', { class: 'chip run' }, 'open') : null);
   fact('Start', `${fmtClock(sp.startTime)} (${fmtOffset(sp.startTime - hd.startTime)})`);
-  fact('Duration', running ? `${fmtDuration(m.now() - sp.startTime)} so far` : fmtDuration(sp.endTime! - sp.startTime));
+  fact('Duration', running ? `${fmtDuration(m.now() - sp.startTime)} so far` : durationKnown(sp) ? fmtDuration(sp.endTime! - sp.startTime) : h('span', { class: 'dim unknown' }, 'unknown (not recorded by the source)'));
+  if (sp.attributes['agent_trace.subagent.unrecorded'] === true) fact('Record', h('span', { class: 'warn-text' }, 'its transcript is missing: its model calls, tools and tokens are not known'));
+  if (sp.attributes['agent_trace.tool.orphan_result'] === true) fact('Call', h('span', { class: 'warn-text' }, 'this result has no recorded call: its tool name and input are not known'));
   if (model) fact('Model', shortModel(model));
-  if (u) fact('Tokens', `${fmtInt(u.input)} in · ${fmtInt(u.output)} out · ${fmtInt(u.cacheRead)} cache read · ${fmtInt(u.cacheWrite)} cache write${u.reasoning ? ` · ${fmtInt(u.reasoning)} reasoning` : ''}`);
-  if (cost !== undefined) fact('Cost', `${fmtCost(cost)} (estimated)`);
+  if (u) fact('Tokens', `${fmtInt(u.input)} in · ${fmtInt(u.output)} out${sp.attributes['agent_trace.usage.provisional'] === true ? ' (provisional: the count streamed so far; the final one was not recorded)' : ''} · ${fmtInt(u.cacheRead)} cache read · ${fmtInt(u.cacheWrite)} cache write${u.cacheWrite1h ? ` (${fmtInt(u.cacheWrite1h)} for 1 hour)` : ''}${u.reasoning ? ` · ${fmtInt(u.reasoning)} reasoning` : ''}`);
+  if (cost !== undefined) {
+    const basis = sp.attributes['agent_trace.cost.basis'];
+    const pricedAs = sp.attributes['agent_trace.cost.priced_as'];
+    fact('Cost', `${fmtCost(cost)} (estimated${basis === 'family' ? `: model not in the price source, priced as ${String(pricedAs)}` : basis === 'override' ? ': price from your config file' : ''})`);
+  } else if (u && model) fact('Cost', h('span', { class: 'dim' }, 'unknown: no price for this model'));
   fact('Span id', h('code', { class: 'selectable' }, sp.spanId));
   if (node.parent) fact('Parent', h('a', { href: sessionHref(m.id, 'waterfall', node.parent.id) }, spanTitle(node.parent.span, hd)));
   if (node.children.length) fact('Children', fmtInt(node.children.length));

@@ -283,8 +283,14 @@ export function isInterrupted(span: TraceSpan): boolean {
 }
 
 export function toolName(span: TraceSpan): string {
+  if (span.attributes['agent_trace.tool.orphan_result'] === true) return 'result without a recorded call';
   const a = span.attributes['gen_ai.tool.name'] ?? span.attributes['tool.name'];
   return typeof a === 'string' ? a : span.name.replace(/^execute_tool /, '');
+}
+
+/** Whether a span's duration was measured: a source without timings (or a missing record) leaves it unknown. */
+export function durationKnown(span: TraceSpan): boolean {
+  return span.attributes['agent_trace.duration_unknown'] !== true && span.attributes['agent_trace.subagent.unrecorded'] !== true;
 }
 
 export function modelOf(span: TraceSpan): string | undefined {

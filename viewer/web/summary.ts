@@ -1,6 +1,6 @@
 import { h, icon, kindIcon, replaceChildren, type Child } from './dom.js';
-import { fmtClock, fmtCost, fmtDate, fmtDuration, fmtInt, fmtOffset, fmtTokens, oneLine, plural, shortModel } from './format.js';
-import { isInterrupted, modelOf, toolName, usageOf, type ModelChange, type SpanNode } from './model.js';
+import { fmtClock, fmtCost, fmtDate, fmtDuration, fmtInt, fmtOffset, fmtTokens, oneLine, plausibleRange, plural, shortModel } from './format.js';
+import { durationKnown, isInterrupted, modelOf, toolName, usageOf, type ModelChange, type SpanNode } from './model.js';
 import { shortPath, toolSummary, valueView } from './content.js';
 import type { SessionPage, TabView } from './session-page.js';
 import { sessionHref } from './shared.js';
@@ -50,7 +50,7 @@ export class SummaryView implements TabView {
   }
 
   tick(): void {
-    const d = this.inner.querySelector('.stat-duration .stat-value');
+    const d = this.inner.querySelector('.stat-duration:not(.stat-unknown) .stat-value');
     const m = this.page.model;
     if (d) d.textContent = fmtDuration(Math.max(m.header.summary.durationMs, Date.now() - m.header.startTime));
   }
@@ -72,7 +72,7 @@ export class SummaryView implements TabView {
     // ——— gather ———
     const errors: ErrorItem[] = [];
     const interruptions: SpanNode[] = [];
-    const tools = new Map<string, { calls: number; errors: number; ms: number; first: SpanNode }>();
+    const tools = new Map<string, { calls: number; errors: number; ms: number; untimed: number; first: SpanNode }>();
     const perModel = new Map<string, { calls: number; input: number; output: number; cacheRead: number; cacheWrite: number; cacheWrite1h: number; usd: number; priced: boolean; pricedAs?: string; basis?: string }>();
     const subagents: SpanNode[] = [];
     const fileSpans = new Map<string, SpanNode>();
@@ -93,10 +93,11 @@ export class SummaryView implements TabView {
       if (isInterrupted(sp)) interruptions.push(n);
       if (sp.kind === 'tool') {
         const name = toolName(sp);
-        const t = tools.get(name) ?? { calls: 0, errors: 0, ms: 0, first: n };
+        const t = tools.get(name) ?? { calls: 0, errors: 0, ms: 0, untimed: 0, first: n };
         t.calls++;
         if (sp.status === 'error') t.errors++;
-        t.ms += end - sp.startTime;
+        if (durationKnown(sp)) t.ms += end - sp.startTime;
+        else t.untimed++;
         tools.set(name, t);
         if (!n.parent || n.parent.span.kind !== 'subagent') toolMs += end - sp.startTime;
         const input = sp.input as Record<string, unknown> | undefined;
@@ -163,7 +164,9 @@ export class SummaryView implements TabView {
     const stats = h(
       'div',
       { class: 'stats' },
-      stat('stat-duration', 'Duration', fmtDuration(duration), `${fmtClock(hd.startTime)} → ${hd.endTime ? fmtClock(hd.endTime) : 'now'}`),
+      plausibleRange(hd.startTime, duration)
+        ? stat('stat-duration', 'Duration', fmtDuration(duration), `${fmtClock(hd.startTime)} → ${hd.endTime ? fmtClock(hd.endTime) : 'now'}`)
+        : stat('stat-duration stat-unknown', 'Duration', 'unknown', 'the recorded times cannot be real'),
       stat('stat-turns', 'Turns', fmtInt(s.turns), 'prompts'),
       stat('stat-generations', 'Model calls', fmtInt(s.generations), hd.models.map(shortModel).join(', ') || '–'),
       stat('stat-tools', 'Tool calls', fmtInt(s.toolCalls), s.toolErrors ? h('span', { class: 'error-text' }, `${fmtInt(s.toolErrors)} failed`) : 'none failed'),
@@ -310,7 +313,7 @@ export class SummaryView implements TabView {
                   h('td', null, this.link(r.first, name)),
                   h('td', { class: 'num' }, fmtInt(r.calls)),
                   h('td', { class: `num${r.errors ? ' error-text' : ''}` }, fmtInt(r.errors)),
-                  h('td', { class: 'num' }, fmtDuration(r.ms)),
+                  h('td', { class: 'num', title: r.untimed ? `${r.untimed} of these calls have no recorded duration` : '' }, r.untimed === r.calls ? 'unknown' : r.untimed ? `${fmtDuration(r.ms)} + ${r.untimed} unknown` : fmtDuration(r.ms)),
                   h('td', { class: 'bar-cell' }, bar),
                 );
               }),
@@ -388,6 +391,15 @@ export class SummaryView implements TabView {
               subagents.map((n) => {
                 const st = subtreeStats(n, prices);
                 const task = typeof n.span.input === 'string' ? oneLine(n.span.input, 90) : '';
+                if (n.span.attributes['agent_trace.subagent.unrecorded'] === true) {
+                  return h(
+                    'tr',
+                    { class: `unrecorded${n.span.status === 'error' ? ' row-error' : ''}` },
+                    h('td', null, this.link(n, [kindIcon('subagent'), spanTitle(n.span, hd).replace(/ subagent$/, '')])),
+                    h('td', { class: 'dim' }, task),
+                    h('td', { class: 'dim', attrs: { colspan: '4' } }, 'transcript missing: duration, calls, tools and tokens not known'),
+                  );
+                }
                 return h(
                   'tr',
                   { class: n.span.status === 'error' ? 'row-error' : '' },
