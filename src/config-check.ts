@@ -1,10 +1,12 @@
-import { createRequire } from 'node:module';
-import type { ErrorObject, ValidateFunction } from 'ajv';
-import { CONFIG_SCHEMA } from './config-schema.js';
+import type { ErrorObject } from 'ajv';
+import { ConfigError, loadConfig, type AgentTraceConfig } from './config.js';
+import { otlp, whole } from './config-validators.js';
+import { defaultConfigPath } from './store/paths.js';
 
 /**
- * Checks a config value against the one schema (config-schema.ts) with ajv. ajv and the compiled schema load
- * on first use (tens of milliseconds), so paths that never check — the hook's — never pay for them.
+ * Checks the config file against the one schema (config-schema.ts). The hook and the in-process tracer read the
+ * file without this check (config.ts: they must never drop the user's redaction rules over an unrelated bad
+ * value); every command checks it.
  */
 
 /** One problem, as one line: `otlp.timeoutMs in FILE must be a positive number …, not "abc"`. */
@@ -14,45 +16,26 @@ export interface ConfigProblem {
   message: string;
 }
 
-type Ajv = { compile(schema: unknown): ValidateFunction; addKeyword(definition: unknown): void };
-
-const requireHere = createRequire(import.meta.url);
-let validators: { whole: ValidateFunction; otlp: ValidateFunction } | undefined;
-
-function compiled(): { whole: ValidateFunction; otlp: ValidateFunction } {
-  if (validators) return validators;
-  const AjvClass = (requireHere('ajv') as { default: new (options: object) => Ajv }).default;
-  const ajv = new AjvClass({ allErrors: false, verbose: true, strict: true });
-  // `expected`: what a field must be, quoted by messages; `regexp`: a string that compiles as a RegExp.
-  ajv.addKeyword({ keyword: 'expected', schemaType: 'string' });
-  ajv.addKeyword({
-    keyword: 'regexp',
-    type: 'string',
-    schemaType: 'boolean',
-    validate: (on: boolean, value: string) => {
-      if (!on) return true;
-      try {
-        new RegExp(value);
-        return true;
-      } catch {
-        return false;
-      }
-    },
-  });
-  validators = { whole: ajv.compile(CONFIG_SCHEMA), otlp: ajv.compile(CONFIG_SCHEMA.properties.otlp) };
-  return validators;
-}
-
 /** The first problem of a config file's content, or undefined when it follows the schema. */
 export function checkConfig(value: unknown, where: string): ConfigProblem | undefined {
-  const validate = compiled().whole;
-  return validate(value) ? undefined : describe(validate.errors?.[0], '', where);
+  if (!whole(value)) return describe(whole.errors?.[0], '', where);
+  return badPattern(value as AgentTraceConfig, where);
+}
+
+/**
+ * Reads the config file and checks it against the schema (config-schema.ts): a missing file is an empty config;
+ * unreadable JSON or a value of the wrong type is a ConfigError naming the file, the key and what it must be.
+ */
+export function loadCheckedConfig(path = defaultConfigPath()): AgentTraceConfig {
+  const config = loadConfig(path);
+  const problem = checkConfig(config, path);
+  if (problem) throw new ConfigError(problem.message, path, problem.key);
+  return config;
 }
 
 /** The same check for the `otlp` section alone (what the in-process tracer reads). */
 export function checkOtlpSection(value: unknown, where: string): ConfigProblem | undefined {
-  const validate = compiled().otlp;
-  return validate(value) ? undefined : describe(validate.errors?.[0], 'otlp', where);
+  return otlp(value) ? undefined : describe(otlp.errors?.[0], 'otlp', where);
 }
 
 function describe(error: ErrorObject | undefined, prefix: string, where: string): ConfigProblem {
@@ -68,6 +51,21 @@ function describe(error: ErrorObject | undefined, prefix: string, where: string)
   const shownKey = key || 'the config file';
   const got = error.keyword === 'required' ? 'missing' : `not ${shown(error.data)}`;
   return { key, message: `${shownKey} in ${where} must be ${expected}, ${got}` };
+}
+
+/** A redaction pattern that JavaScript cannot compile (JSON Schema cannot say so). */
+function badPattern(config: AgentTraceConfig, where: string): ConfigProblem | undefined {
+  const patterns = config.redaction?.patterns ?? [];
+  for (let i = 0; i < patterns.length; i++) {
+    const { pattern, flags } = patterns[i]!;
+    try {
+      new RegExp(pattern, flags);
+    } catch (error) {
+      const key = `redaction.patterns.${i}.pattern`;
+      return { key, message: `${key} in ${where} must be a regular expression (JavaScript syntax) as a string: ${(error as Error).message}` };
+    }
+  }
+  return undefined;
 }
 
 function shown(value: unknown): string {

@@ -1,6 +1,6 @@
 /**
  * The one schema of the config file (`config.json`), as JSON Schema (draft-07), checked by ajv in
- * config-check.ts. Each field says, in `expected`, what it must be — the error message quotes it, so a bad
+ * config-check.ts (compiled ahead of time by the build: config-validators.ts). Each field says, in `expected`, what it must be — the error message quotes it, so a bad
  * value is reported as `otlp.timeoutMs in ~/.config/agent-trace/config.json must be a positive number of
  * milliseconds such as 10000, not "abc"`. Fields agent-trace does not know are allowed (and ignored), so an
  * older agent-trace reads a newer config file.
@@ -28,7 +28,7 @@ export const CONFIG_SCHEMA = {
   type: 'object',
   expected: 'a JSON object such as {"otlp": {"endpoint": "http://localhost:4318"}}',
   properties: {
-    dir: { type: 'string', minLength: 1, expected: 'the path of the data directory, a string' },
+    dir: { type: 'string', pattern: '\\S', expected: 'the path of the data directory, a string' },
     otlp: {
       type: 'object',
       expected: 'an object such as {"endpoint": "http://localhost:4318"}',
@@ -56,8 +56,8 @@ export const CONFIG_SCHEMA = {
             expected: 'a rule such as {"name": "ticket", "pattern": "TICKET-[0-9]+", "flags": "i"}',
             required: ['name', 'pattern'],
             properties: {
-              name: { type: 'string', minLength: 1, expected: 'the rule\'s name, a string' },
-              pattern: { type: 'string', regexp: true, expected: 'a regular expression (JavaScript syntax) as a string' },
+              name: { type: 'string', pattern: '\\S', expected: 'the rule\'s name, a string' },
+              pattern: { type: 'string', expected: 'a regular expression (JavaScript syntax) as a string' },
               flags: { type: 'string', pattern: '^[gimsuyd]*$', expected: 'regular expression flags such as "i"' },
             },
           },
@@ -78,3 +78,8 @@ export const CONFIG_SCHEMA = {
     inactivityMinutes: { type: 'number', exclusiveMinimum: 0, expected: 'a positive number of minutes such as 30' },
   },
 } as const;
+
+/** How ajv compiles the schema, here (config-validators.ts) and ahead of time in the build alike. */
+export const AJV_OPTIONS = { verbose: true, strict: true, allErrors: false };
+/** `expected`: what a field must be, quoted by error messages (an annotation: no validation code). */
+export const ANNOTATIONS = [{ keyword: 'expected', schemaType: 'string' }];

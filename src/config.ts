@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { checkConfig } from './config-check.js';
 import type { ModelPrice } from './model/pricing.js';
 import type { RedactionConfig } from './redact.js';
 import { defaultConfigPath, defaultDataDir } from './store/paths.js';
@@ -48,17 +47,6 @@ export class ConfigError extends Error {
     super(message);
     this.name = 'ConfigError';
   }
-}
-
-/**
- * Reads the config file and checks it against the schema (config-schema.ts): a missing file is an empty config;
- * unreadable JSON or a value of the wrong type is a ConfigError naming the file, the key and what it must be.
- */
-export function loadCheckedConfig(path = defaultConfigPath()): AgentTraceConfig {
-  const config = loadConfig(path);
-  const problem = checkConfig(config, path);
-  if (problem) throw new ConfigError(problem.message, path, problem.key);
-  return config;
 }
 
 /**

@@ -10,7 +10,7 @@ export { PRICE_SOURCE, PRICES_AS_OF, costOf, priceCall, type CallCost, type Mode
 export { sessionFolderName, defaultDataDir } from './store/paths.js';
 export type * from './events/types.js';
 export type * from './model/trace.js';
-// OTLP export (official @opentelemetry/exporter-trace-otlp-* packages): the SpanExporter, the trace-document
+// OTLP export (official serializers of @opentelemetry/otlp-transformer, our own transport): the SpanExporter, the trace-document
 // conversion, settings resolution and the exactly-once session export used by `agent-trace export`.
 export { OtlpExporter, OtlpExportError, type OtlpExporterOptions, type WireStats } from '../exporters/otlp/exporter.js';
 export { SpanConverter, buildResource, msToHrTime, msToNanos, turnTraceId, type TraceMode } from '../exporters/otlp/spans.js';

@@ -1,6 +1,7 @@
 import { appendFileSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { describeWithFixtures } from './helpers/fixtures.js';
 import { classifyUserText, TranscriptParser, type ParserState } from '../src/adapters/claude-code/transcript.js';
 import type { AgentEvent } from '../src/events/types.js';
 import { buildTrace } from '../src/model/trace-builder.js';
@@ -31,7 +32,7 @@ function shape(doc: TraceDocument) {
   };
 }
 
-describe.skipIf(!haveClaudeFixtures)('reading the real transcripts incrementally (../shared/fixtures)', () => {
+describeWithFixtures(['claude-code/transcripts', 'claude-code/hooks'], 'reading the real transcripts incrementally (../shared/fixtures)', () => {
   const files = haveClaudeFixtures ? [...readdirSync(join(claudeFixtures, 'transcripts')).map((f) => join(claudeFixtures, 'transcripts', f)), join(claudeFixtures, 'hooks', 'chat.json')] : [];
   it.each(files.map((f) => [f.split('/').pop(), f]))('%s: any split into reads, with the state saved as JSON between them, gives the one-pass trace', (_n, path) => {
     const lines = readLines(path as string);

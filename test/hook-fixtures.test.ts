@@ -1,10 +1,11 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { describeWithFixtures } from './helpers/fixtures.js';
 import type { AgentEvent } from '../src/events/types.js';
 import type { TraceDocument } from '../src/model/trace.js';
 import { cli, tempDir, type RunResult } from './helpers/env.js';
-import { claudeFixtures, countTranscript, freshDataDir, haveClaudeFixtures, isolatedEnv, readLines, spansOf } from './helpers/claude-code.js';
+import { claudeFixtures, countTranscript, freshDataDir, isolatedEnv, readLines, spansOf } from './helpers/claude-code.js';
 
 type Payload = Record<string, unknown>;
 
@@ -56,7 +57,7 @@ function toolIdsOf(doc: TraceDocument): string[] {
   return spansOf(doc, 'tool').map((s) => String(s.attributes['gen_ai.tool.call.id']));
 }
 
-describe.skipIf(!haveClaudeFixtures)('the hook on every real Claude Code hook payload (../shared/fixtures)', () => {
+describeWithFixtures(['claude-code/transcripts', 'claude-code/hooks'], 'the hook on every real Claude Code hook payload (../shared/fixtures)', () => {
   it('replays every payload through the spawned CLI, tool hooks 8 at a time: exit 0, silent, every tool_use_id exactly once', async () => {
     const { home, dir } = freshDataDir();
     const env = isolatedEnv(home);

@@ -1,7 +1,7 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { describeWithFixtures, fixturePath } from './helpers/fixtures.js';
 import { mapHook as mapCodexHook } from '../src/adapters/codex/hook.js';
 import { readCodexRollout } from '../src/adapters/codex/import.js';
 import { mapHook as mapGeminiHook } from '../src/adapters/gemini/hook.js';
@@ -151,11 +151,9 @@ describe('codex hook mapper', () => {
   });
 });
 
-const claudeHooks = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../shared/fixtures/claude-code/hooks');
-const haveClaudeHooks = existsSync(claudeHooks);
-if (!haveClaudeHooks) console.warn(`[hook-mappers] ${claudeHooks} is absent: the real-payload suite is skipped (CI always has it)`);
+const claudeHooks = fixturePath('claude-code/hooks');
 
-describe.skipIf(!haveClaudeHooks)('codex hook mapper on real Claude-shaped payloads', () => {
+describeWithFixtures(['claude-code/hooks'], 'codex hook mapper on real Claude-shaped payloads', () => {
   // Codex's hook payloads are Claude Code's plus `turn_id` and `model`: real recorded Claude Code payloads are
   // the closest real-world shapes (extra fields, nulls, recorder-added timestamps) the mapper must take.
   const expected: Record<string, string> = {

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { describeWithFixtures } from './helpers/fixtures.js';
 import type { AgentEvent } from '../src/events/types.js';
 import type { TraceDocument } from '../src/model/trace.js';
 import { importedEnding } from '../src/store/liveness.js';
@@ -37,7 +38,7 @@ function readTrace(path: string): TraceDocument {
 
 const transcriptFiles = haveClaudeFixtures ? readdirSync(join(claudeFixtures, 'transcripts')).filter((f) => f.endsWith('.jsonl')).sort() : [];
 
-describe.skipIf(!haveClaudeFixtures)('importing the real Claude Code transcripts (../shared/fixtures)', () => {
+describeWithFixtures(['claude-code/transcripts', 'claude-code/hooks'], 'importing the real Claude Code transcripts (../shared/fixtures)', () => {
   const inputs = [...transcriptFiles.map((f) => join(claudeFixtures, 'transcripts', f)), join(claudeFixtures, 'hooks', 'chat.json')];
 
   it.each(inputs.map((p) => [basename(p), p]))('%s: model calls, tool calls, tool errors and the four token kinds match an independent count', async (_name, path) => {

@@ -1,18 +1,15 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { describeWithFixtures, fixturesDir } from './helpers/fixtures.js';
 import { codexImporter, readCodexRollout } from '../src/adapters/codex/import.js';
 import type { AgentEvent } from '../src/events/types.js';
 import { validateEvent } from '../src/events/validate.js';
 import { buildTrace } from '../src/model/trace-builder.js';
 import type { TraceDocument } from '../src/model/trace.js';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const fixtures = path.resolve(repoRoot, '../shared/fixtures');
-const haveFixtures = existsSync(path.join(fixtures, 'codex'));
-if (!haveFixtures) console.warn(`[import-codex] ${fixtures} is absent: the real-fixture suite is skipped (CI always has it)`);
+const fixtures = fixturesDir;
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'agent-trace-codex-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -81,7 +78,7 @@ function rawCodexFacts(text: string) {
   return { responses: totals.size, tokens, tools, errors, prompts };
 }
 
-describe.skipIf(!haveFixtures)('codex: real rollout fixtures', () => {
+describeWithFixtures(['codex'], 'codex: real rollout fixtures', () => {
   const file = path.join(fixtures, 'codex/agentlogs-crud.jsonl');
 
   it('counts generations, tools, errors and tokens per unique response, as the raw file says', () => {

@@ -1,18 +1,15 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { describeWithFixtures, fixturesDir } from './helpers/fixtures.js';
 import { geminiImporter, readGeminiChat } from '../src/adapters/gemini/import.js';
 import { parseJsonTolerant } from '../src/adapters/codex/util.js';
 import { validateEvent } from '../src/events/validate.js';
 import { buildTrace } from '../src/model/trace-builder.js';
 import type { TraceDocument } from '../src/model/trace.js';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const fixtures = path.resolve(repoRoot, '../shared/fixtures');
-const haveFixtures = existsSync(path.join(fixtures, 'gemini'));
-if (!haveFixtures) console.warn(`[import-gemini] ${fixtures} is absent: the real-fixture suite is skipped (CI always has it)`);
+const fixtures = fixturesDir;
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'agent-trace-gemini-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -58,7 +55,7 @@ function rawGeminiFacts(chat: { messages: Array<Record<string, any>> }) {
   return { generations, tokens, tools, errors, userPrompts };
 }
 
-describe.skipIf(!haveFixtures)('gemini: real chat file fixture', () => {
+describeWithFixtures(['gemini'], 'gemini: real chat file fixture', () => {
   const file = path.join(fixtures, 'gemini/test_conversation_gemini.json');
 
   it('counts one generation per response, tools, errors and tokens as the raw file says', () => {

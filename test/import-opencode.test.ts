@@ -1,18 +1,15 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { describeWithFixtures, fixtureFiles, fixturesDir } from './helpers/fixtures.js';
 import { opencodeImporter, opencodeUsage, readOpencodeEvents, readOpencodeExport } from '../src/adapters/opencode/import.js';
 import type { ImportedSession } from '../src/adapters/types.js';
 import { validateEvent } from '../src/events/validate.js';
 import { buildTrace } from '../src/model/trace-builder.js';
 import type { TraceDocument, TraceSpan } from '../src/model/trace.js';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const fixtures = path.resolve(repoRoot, '../shared/fixtures');
-const haveFixtures = existsSync(path.join(fixtures, 'opencode'));
-if (!haveFixtures) console.warn(`[import-opencode] ${fixtures} is absent: the real-fixture suite is skipped (CI always has it)`);
+const fixtures = fixturesDir;
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'agent-trace-opencode-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -94,11 +91,12 @@ function rawOpencodeFacts(messages: Msg[]) {
   return { generations, tokens, tools, errors, subagents, userPrompts };
 }
 
-describe.skipIf(!haveFixtures)('opencode: real export and event-stream fixtures', () => {
+describeWithFixtures(['opencode'], 'opencode: real export and event-stream fixtures', () => {
   const exportsDir = path.join(fixtures, 'opencode/exports');
   const eventsDir = path.join(fixtures, 'opencode/events');
-  const exportFiles = readdirSync(exportsDir).map((f) => path.join(exportsDir, f));
-  const eventFiles = readdirSync(eventsDir).map((f) => path.join(eventsDir, f));
+  // Listed at collection, so absent folders must give empty lists rather than throw.
+  const exportFiles = fixtureFiles('opencode/exports');
+  const eventFiles = fixtureFiles('opencode/events');
 
   it.each(exportFiles)('export %s: generations, tools, errors, tokens and prompts match the raw file', (file) => {
     const raw = rawOpencodeFacts(JSON.parse(readFileSync(file, 'utf8')).messages);

@@ -8,6 +8,9 @@ type Hook = { type: string; command: string; timeout?: number; async?: boolean }
 type Settings = Record<string, unknown> & { hooks?: Record<string, Array<{ matcher?: string; hooks: Hook[] }>> };
 
 const ALL_EVENTS = ['SessionStart', 'UserPromptSubmit', 'PreToolUse', 'PostToolUse', 'PostToolUseFailure', 'PermissionRequest', 'Notification', 'SubagentStart', 'SubagentStop', 'PreCompact', 'PostCompact', 'Stop', 'StopFailure', 'SessionEnd'];
+/** Claude Code 2.1.332 (HOOK_EVENTS in its binary lists 34): every one a tracer can use. */
+const EVENTS_2_1_332 = [...ALL_EVENTS, 'UserPromptExpansion', 'PostToolBatch', 'PermissionDenied', 'TaskCreated', 'TaskCompleted', 'TeammateIdle', 'PreModelSwitch', 'PostModelSwitch', 'Elicitation', 'ElicitationResult', 'InstructionsLoaded', 'ConfigChange', 'CwdChanged'];
+const recordScript = join(realpathSync(binPath), '..', '..', 'hook', 'record.sh');
 const EVERY_VERSION = ['SessionStart', 'UserPromptSubmit', 'PreToolUse', 'PostToolUse', 'Notification', 'SubagentStop', 'PreCompact', 'Stop', 'SessionEnd'];
 
 function ours(settings: Settings): Record<string, Hook> {
@@ -61,18 +64,22 @@ describe('agent-trace install / uninstall (Claude Code)', () => {
     expect(readdirSync(join(project, '.claude')).sort()).toEqual(['settings.json', 'settings.local.json']);
   });
 
-  it('installs a command that needs no PATH and no environment: absolute node and bin, marked as ours', async () => {
-    const { run, user } = setup();
+  it('installs the shell recorder with absolute paths, synchronously, marked as ours; every 2.1.332 event a tracer can use', async () => {
+    const { run, user } = setup('2.1.332');
     expect((await run(['install'])).code).toBe(0);
     const hooks = ours(JSON.parse(readFileSync(user, 'utf8')) as Settings);
+    expect(Object.keys(hooks).sort()).toEqual([...EVENTS_2_1_332].sort());
     for (const [event, hook] of Object.entries(hooks)) {
       expect(hook.type).toBe('command');
-      expect(hook.command).toBe(`${process.execPath} ${realpathSync(binPath)} hook --agent claude-code # agent-trace`);
+      expect(hook.command).toBe(`/bin/sh ${recordScript} claude-code ${event} ${process.execPath} '' # agent-trace`);
+      expect(existsSync(recordScript)).toBe(true);
       expect(hook.command).not.toMatch(/\$|OTEL|npx/);
       expect(hook.timeout).toBeGreaterThan(0);
-      // Only the start (records the agent's process) and the end (must finish before Claude Code exits) block.
-      expect(hook.async, event).toBe(event === 'SessionStart' || event === 'SessionEnd' ? undefined : true);
+      // The recorder takes a few milliseconds: no hook is async, so Claude Code never cancels one.
+      expect(hook.async, event).toBeUndefined();
     }
+    // Never registered: a hook there would replace what Claude Code does (worktrees) or take part in it.
+    for (const event of ['WorktreeCreate', 'WorktreeRemove', 'Setup', 'PreSkillShellCommand', 'MessageDisplay']) expect(hooks[event]).toBeUndefined();
     const settings = JSON.parse(readFileSync(user, 'utf8')) as Settings;
     expect(settings.hooks!.PreToolUse![0]!.matcher).toBe('*');
   });
@@ -184,7 +191,7 @@ describe('agent-trace install / uninstall (Claude Code)', () => {
     expect(dry.code).toBe(0);
     expect(existsSync(user)).toBe(false);
     expect(dry.stdout).toMatch(/^--- \/dev\/null\n\+\+\+ .*settings\.json\n@@ -0,0 \+1,\d+ @@/);
-    expect(dry.stdout).toMatch(/^\+.*"command": ".* hook --agent claude-code # agent-trace",$/m);
+    expect(dry.stdout).toMatch(/^\+.*"command": "\/bin\/sh .*record\.sh claude-code SessionStart .* # agent-trace",$/m);
     mkdirSync(join(user, '..'), { recursive: true });
     writeFileSync(user, `${JSON.stringify(USER_SETTINGS, null, 2)}\n`);
     const before = readFileSync(user, 'utf8');
@@ -264,8 +271,28 @@ describe('agent-trace install / uninstall (Claude Code)', () => {
     const { run, user, home } = setup();
     const r = await run(['install', '--dir', join(home, 'traces')]);
     expect(r.code).toBe(0);
-    expect(ours(JSON.parse(readFileSync(user, 'utf8')) as Settings).Stop!.command).toContain(`--dir ${join(home, 'traces')} # agent-trace`);
+    expect(ours(JSON.parse(readFileSync(user, 'utf8')) as Settings).Stop!.command).toMatch(new RegExp(` claude-code Stop \\S+ ${join(home, 'traces')} # agent-trace$`));
     const bad = await run(['install', '--scope', 'everywhere']);
     expect(bad.code).toBe(2);
+  });
+
+  it('uninstall is byte-exact: odd formatting and a missing final newline come back as they were', async () => {
+    const { run, user } = setup('2.1.332');
+    mkdirSync(join(user, '..'), { recursive: true });
+    const original = '{"model":"opus",   "hooks": {"Stop": []}}';
+    writeFileSync(user, original);
+    expect((await run(['install'])).code).toBe(0);
+    expect(readFileSync(user, 'utf8')).not.toBe(original);
+    expect((await run(['uninstall'])).code).toBe(0);
+    expect(readFileSync(user, 'utf8')).toBe(original);
+
+    // Edited since install: only our entries go, and the file keeps having no final newline.
+    writeFileSync(user, '{\n\t"model": "opus"\n}');
+    expect((await run(['install'])).code).toBe(0);
+    const edited = (JSON.parse(readFileSync(user, 'utf8')) as Settings) as Record<string, unknown>;
+    edited.theme = 'dark';
+    writeFileSync(user, JSON.stringify(edited, null, '\t'));
+    expect((await run(['uninstall'])).code).toBe(0);
+    expect(readFileSync(user, 'utf8')).toBe('{\n\t"model": "opus",\n\t"theme": "dark"\n}');
   });
 });

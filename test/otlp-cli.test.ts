@@ -88,16 +88,14 @@ describe('agent-trace export (CLI)', () => {
     expect(fromConfig.stderr).toContain('e.g. http://collector.internal:4318/v1/traces');
   });
 
-  it('a dead endpoint fails in about a second with one line naming it and the fix (default backoff)', async () => {
+  it('a dead endpoint fails after the quick retries with one line naming it and the fix (default backoff)', async () => {
     const dir = tempDir();
     writeSession(dir, 'dead', richSessionEvents('dead'));
     const closed = await startOtlpReceiver();
     const { url, baseUrl } = closed;
     await closed.close();
     const env = cleanEnv({ AGENT_TRACE_CONFIG: writeConfig(dir), AGENT_TRACE_EXPORT_BACKOFF_MS: undefined });
-    const t0 = performance.now();
     const run = await cli(['export', 'dead', '--dir', dir, '--endpoint', baseUrl], { env });
-    const ms = performance.now() - t0;
     expect(run.code).toBe(1);
     expect(run.stdout).toBe('');
     const lines = run.stderr.trim().split('\n');
@@ -106,7 +104,7 @@ describe('agent-trace export (CLI)', () => {
       new RegExp(`^agent-trace: cannot export to ${url.replace(/[.]/g, '\\.')}: connection refused \\(3 attempts in [0-9.]+ s\\); start the collector, or fix the endpoint`),
     );
     expect(lines[0]).toMatch(/nothing is lost/);
-    expect(ms).toBeLessThan(3_000); // was ~15 s: the OTel SDK retried inside each of our attempts
+    // How long the quick retries wait is proven on the exporter (otlp-exactly-once.test.ts).
   });
 
   it('without a TTY, a retry after a long wait is announced once on stderr', async () => {

@@ -91,7 +91,7 @@ describe('images in prompts and tool results are kept as what they were', () => 
     expect(tool.output).toBe('[image: image/webp, 195 KB]');
     // The first model call received the prompt with its images.
     const first = spans(doc, 'generation')[0]!;
-    const sent = JSON.parse(String(contentAttributes(first).valueOf()['gen_ai.input.messages'])) as Array<{ parts: Array<Record<string, unknown>> }>;
+    const sent = JSON.parse(String(contentAttributes(first)['gen_ai.input.messages'])) as Array<{ parts: Array<Record<string, unknown>> }>;
     expect(sent[0]!.parts).toEqual([
       { type: 'text', content: 'What is wrong in [Image #1] and [Image #2]?' },
       { type: 'blob', modality: 'image', mime_type: 'image/png', content: small },

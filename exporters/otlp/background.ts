@@ -24,6 +24,8 @@ export interface BackgroundExportOptions {
   env?: NodeJS.ProcessEnv;
   /** The agent-trace bin to run (default: found next to the running code). */
   bin?: string;
+  /** Called when the export process ends, if this process is still there to see it (supervisors, tests). */
+  onExit?: (code: number | null) => void;
 }
 
 /** `dist/bin/agent-trace.js`, relative to the running file (bin, bin chunk, library bundle or source). */
@@ -63,6 +65,7 @@ export function spawnBackgroundExport(options: BackgroundExportOptions): boolean
       env: { ...(options.env ?? process.env), [BACKGROUND_ENV]: '1' },
     });
     child.on('error', (error) => logError(options.dir, `background export (session ${options.sessionId})`, error));
+    if (options.onExit) child.once('exit', options.onExit);
     child.unref();
     return true;
   } catch (error) {

@@ -1,8 +1,8 @@
-import { ConfigError, loadCheckedConfig, resolveDataDir, type AgentTraceConfig } from '../config.js';
 import { RECONCILE_SOURCES } from '../adapters/sources.js';
+import { loadCheckedConfig } from '../config-check.js';
+import { resolveDataDir, type AgentTraceConfig } from '../config.js';
 import { Redactor } from '../redact.js';
 import { SessionStore } from '../store/session-store.js';
-import { CliError } from './errors.js';
 
 export interface CliContext {
   config: AgentTraceConfig;
@@ -10,15 +10,12 @@ export interface CliContext {
   store: SessionStore;
 }
 
-/** Config and data dir as every command sees them: flag beats env beats config file beats default. */
+/**
+ * Config and data dir as every command sees them: flag beats env beats config file beats default. A config
+ * file that does not follow the schema stops the command with one line naming the key (a ConfigError).
+ */
 export function cliContext(options: { dir?: string }): CliContext {
-  let config: AgentTraceConfig;
-  try {
-    config = loadCheckedConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) throw new CliError(error.message);
-    throw error;
-  }
+  const config = loadCheckedConfig();
   const dir = resolveDataDir(options.dir, config);
   const store = new SessionStore(dir, {
     redactor: new Redactor(config.redaction),

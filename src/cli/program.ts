@@ -1,5 +1,5 @@
-import { Command, CommanderError, Option } from 'commander';
-import { CliError } from './errors.js';
+import { Command, Option } from 'commander';
+import { exitCodeFor, type ExitCode } from './errors.js';
 import type { GlobalOptions } from './options.js';
 import { version } from '../version.js';
 
@@ -36,7 +36,7 @@ function buildProgram(): Command {
   program
     .command('install')
     .description('register agent-trace hooks in the agent settings (idempotent, keeps your hooks)')
-    .addOption(new Option('--agent <agent>', 'agent to install for').choices(['claude-code']).default('claude-code'))
+    .addOption(new Option('--agent <agent>', 'agent to install for (default: every agent found on this machine)').choices(['claude-code', 'codex', 'gemini', 'opencode', 'all']))
     .addOption(new Option('--scope <scope>', 'settings file to change').choices(['user', 'project', 'local']).default('user'))
     .option('--dry-run', 'print the change without writing it')
     .action(async (opts, cmd: Command) => {
@@ -47,7 +47,7 @@ function buildProgram(): Command {
   program
     .command('uninstall')
     .description('remove exactly the hooks that install added')
-    .addOption(new Option('--agent <agent>', 'agent to uninstall from').choices(['claude-code']).default('claude-code'))
+    .addOption(new Option('--agent <agent>', 'agent to uninstall from (default: every agent found on this machine)').choices(['claude-code', 'codex', 'gemini', 'opencode', 'all']))
     .addOption(new Option('--scope <scope>', 'settings file to change').choices(['user', 'project', 'local']).default('user'))
     .option('--dry-run', 'print the change without writing it')
     .action(async (opts, cmd: Command) => {
@@ -133,21 +133,11 @@ function buildProgram(): Command {
 }
 
 /** Runs the CLI and returns the exit code: 0 success, 1 failure (one line on stderr), 2 usage error. */
-export async function runCli(argv: string[]): Promise<number> {
-  const program = buildProgram();
+export async function runCli(argv: string[]): Promise<ExitCode> {
   try {
-    await program.parseAsync(argv, { from: 'user' });
+    await buildProgram().parseAsync(argv, { from: 'user' });
     return 0;
   } catch (error) {
-    if (error instanceof CommanderError) {
-      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.exitCode === 0) return 0;
-      return 2;
-    }
-    if (error instanceof CliError) {
-      process.stderr.write(`agent-trace: ${error.message}\n`);
-      return error.exitCode;
-    }
-    process.stderr.write(`agent-trace: ${error instanceof Error ? error.message : String(error)}\n`);
-    return 1;
+    return exitCodeFor(error);
   }
 }

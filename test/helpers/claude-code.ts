@@ -1,13 +1,11 @@
-import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { TraceDocument, TraceSpan } from '../../src/model/trace.js';
-import { fixturesDir, tempDir } from './env.js';
+import { tempDir } from './env.js';
+import { fixturePath, haveFixtures } from './fixtures.js';
 
-export const claudeFixtures = join(fixturesDir, 'claude-code');
-export const haveClaudeFixtures = existsSync(join(claudeFixtures, 'transcripts')) && existsSync(join(claudeFixtures, 'hooks'));
-if (!haveClaudeFixtures) {
-  console.warn(`[claude-code tests] ${claudeFixtures} is absent: the suites over real recorded sessions are skipped (CI always has it)`);
-}
+export const claudeFixtures = fixturePath('claude-code');
+export const haveClaudeFixtures = haveFixtures('claude-code/transcripts', 'claude-code/hooks');
 
 /** An environment for spawned CLIs: no OTEL_*, no AGENT_TRACE_*, and a HOME/XDG of the test's own. */
 export function isolatedEnv(home: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {

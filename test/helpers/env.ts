@@ -1,14 +1,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { afterEach } from 'vitest';
 
-export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-export const binPath = join(repoRoot, 'dist/bin/agent-trace.js');
-export const libPath = join(repoRoot, 'dist/lib/index.js');
-export const fixturesDir = resolve(repoRoot, '../shared/fixtures');
+import { binPath } from './paths.js';
+
+export { binPath, libPath, repoRoot } from './paths.js';
+export { fixturesDir } from './fixtures.js';
 
 const made: string[] = [];
 const children: ChildProcess[] = [];

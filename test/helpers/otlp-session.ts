@@ -1,29 +1,13 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { spawn, type SpawnOptions } from 'node:child_process';
-import { afterEach } from 'vitest';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { EventInput } from '../../src/events/types.js';
 import type { TraceDocument } from '../../src/model/trace.js';
 import { SessionStore } from '../../src/store/session-store.js';
+import { run, type RunResult } from './env.js';
 
-/** Helpers for the OTLP tests: temp dirs, the built CLI, and sessions written through the real store. */
+/** Helpers for the OTLP tests: sessions written through the real store, config files, a clean environment. */
 
-export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-export const binPath = join(repoRoot, 'dist/bin/agent-trace.js');
-export const libPath = join(repoRoot, 'dist/lib/index.js');
-
-const made: string[] = [];
-afterEach(() => {
-  while (made.length) rmSync(made.pop()!, { recursive: true, force: true });
-});
-
-export function tempDir(prefix = 'agent-trace-otlp-'): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  made.push(dir);
-  return dir;
-}
+export { binPath, cli, libPath, repoRoot, tempDir, type RunResult } from './env.js';
 
 /** An empty config file (so the user's real config never leaks into a test) or the given one. */
 export function writeConfig(dir: string, config: unknown = {}): string {
@@ -45,27 +29,9 @@ export function cleanEnv(extra: Record<string, string | undefined> = {}): NodeJS
   return env;
 }
 
-export interface RunResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-export function cli(args: string[], options: SpawnOptions = {}): Promise<RunResult> {
-  return runNode([binPath, ...args], options);
-}
-
 /** Runs `node ARGS…` to completion. */
-export function runNode(args: string[], options: SpawnOptions = {}): Promise<RunResult> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolvePromise({ code, stdout, stderr }));
-  });
+export function runNode(args: string[], options: Parameters<typeof run>[2] = {}): Promise<RunResult> {
+  return run(process.execPath, args, options);
 }
 
 const T0 = 1_760_000_000_000.25;

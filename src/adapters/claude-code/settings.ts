@@ -15,33 +15,52 @@ export const HOOK_MARKER = '# agent-trace';
 
 export interface EventSpec {
   event: string;
-  /** First Claude Code version with this hook event (undefined: every version with hooks). */
+  /** First Claude Code version known to have this hook event (undefined: every version with hooks). */
   since?: string;
-  /** Work that need not hold the agent up runs with `async: true` (Claude Code ≥ 2.1.19). */
-  async: boolean;
   timeout: number;
   /** Tool events take a matcher; `*` matches every tool. */
   matcher?: string;
 }
 
-export const ASYNC_SINCE = '2.1.19';
+/** Where `since` is this version, the event was verified in it and its first version is not known. */
+export const VERIFIED_VERSION = '2.1.332';
 
+/**
+ * The hook events agent-trace registers, per Claude Code version (2.1.332 knows 34, listed in its HOOK_EVENTS).
+ * Every hook is synchronous: the recorder only copies the payload to the spool (a few ms), so Claude Code never
+ * has a reason to cancel it. Left out on purpose: `WorktreeCreate`/`WorktreeRemove` (a hook there *replaces*
+ * git worktree creation), `Setup` (repository set-up, outside any session), `FileChanged` (fires only for
+ * files a matcher names), `DirectoryAdded`, `MessageDisplay` and `PreSkillShellCommand` (nothing to trace, and
+ * a hook there takes part in what the agent shows or runs).
+ */
 export const EVENTS: EventSpec[] = [
-  // SessionStart records the agent's process and SessionEnd must finish before Claude Code exits: both sync.
-  { event: 'SessionStart', async: false, timeout: 10 },
-  { event: 'UserPromptSubmit', async: true, timeout: 30 },
-  { event: 'PreToolUse', async: true, timeout: 10, matcher: '*' },
-  { event: 'PostToolUse', async: true, timeout: 10, matcher: '*' },
-  { event: 'PostToolUseFailure', since: '2.1.0', async: true, timeout: 10, matcher: '*' },
-  { event: 'PermissionRequest', since: '2.0.45', async: true, timeout: 10, matcher: '*' },
-  { event: 'Notification', async: true, timeout: 10 },
-  { event: 'SubagentStart', since: '2.0.43', async: true, timeout: 10 },
-  { event: 'SubagentStop', async: true, timeout: 30 },
-  { event: 'PreCompact', async: true, timeout: 30 },
-  { event: 'PostCompact', since: '2.1.76', async: true, timeout: 30 },
-  { event: 'Stop', async: true, timeout: 30 },
-  { event: 'StopFailure', since: '2.1.78', async: true, timeout: 30 },
-  { event: 'SessionEnd', async: false, timeout: 15 },
+  { event: 'SessionStart', timeout: 10 },
+  { event: 'UserPromptSubmit', timeout: 10 },
+  { event: 'UserPromptExpansion', since: VERIFIED_VERSION, timeout: 10 },
+  { event: 'PreToolUse', timeout: 10, matcher: '*' },
+  { event: 'PostToolUse', timeout: 10, matcher: '*' },
+  { event: 'PostToolUseFailure', since: '2.1.0', timeout: 10, matcher: '*' },
+  { event: 'PostToolBatch', since: VERIFIED_VERSION, timeout: 10 },
+  { event: 'PermissionRequest', since: '2.0.45', timeout: 10, matcher: '*' },
+  { event: 'PermissionDenied', since: VERIFIED_VERSION, timeout: 10, matcher: '*' },
+  { event: 'Notification', timeout: 10 },
+  { event: 'SubagentStart', since: '2.0.43', timeout: 10 },
+  { event: 'SubagentStop', timeout: 10 },
+  { event: 'TaskCreated', since: VERIFIED_VERSION, timeout: 10 },
+  { event: 'TaskCompleted', since: VERIFIED_VERSION, timeout: 10 },
+  { event: 'TeammateIdle', since: VERIFIED_VERSION, timeout: 10 },
+  { event: 'PreCompact', timeout: 10 },
+  { event: 'PostCompact', since: '2.1.76', timeout: 10 },
+  { event: 'PreModelSwitch', since: VERIFIED_VERSION, timeout: 10 },
+  { event: 'PostModelSwitch', since: VERIFIED_VERSION, timeout: 10 },
+  { event: 'Elicitation', since: VERIFIED_VERSION, timeout: 10 },
+  { event: 'ElicitationResult', since: VERIFIED_VERSION, timeout: 10 },
+  { event: 'InstructionsLoaded', since: VERIFIED_VERSION, timeout: 10 },
+  { event: 'ConfigChange', since: VERIFIED_VERSION, timeout: 10 },
+  { event: 'CwdChanged', since: VERIFIED_VERSION, timeout: 10 },
+  { event: 'Stop', timeout: 10 },
+  { event: 'StopFailure', since: '2.1.78', timeout: 10 },
+  { event: 'SessionEnd', timeout: 10 },
 ];
 
 export function compareVersions(a: string, b: string): number {
@@ -63,9 +82,13 @@ function shellQuote(s: string): string {
   return /^[A-Za-z0-9_/.:=@%+,-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
-/** The hook command: absolute node and bin, so it needs neither PATH nor any environment variable. */
-export function hookCommand(node: string, bin: string, dir?: string): string {
-  const parts = [node, bin, 'hook', '--agent', 'claude-code', ...(dir ? ['--dir', dir] : [])].map(shellQuote);
+/**
+ * The hook command for one event: the shell recorder with absolute paths (no PATH, no environment needed),
+ * the agent and event, the node that runs the worker, and the data dir fixed at install time ('' = the
+ * default at run time; `AGENT_TRACE_DIR` in the hook's environment still wins).
+ */
+export function hookCommand(recordScript: string, event: string, node: string, dir?: string): string {
+  const parts = ['/bin/sh', recordScript, 'claude-code', event, node, dir ?? ''].map((p) => (p === '' ? "''" : shellQuote(p)));
   return `${parts.join(' ')} ${HOOK_MARKER}`;
 }
 
@@ -102,9 +125,8 @@ export function isOurHook(hook: unknown): boolean {
   return typeof command === 'string' && command.trimEnd().endsWith(HOOK_MARKER);
 }
 
-function entryFor(spec: EventSpec, command: string, withAsync: boolean): Json {
+function entryFor(spec: EventSpec, command: string): Json {
   const hook: Json = { type: 'command', command, timeout: spec.timeout };
-  if (spec.async && withAsync) hook.async = true;
   return spec.matcher !== undefined ? { matcher: spec.matcher, hooks: [hook] } : { hooks: [hook] };
 }
 
@@ -119,7 +141,7 @@ function sameJson(a: unknown, b: unknown): boolean {
  * Throws, changing nothing, when `hooks` or one of its events is not of the shape Claude Code reads: writing
  * our entries there would lose what the user had.
  */
-export function addHooks(settings: Json, command: string, events: EventSpec[], withAsync: boolean, created?: Created): { settings: Json; changed: boolean } {
+export function addHooks(settings: Json, commandFor: (event: string) => string, events: EventSpec[], created?: Created): { settings: Json; changed: boolean } {
   const out: Json = structuredClone(settings);
   let hooks = out.hooks as Json | undefined;
   if (hooks !== undefined && (typeof hooks !== 'object' || hooks === null || Array.isArray(hooks))) {
@@ -134,7 +156,7 @@ export function addHooks(settings: Json, command: string, events: EventSpec[], w
   const wanted = new Set(events.map((e) => e.event));
   hooks = hooks ? hooks : {};
   for (const spec of events) {
-    const desired = entryFor(spec, command, withAsync);
+    const desired = entryFor(spec, commandFor(spec.event));
     const groups = Array.isArray(hooks[spec.event]) ? (hooks[spec.event] as unknown[]) : [];
     const ours = groups.filter((g) => isOurGroup(g));
     if (ours.length === 1 && sameJson(ours[0], desired) && groups.every((g) => isOurGroup(g) || !containsOurs(g))) continue;

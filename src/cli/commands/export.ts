@@ -2,15 +2,14 @@ import { DEFAULT_RETRY_BUDGET_MS, displayEndpoint, OtlpExportError, OtlpExporter
 import { buildResource, msToNanos, SpanConverter, spanShapes, toolCallLookup } from '../../../exporters/otlp/spans.js';
 import { BACKGROUND_ENV, claimWaiter } from '../../../exporters/otlp/background.js';
 import { createProgress, formatBytes } from '../export-progress.js';
-import { ExportLockError, exportSession, planSession, type SessionExportResult } from '../../../exporters/otlp/session-export.js';
-import { OtlpSettingsError, resolveOtlpDraft, type OtlpDraftSettings } from '../../../exporters/otlp/settings.js';
+import { exportSession, planSession, type SessionExportResult } from '../../../exporters/otlp/session-export.js';
+import { resolveOtlpDraft, type OtlpDraftSettings } from '../../../exporters/otlp/settings.js';
 import { version } from '../../version.js';
 import { readWatermark } from '../../../exporters/otlp/watermark.js';
 import { defaultConfigPath } from '../../store/paths.js';
 import { logError } from '../../store/log.js';
-import { SessionNotFoundError } from '../../store/session-store.js';
 import { cliContext, type CliContext } from '../context.js';
-import { CliError } from '../errors.js';
+import { CliError, usageError } from '../errors.js';
 import { paint, plain, useColor } from '../format.js';
 
 export interface ExportCommandOptions {
@@ -39,20 +38,16 @@ export async function runExport(sessions: string[], opts: ExportCommandOptions):
     ctx = cliContext(opts);
     await exportCommand(ctx, sessions, opts, background);
   } catch (error) {
-    if (background) {
-      if (ctx) logError(ctx.dir, `background export (${sessions.join(' ') || 'all'})`, error);
-      process.exitCode = 1;
-      return;
-    }
+    // The background export's stderr goes nowhere: its failures go to the log (and its exit status says so).
+    if (background && ctx) logError(ctx.dir, `background export (${sessions.join(' ') || 'all'})`, error);
     throw error;
   }
 }
 
 /** Export settings; a dry run goes on without an endpoint (it says none is configured). */
 function settingsFrom(ctx: CliContext, opts: ExportCommandOptions): OtlpDraftSettings {
-  let settings: OtlpDraftSettings;
-  try {
-    settings = resolveOtlpDraft({
+  // A bad flag is a usage error (2), a bad variable or config value is not (1): see errors.ts.
+  const settings = resolveOtlpDraft({
       flags: {
         endpoint: opts.endpoint,
         protocol: opts.protocol,
@@ -64,12 +59,7 @@ function settingsFrom(ctx: CliContext, opts: ExportCommandOptions): OtlpDraftSet
       env: process.env,
       config: ctx.config.otlp,
       configPath: defaultConfigPath(),
-    });
-  } catch (error) {
-    // A bad flag is a usage error (2); a bad variable or config value is not (1).
-    if (error instanceof OtlpSettingsError) throw new CliError(error.message, error.source === 'flag' ? 2 : 1);
-    throw error;
-  }
+  });
   if (settings.url === undefined && !opts.dryRun) throw new CliError(`no OTLP endpoint: ${endpointHowTo()}`);
   return settings;
 }
@@ -103,21 +93,16 @@ function allSessionIds(ctx: CliContext): string[] {
 function namedSessionIds(ctx: CliContext, sessions: string[]): string[] {
   const ids: string[] = [];
   for (const query of sessions) {
-    try {
-      // An exact id needs no directory scan (resolve reads every session's trace to match prefixes).
-      const id = ctx.store.hasSession(query) ? query : ctx.store.resolve(query);
-      if (!ids.includes(id)) ids.push(id);
-    } catch (error) {
-      if (error instanceof SessionNotFoundError) throw new CliError(error.message);
-      throw error;
-    }
+    // An exact id needs no directory scan (resolve reads every session's trace to match prefixes).
+    const id = ctx.store.hasSession(query) ? query : ctx.store.resolve(query);
+    if (!ids.includes(id)) ids.push(id);
   }
   return ids;
 }
 
 async function exportCommand(ctx: CliContext, sessions: string[], opts: ExportCommandOptions, background: boolean): Promise<void> {
-  if (opts.all && sessions.length) throw new CliError('give session ids or --all, not both', 2);
-  if (!opts.all && sessions.length === 0) throw new CliError('name the sessions to export, or use --all (see `agent-trace list`)', 2);
+  if (opts.all && sessions.length) throw usageError('give session ids or --all, not both');
+  if (!opts.all && sessions.length === 0) throw usageError('name the sessions to export, or use --all (see `agent-trace list`)');
   const settings = settingsFrom(ctx, opts);
   const ids = sessionIds(ctx, sessions, opts.all);
   const resource = buildResource({
@@ -200,7 +185,6 @@ async function exportCommand(ctx: CliContext, sessions: string[], opts: ExportCo
       const sent = spans > 0 ? ` (${spans} spans were sent and recorded before the failure)` : '';
       throw new CliError(`${error.message}${sent}; nothing is lost: the next \`agent-trace export\` sends what is left`);
     }
-    if (error instanceof ExportLockError) throw new CliError(error.message);
     throw error;
   }
   progress.done();

@@ -1,33 +1,26 @@
-import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, realpathSync, renameSync, rmdirSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
-import {
-  addHooks,
-  ASYNC_SINCE,
-  compareVersions,
-  createdBetween,
-  eventsFor,
-  EVENTS,
-  hookCommand,
-  installedEvents,
-  removeHooks,
-  type Created,
-} from '../../adapters/claude-code/settings.js';
+import { INSTALLERS } from '../../adapters/installers.js';
+import { InstallError, type AgentInstaller, type FileEdit, type InstallEnv, type InstallScope } from '../../adapters/installer.js';
+import { loadConfig } from '../../config.js';
 import { writeFileAtomicSync } from '../../store/atomic-write.js';
 import { CliError } from '../errors.js';
 import type { GlobalOptions } from '../options.js';
 
 /**
- * `agent-trace install|uninstall [--scope user|project|local] [--dry-run]` for Claude Code: registers (or
- * removes) the hook command in the settings file of the scope. Keeps every other setting and hook, writes
- * atomically (temp file in the same folder, fsync, rename — through a symlinked settings file to its
- * target), refuses to touch a file that is not valid JSON, and `--dry-run` prints the diff instead.
+ * `agent-trace install|uninstall [--agent claude-code|codex|gemini|opencode|all] [--scope user|project|local]
+ * [--dry-run]`: the framework around each agent's installer (src/adapters/<agent>/installer.ts). It picks the
+ * agents (default: every one found on this machine), asks each for its file edits, applies them atomically
+ * (temp file in the same folder, fsync, rename — through a symlink to its target, keeping the mode), prints a
+ * diff instead with --dry-run, and says which agents it wired and where.
  *
- * Uninstall is install's exact reverse: what install created (the file, its folder, the `hooks` object, event
- * lists) is remembered per settings file in `${XDG_STATE_HOME:-~/.local/state}/agent-trace/installed.json`
- * (not in the settings file: Claude Code refuses a file with keys it does not know), so uninstall takes those
- * away and leaves every container the user had, even an empty one.
+ * Uninstall is install's byte-exact reverse. Per edited file, `${XDG_STATE_HOME:-~/.local/state}/agent-trace/
+ * installed.json` keeps (0600) the bytes the file had before install and a hash of what install wrote: while
+ * the file is still exactly that, uninstall puts the original bytes back (or removes the file install
+ * created). A file edited since is handled by the installer, which removes only its own entries, keeping the
+ * file's indentation and final newline, and the containers the user had (from what install created).
  */
 
 export interface InstallOptions extends GlobalOptions {
@@ -37,63 +30,18 @@ export interface InstallOptions extends GlobalOptions {
   uninstall: boolean;
 }
 
-export function settingsPath(scope: string, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): string {
-  switch (scope) {
-    case 'user': {
-      const base = env.CLAUDE_CONFIG_DIR || join(env.HOME || homedir(), '.claude');
-      return join(base, 'settings.json');
-    }
-    case 'project':
-      return join(cwd, '.claude', 'settings.json');
-    case 'local':
-      return join(cwd, '.claude', 'settings.local.json');
-    default:
-      throw new CliError(`--scope must be user, project or local (got "${scope}")`, 2);
-  }
-}
-
-/** The installed Claude Code version, when it can be learnt (`AGENT_TRACE_CLAUDE_VERSION` overrides). */
-export function claudeVersion(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  const forced = env.AGENT_TRACE_CLAUDE_VERSION;
-  if (forced !== undefined) return /\d+\.\d+\.\d+/.exec(forced)?.[0];
-  try {
-    const r = spawnSync('claude', ['--version'], { encoding: 'utf8', timeout: 8_000, stdio: ['ignore', 'pipe', 'ignore'], shell: process.platform === 'win32' });
-    return /(\d+\.\d+\.\d+)/.exec(r.stdout ?? '')?.[1];
-  } catch {
-    return undefined;
-  }
-}
-
-function readSettings(path: string): { text: string | undefined; settings: Record<string, unknown> } {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { text: undefined, settings: {} };
-    throw new CliError(`cannot read ${path}: ${(error as Error).message}`);
-  }
-  if (!text.trim()) return { text, settings: {} };
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (error) {
-    throw new CliError(`${path} is not valid JSON (${(error as Error).message}); fix it, then run this again — nothing was changed`);
-  }
-  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw new CliError(`${path} does not hold a JSON object; fix it, then run this again — nothing was changed`);
-  }
-  return { text, settings: parsed as Record<string, unknown> };
-}
-
 /** Where install remembers what it created in each settings file. */
 export function installRecordPath(env: NodeJS.ProcessEnv = process.env): string {
   const base = env.XDG_STATE_HOME || join(env.HOME || homedir(), '.local', 'state');
   return join(base, 'agent-trace', 'installed.json');
 }
 
+/** Per file: the installer's memo, and what makes uninstall byte-exact. */
+type FileRecord = Record<string, unknown> & { agent?: string; original?: string | null; written?: string };
+
 interface InstallRecord {
   v: 1;
-  files: Record<string, Created>;
+  files: Record<string, FileRecord>;
 }
 
 function loadRecord(): InstallRecord {
@@ -119,7 +67,7 @@ function saveRecord(record: InstallRecord): void {
       }
       return;
     }
-    mkdirSync(dirname(path), { recursive: true });
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     writeFileAtomicSync(path, `${JSON.stringify(record, null, 2)}\n`);
   } catch {
     // kept as it was
@@ -132,11 +80,6 @@ function isSymlink(path: string): boolean {
   } catch {
     return false;
   }
-}
-
-function indentOf(text: string | undefined): string | number {
-  const m = text ? /\n([ \t]+)"/.exec(text) : null;
-  return m ? m[1]! : 2;
 }
 
 /** Writes through a symlink to its target, atomically, keeping the file's mode. */
@@ -218,6 +161,10 @@ export function unifiedDiff(before: string, after: string, label: string): strin
   return `${out.join('\n')}\n`;
 }
 
+
+
+const hash = (text: string): string => createHash('sha256').update(text).digest('hex');
+
 function binPath(): string {
   const bin = process.argv[1];
   if (!bin) throw new CliError('cannot tell where agent-trace is installed (no script path)');
@@ -228,96 +175,124 @@ function binPath(): string {
   }
 }
 
-export async function runInstall(options: InstallOptions): Promise<void> {
-  const agent = options.agent ?? 'claude-code';
-  if (agent !== 'claude-code') throw new CliError(`install supports --agent claude-code only (got "${agent}")`, 2);
-  const scope = options.scope ?? 'user';
-  const path = settingsPath(scope);
-  const key = resolve(path);
-  const { text, settings } = readSettings(path);
-  const record = loadRecord();
-  // What an earlier install created counts only while its entries are still there.
-  const known = installedEvents(settings).length > 0 ? record.files[key] : undefined;
-
-  let next: Record<string, unknown>;
-  let changed: boolean;
-  let message: string;
-  let removeFile = false;
-  if (options.uninstall) {
-    const r = removeHooks(settings, known);
-    next = r.settings;
-    changed = r.changed;
-    // A file install created, holding nothing else now, goes too (a symlink someone made there stays).
-    removeFile = changed && known?.file === true && Object.keys(next).length === 0 && !isSymlink(path);
-    message = changed
-      ? `removed ${r.removed} agent-trace hook${r.removed === 1 ? '' : 's'} from ${path}${removeFile ? ', and the file itself (install had created it)' : ''}`
-      : `no agent-trace hooks in ${path}; nothing to remove`;
-  } else {
-    const version = claudeVersion();
-    const events = eventsFor(version);
-    const withAsync = version === undefined || compareVersions(version, ASYNC_SINCE) >= 0;
-    const dir = options.dir ?? process.env.AGENT_TRACE_DIR;
-    const command = hookCommand(process.execPath, binPath(), dir ? resolve(dir) : undefined);
-    let r;
-    try {
-      r = addHooks(settings, command, events, withAsync, known);
-    } catch (error) {
-      throw new CliError(`${path}: ${(error as Error).message}; fix it, then run this again — nothing was changed`);
-    }
-    next = r.settings;
-    changed = r.changed;
-    const skipped = EVENTS.length - events.length;
-    message =
-      (changed ? `installed agent-trace hooks for ${events.length} Claude Code events in ${path}` : `agent-trace hooks are already installed in ${path}; nothing to change`) +
-      (version ? ` (Claude Code ${version})` : '') +
-      (skipped && !version ? `\nnote: Claude Code's version is unknown (\`claude --version\` failed), so only the ${events.length} events every version supports were registered; run \`agent-trace install\` again once \`claude\` is on PATH to add ${skipped} more` : '') +
-      (skipped && version ? `\nnote: ${skipped} newer hook events are not registered for Claude Code ${version}; run \`agent-trace install\` again after upgrading it` : '');
-    if (scope === 'project' && changed) message += `\nnote: the command holds absolute paths of this machine; for a shared repository prefer --scope local`;
-    if (/[\\/]_npx[\\/]/.test(command)) message += `\nnote: agent-trace runs from npx's temporary cache, which npm may clean; install it (npm install -g agent-trace) and run install again`;
-    if (changed) message += `\nundo with: agent-trace uninstall${scope === 'user' ? '' : ` --scope ${scope}`}`;
+/** What every installer needs to know about this machine and this agent-trace. */
+export function installEnv(options: GlobalOptions): InstallEnv {
+  const env = process.env;
+  const bin = binPath();
+  let configDir: string | undefined;
+  try {
+    configDir = loadConfig().dir;
+  } catch {
+    // a broken config file is reported by the commands that need it
   }
-
-  const after = `${JSON.stringify(next, null, indentOf(text))}\n`;
-  if (options.dryRun) {
-    if (!changed) process.stdout.write(`${options.uninstall ? 'no agent-trace hooks to remove' : 'already installed'}; ${path} would not change\n`);
-    else if (removeFile) process.stdout.write(`${unifiedDiff(text ?? '', '', path)}(${path} would be removed: install created it and nothing else is in it)\n`);
-    else process.stdout.write(unifiedDiff(text ?? '', after, path));
-    return;
-  }
-  if (options.uninstall) {
-    if (removeFile) {
-      removeSettingsFile(path, known!);
-    } else if (changed) writeAtomic(path, after);
-    if (record.files[key]) {
-      delete record.files[key];
-      saveRecord(record);
-    }
-  } else if (changed) {
-    const dirExisted = existsSync(dirname(path));
-    // Entries of an install that left no record (an older version): what it created is unknown, so none is
-    // recorded and uninstall keeps removing the containers it empties.
-    const unrecorded = installedEvents(settings).length > 0 && !known;
-    writeAtomic(path, after);
-    if (!unrecorded) {
-      record.files[key] = createdBetween(settings, next, known, text !== undefined, dirExisted);
-      saveRecord(record);
-    }
-  }
-  process.stdout.write(`${message}\n`);
+  const dir = options.dir ?? env.AGENT_TRACE_DIR ?? configDir;
+  return {
+    env,
+    cwd: process.cwd(),
+    home: env.HOME || homedir(),
+    ...(dir ? { dataDir: resolve(dir) } : {}),
+    node: process.execPath,
+    bin,
+    recordScript: join(dirname(bin), '..', 'hook', 'record.sh').replace(/\/bin\/\.\.\//, '/'),
+  };
 }
 
-/** Removes a settings file install created, and its folder when install created that too and it is empty. */
-function removeSettingsFile(path: string, created: Created): void {
-  try {
-    unlinkSync(path);
-  } catch (error) {
-    throw new CliError(`cannot remove ${path}: ${(error as Error).message}`);
+/** The installers to run: named ones, `all`, or (by default) every agent found here — Claude Code when none is. */
+function chooseInstallers(agent: string | undefined, ie: InstallEnv, uninstall: boolean): { chosen: AgentInstaller[]; why: string } {
+  if (agent && agent !== 'all') {
+    const one = INSTALLERS.find((i) => i.agent === agent || (agent === 'claude' && i.agent === 'claude-code'));
+    if (!one) throw new CliError(`--agent must be one of ${[...INSTALLERS.map((i) => i.agent), 'all'].join(', ')} (got "${agent}")`, 2);
+    return { chosen: [one], why: '' };
   }
-  if (created.dir) {
+  if (agent === 'all' || uninstall) return { chosen: [...INSTALLERS], why: '' };
+  const found = INSTALLERS.filter((i) => i.detect(ie).found);
+  if (found.length) return { chosen: found, why: `agents found on this machine: ${found.map((i) => i.label).join(', ')}` };
+  return { chosen: INSTALLERS.filter((i) => i.agent === 'claude-code'), why: 'no agent found on this machine; installing for Claude Code' };
+}
+
+function applyEdit(edit: FileEdit, removeDir: boolean): void {
+  if (edit.after === undefined) {
     try {
-      rmdirSync(dirname(path));
-    } catch {
-      // not empty (something else lives there now): it stays
+      unlinkSync(edit.path);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new CliError(`cannot remove ${edit.path}: ${(error as Error).message}`);
     }
+    if (removeDir) {
+      try {
+        rmdirSync(dirname(edit.path));
+      } catch {
+        // not empty (something else lives there now): it stays
+      }
+    }
+    return;
   }
+  writeAtomic(edit.path, edit.after);
+}
+
+export async function runInstall(options: InstallOptions): Promise<void> {
+  const ie = installEnv(options);
+  const scope = (options.scope ?? 'user') as InstallScope;
+  if (!['user', 'project', 'local'].includes(scope)) throw new CliError(`--scope must be user, project or local (got "${scope}")`, 2);
+  const { chosen, why } = chooseInstallers(options.agent, ie, options.uninstall);
+  const record = loadRecord();
+  const out: string[] = [];
+  // Which agents, and why: on stderr for a dry run, whose stdout is the diff alone.
+  if (why && !options.uninstall) {
+    if (options.dryRun) process.stderr.write(`agent-trace: ${why}\n`);
+    else out.push(why);
+  }
+  let recordChanged = false;
+  for (const installer of chosen) {
+    if (!installer.scopes.includes(scope)) {
+      out.push(`${installer.label}: --scope ${scope} is not supported (${installer.scopes.join(', ')})`);
+      continue;
+    }
+    const version = options.uninstall ? undefined : installer.detect(ie).version;
+    let plan;
+    try {
+      // Which file the installer would edit is known only from its plan: memos are looked up per path.
+      const probe = installer.plan(ie, scope, { uninstall: options.uninstall, ...(version ? { version } : {}) });
+      const path = probe.edits[0]?.path;
+      const memo = path ? record.files[resolve(path)] : undefined;
+      plan = memo ? installer.plan(ie, scope, { uninstall: options.uninstall, ...(version ? { version } : {}), memo }) : probe;
+    } catch (error) {
+      if (error instanceof InstallError) throw new CliError(error.message);
+      throw error;
+    }
+    for (const edit of plan.edits) {
+      const key = resolve(edit.path);
+      const rec = record.files[key];
+      let after = edit.after;
+      let removeDir = plan.memo?.removeDir === true;
+      // Byte-exact: a file still exactly as install wrote it gets its original bytes back.
+      if (options.uninstall && rec?.written !== undefined && edit.before !== undefined && hash(edit.before) === rec.written && rec.original !== undefined) {
+        after = rec.original === null ? undefined : rec.original;
+        removeDir = rec.original === null && rec.dir === true;
+      }
+      // A settings file that is a symlink someone made stays: emptied, not removed.
+      if (after === undefined && isSymlink(edit.path)) after = '{}\n';
+      if (after === edit.before) continue;
+      if (options.dryRun) {
+        if (after === undefined) out.push(`${unifiedDiff(edit.before ?? '', '', edit.path)}(${edit.path} would be removed: install created it and nothing else is in it)`);
+        else out.push(unifiedDiff(edit.before ?? '', after, edit.path).trimEnd());
+        continue;
+      }
+      applyEdit({ ...edit, after }, removeDir);
+      if (options.uninstall) {
+        delete record.files[key];
+      } else if (!plan.memo) {
+        // Entries of an install that kept no record (an older version): nothing known to restore.
+        delete record.files[key];
+      } else {
+        const original = rec?.written !== undefined && edit.before !== undefined && hash(edit.before) === rec.written ? rec.original : rec ? undefined : edit.before ?? null;
+        record.files[key] = { ...(plan.memo ?? {}), agent: installer.agent, ...(original !== undefined ? { original } : {}), written: hash(after ?? '') };
+      }
+      recordChanged = true;
+    }
+    if (options.dryRun && !plan.edits.length) out.push(`${installer.label}: ${options.uninstall ? 'no agent-trace hooks to remove' : 'already installed'}; its settings would not change`);
+    else if (!options.dryRun) out.push(...plan.notes);
+    if (!options.dryRun && !options.uninstall && plan.edits.length) out.push(`undo with: agent-trace uninstall${chosen.length > 1 || options.agent ? ` --agent ${installer.agent}` : ''}${scope === 'user' ? '' : ` --scope ${scope}`}`);
+  }
+  if (recordChanged) saveRecord(record);
+  process.stdout.write(`${out.join('\n')}\n`);
 }
