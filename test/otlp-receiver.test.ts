@@ -71,8 +71,11 @@ describe.each(['http/protobuf', 'http/json'] as const)('OTLP receiver view over 
 
     const root = got.get(find(doc, (s) => s.kind === 'session').spanId)!;
     expect(root.parentSpanId).toBeNull();
-    expect(root.name).toBe('invoke_agent claude-code');
+    // The trace is named by the session's title (every session's root would otherwise read `invoke_agent claude-code`).
+    expect(root.name).toBe(doc.title);
     expect(root.attributes).toMatchObject({
+      'langfuse.trace.name': doc.title,
+      'agent_trace.span.name': 'invoke_agent claude-code',
       'gen_ai.operation.name': 'invoke_agent',
       'gen_ai.agent.name': 'claude-code',
       'gen_ai.conversation.id': doc.sessionId,

@@ -189,12 +189,16 @@ export class SpanConverter {
     const content = contentAttributes(span, this.options.toolCall);
     for (const key in content) attributes[key] = content[key]!;
     if (this.mode === 'turn' && span.kind === 'turn') attributes['agent_trace.session.trace_id'] = this.options.traceId;
-    // Backends name a trace after its root span (`invoke_agent claude-code` for every session); Langfuse takes
-    // this attribute instead, so each trace is named by what the session was about.
-    const title = this.options.title;
-    if (title && parentSpanId === null) {
+    // Backends name a trace after its root span, which would be `invoke_agent claude-code` for every session:
+    // the root goes out named by the session's title (its operation and agent stay in `gen_ai.operation.name`
+    // and `gen_ai.agent.name`), and Langfuse, which prefers it, gets `langfuse.trace.name` as well.
+    const title = this.options.title?.trim();
+    let name = span.name;
+    if (title && parentSpanId === null && (span.kind === 'session' || span.kind === 'turn')) {
       const turn = span.attributes['agent_trace.turn'];
-      attributes['langfuse.trace.name'] = span.kind === 'turn' && typeof turn === 'number' ? `${title} · turn ${turn}` : title;
+      name = span.kind === 'turn' && typeof turn === 'number' ? `${title} · turn ${turn}` : title;
+      attributes['langfuse.trace.name'] = name;
+      attributes['agent_trace.span.name'] = span.name;
     }
     const events: TimedEvent[] = (span.events ?? []).map((e) =>
       e.attributes && Object.keys(e.attributes).length
@@ -205,7 +209,7 @@ export class SpanConverter {
       ? { code: STATUS[span.status], message: span.statusMessage }
       : { code: STATUS[span.status] ?? SpanStatusCode.UNSET };
     return {
-      name: span.name,
+      name,
       kind: span.kind === 'generation' ? SpanKind.CLIENT : SpanKind.INTERNAL,
       spanContext: () => context,
       parentSpanContext: parent,
