@@ -90,15 +90,18 @@ export interface SubtreeStats {
   tokens: number;
   usd: number;
   priced: boolean;
+  /** Some output counts are what had streamed when the source copied them (provisional). */
+  provisional: boolean;
 }
 
 export function subtreeStats(node: SpanNode, prices: PriceTable | undefined): SubtreeStats {
-  const stats: SubtreeStats = { generations: 0, tools: 0, toolErrors: 0, tokens: 0, usd: 0, priced: false };
+  const stats: SubtreeStats = { generations: 0, tools: 0, toolErrors: 0, tokens: 0, usd: 0, priced: false, provisional: false };
   for (const n of descendants(node)) {
     if (n.span.kind === 'generation') {
       stats.generations++;
       const u = usageOf(n.span);
       if (u) stats.tokens += u.input + u.output + u.cacheRead + u.cacheWrite;
+      if (n.span.attributes['agent_trace.usage.provisional'] === true) stats.provisional = true;
       const c = spanCost(n.span, prices);
       if (c !== undefined) {
         stats.usd += c;

@@ -408,7 +408,7 @@ export class SummaryView implements TabView {
                   h('td', { class: 'num' }, n.span.endTime === undefined ? 'running' : fmtDuration(n.span.endTime - n.span.startTime)),
                   h('td', { class: 'num' }, fmtInt(st.generations)),
                   h('td', { class: 'num' }, fmtInt(st.tools), st.toolErrors ? h('span', { class: 'error-text' }, ` (${st.toolErrors} failed)`) : null),
-                  h('td', { class: 'num' }, fmtTokens(st.tokens)),
+                  h('td', { class: 'num', title: st.provisional ? 'provisional: output counts as streamed when the transcript copied them' : '' }, `${st.provisional ? '≈ ' : ''}${fmtTokens(st.tokens)}`),
                 );
               }),
             ),
