@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { contentAttributes } from '../src/model/attributes.js';
 import type { TraceDocument, TraceSpan } from '../src/model/trace.js';
 import { claudeFixtures, freshDataDir, haveClaudeFixtures, isolatedEnv } from './helpers/claude-code.js';
 import { cli } from './helpers/env.js';
@@ -67,6 +68,13 @@ function violations(value: unknown, schema: Schema, path = '$'): string[] {
 }
 
 const receiver = useOtlpReceiver();
+
+describe('interrupts as attributes', () => {
+  it('an interrupted turn says so in attributes as well as in its events (Langfuse keeps no events)', () => {
+    const a = contentAttributes({ kind: 'turn', input: 'go', events: [{ name: 'interrupt', time: 1, attributes: { message: '[Request interrupted by user]' } }] });
+    expect(a).toMatchObject({ 'agent_trace.interrupts': 1, 'agent_trace.interrupt.message': '[Request interrupted by user]', 'input.value': 'go' });
+  });
+});
 
 describe('the schema check itself', () => {
   it('rejects what the conventions do not allow', () => {

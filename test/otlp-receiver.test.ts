@@ -139,6 +139,9 @@ describe.each(['http/protobuf', 'http/json'] as const)('OTLP receiver view over 
     expect(bash.attributes['error.type']).toBe('tool_error');
     expect(bash.events.map((e) => e.name)).toEqual((bashDoc.events ?? []).map((e) => e.name));
     expect(bash.events.find((e) => e.name === 'permission_request')?.attributes.message).toBe('Claude needs your permission to use Bash');
+    // The same facts as attributes (Langfuse drops span events); a failed tool sends no result, its error instead.
+    expect(bash.attributes).toMatchObject({ 'agent_trace.permission_requests': 1, 'agent_trace.permission.message': 'Claude needs your permission to use Bash', 'error.message': 'exit code 1' });
+    expect(bash.attributes['gen_ai.tool.call.result']).toBeUndefined();
 
     const sub = got.get(find(doc, (s) => s.kind === 'subagent').spanId)!;
     const task = find(doc, (s) => s.attributes['gen_ai.tool.call.id'] === 'toolu_task');
