@@ -41,7 +41,8 @@ describe('Claude Code end to end: install, then a whole session through the inst
     };
     expect(settings.hooks.SessionStart![0]!.hooks[0]!.async).toBeUndefined();
     expect(settings.hooks.SessionEnd![0]!.hooks[0]!.async).toBeUndefined();
-    expect(settings.hooks.PreToolUse![0]!.hooks[0]!.async).toBe(true);
+    // The recorder takes a few milliseconds: every hook is synchronous, so Claude Code never cancels one.
+    expect(settings.hooks.PreToolUse![0]!.hooks[0]!.async).toBeUndefined();
     expect(settings.hooks.PostToolUse).toHaveLength(2);
 
     const sessionId = 'e2e00000-0000-4000-8000-000000000001';
@@ -51,12 +52,17 @@ describe('Claude Code end to end: install, then a whole session through the inst
       const r = await runInstalled(commandFor(event), home, { ...base, hook_event_name: event, ...payload }, onSpawn);
       expect(r).toEqual({ code: 0, out: '' });
     };
-    const trace = (): TraceDocument => JSON.parse(readFileSync(join(dir, 'sessions', sessionId, 'trace.json'), 'utf8')) as TraceDocument;
+    // What a person sees: `show` reconciles (drains the hooks' spool, catches up the transcript) before answering.
+    const trace = async (): Promise<TraceDocument> => {
+      const r = await cli(['show', sessionId, '--json', '--dir', dir], { env });
+      expect(r.code, r.stderr).toBe(0);
+      return JSON.parse(r.stdout) as TraceDocument;
+    };
     const tools = (doc: TraceDocument, name?: string) => spansOf(doc, 'tool').filter((s) => !name || s.name === `execute_tool ${name}`);
     const turnOf = (doc: TraceDocument, s: TraceSpan) => ancestors(doc, s).find((a) => a.kind === 'turn');
 
     await hook('SessionStart', { source: 'startup', model: 'claude-opus-4-6' });
-    expect(trace()).toMatchObject({ status: 'running', agent: { name: 'claude-code' }, cwd: '/work/project' });
+    expect((await trace())).toMatchObject({ status: 'running', agent: { name: 'claude-code' }, cwd: '/work/project' });
 
     // ——— turn 1: three tool calls in parallel ———
     t.prompt('add a login page');
@@ -72,7 +78,7 @@ describe('Claude Code end to end: install, then a whole session through the inst
     await Promise.all(calls.map((c) => hook('PostToolUse', { tool_name: c.name, tool_use_id: c.id, tool_input: c.input, tool_response: { ok: true } })));
     t.response('msg_2', [{ text: 'The login page is in place.' }], { input: 4, output: 60, cacheRead: 10_200, cacheWrite: 300 });
     await hook('Stop', { last_assistant_message: 'The login page is in place.', stop_hook_active: false });
-    let doc = trace();
+    let doc = (await trace());
     expect(doc.summary).toMatchObject({ turns: 1, generations: 2, toolCalls: 3, toolErrors: 0, subagents: 0 });
     expect(doc.summary.tokens).toEqual({ input: 16, output: 240, cacheRead: 19_200, cacheWrite: 1500, cacheWrite5m: 1500, cacheWrite1h: 0, reasoning: 0 });
     let [turn1] = spansOf(doc, 'turn');
@@ -106,7 +112,7 @@ describe('Claude Code end to end: install, then a whole session through the inst
     await hook('PostToolUse', { tool_name: 'Task', tool_use_id: 'toolu_task', tool_input: task.input, tool_response: { status: 'completed' } });
     t.response('msg_4', [{ text: 'Auth is in src/auth.ts.' }], { input: 2, output: 20, cacheRead: 11_100, cacheWrite: 0 });
     await hook('Stop', { last_assistant_message: 'Auth is in src/auth.ts.' });
-    doc = trace();
+    doc = (await trace());
     expect(doc.summary).toMatchObject({ turns: 2, generations: 6, toolCalls: 5, subagents: 1 });
     const [subagent] = spansOf(doc, 'subagent');
     expect(subagent).toMatchObject({ name: 'invoke_agent Explore', input: 'Find the auth code', output: 'Auth lives in src/auth.ts.', status: 'ok' });
@@ -119,10 +125,13 @@ describe('Claude Code end to end: install, then a whole session through the inst
 
     // ——— a manual compaction between turns ———
     await hook('PreCompact', { trigger: 'manual', custom_instructions: '' });
+    // Transcript and hooks share the machine's clock: the compaction is written after PreCompact fired (a
+    // reconcile that reads PreCompact late tells its compaction apart from earlier ones by that time).
+    t.tick(Math.max(0, Date.now() + 1_000 - t.now));
     t.compact('manual', 152_000, 'Summary: a login page was added; auth is in src/auth.ts.');
     await hook('PostCompact', { trigger: 'manual', compact_summary: 'Summary: a login page was added; auth is in src/auth.ts.' });
     await hook('SessionStart', { source: 'compact' });
-    doc = trace();
+    doc = (await trace());
     const [compaction] = spansOf(doc, 'compaction');
     expect(spansOf(doc, 'compaction')).toHaveLength(1);
     expect(compaction).toMatchObject({ name: 'compact', status: 'ok', output: 'Summary: a login page was added; auth is in src/auth.ts.' });
@@ -133,7 +142,7 @@ describe('Claude Code end to end: install, then a whole session through the inst
     t.prompt('thanks, ship it');
     await hook('UserPromptSubmit', { prompt: 'thanks, ship it' });
     await hook('Stop', { last_assistant_message: 'Shipped.' }, () => t.response('msg_5', [{ text: 'Shipped.' }], { input: 2, output: 5, cacheRead: 500, cacheWrite: 100 }));
-    doc = trace();
+    doc = (await trace());
     expect(doc.summary).toMatchObject({ turns: 3, generations: 7, toolCalls: 5, subagents: 1 });
     const turn3 = spansOf(doc, 'turn')[2]!;
     expect(turn3).toMatchObject({ input: 'thanks, ship it', output: 'Shipped.', status: 'ok' });
@@ -141,7 +150,7 @@ describe('Claude Code end to end: install, then a whole session through the inst
 
     // ——— the end ———
     await hook('SessionEnd', { reason: 'prompt_input_exit' });
-    doc = trace();
+    doc = (await trace());
     expect(doc.status).toBe('completed');
     expect(doc.spans.filter((s) => s.endTime === undefined)).toEqual([]);
     expect(doc.summary.tokens).toEqual({ input: 27, output: 345, cacheRead: 48_300, cacheWrite: 2100, cacheWrite5m: 2100, cacheWrite1h: 0, reasoning: 0 });

@@ -56,6 +56,15 @@ function buildProgram(): Command {
     });
 
   program
+    .command('doctor')
+    .description('per agent: installed where, whether each hook fired and when last, what blocks it, recent errors')
+    .option('--json', 'print the report as JSON')
+    .action(async (opts, cmd: Command) => {
+      const { runDoctor } = await import('./commands/doctor.js');
+      await runDoctor({ ...globals(cmd), ...opts });
+    });
+
+  program
     .command('import')
     .description('turn saved transcripts, rollouts or exports (files or folders) into traces')
     .argument('<path...>', 'files or folders to import')

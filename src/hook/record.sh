@@ -17,22 +17,41 @@ dir=${AGENT_TRACE_DIR:-$4}
 case $agent in *[!A-Za-z0-9_-]*|'') agent=unknown ;; esac
 case $event in *[!A-Za-z0-9_.]*|'') event=unknown ;; esac
 
+boundary=
+case $event in
+  SessionStart|UserPromptSubmit|Stop|StopFailure|SubagentStop|PreCompact|PostCompact|SessionEnd|BeforeAgent|AfterAgent|notify|session.idle) boundary=1 ;;
+esac
+
+# The agent's process: our parent, or past the shells it ran us through (Linux: /proc, shell built-ins only).
+# Named in the spool file, so a session whose agent dies is known to be over even if no hook tells.
+apid=$PPID
+if [ -n "$boundary" ]; then
+  i=0
+  while [ $i -lt 4 ] && [ -r "/proc/$apid/stat" ]; do
+    read -r st <"/proc/$apid/stat" 2>/dev/null || break
+    comm=${st#*\(}
+    comm=${comm%\)*}
+    case $comm in sh|bash|dash|zsh|ksh|mksh|busybox|env|nice|nohup|timeout|stdbuf|script|sudo|doas) ;; *) break ;; esac
+    set -- ${st##*\) }
+    case $2 in ''|*[!0-9]*|0|1) break ;; esac
+    apid=$2
+    i=$((i + 1))
+  done
+fi
+
 spool=$dir/spool/$agent
 tmp=$spool/.$$.tmp
 if { [ -d "$spool" ] || mkdir -p "$spool"; } 2>/dev/null && cat >"$tmp" 2>/dev/null; then
   ns=$(date +%s%N 2>/dev/null)
   case $ns in *[!0-9]*|'') ns=$(date +%s 2>/dev/null)000000000 ;; esac
-  mv -f "$tmp" "$spool/$ns-$$-$PPID-$event.json" 2>/dev/null || rm -f "$tmp" 2>/dev/null
+  mv -f "$tmp" "$spool/$ns-$$-$apid-$event.json" 2>/dev/null || rm -f "$tmp" 2>/dev/null
 else
   rm -f "$tmp" 2>/dev/null
   cat >/dev/null 2>&1   # whatever is left of the payload, so the agent never writes into a closed pipe
   exit 0
 fi
 
-case $event in
-  SessionStart|UserPromptSubmit|Stop|StopFailure|SubagentStop|PreCompact|PostCompact|SessionEnd|BeforeAgent|AfterAgent|notify|session.idle) ;;
-  *) exit 0 ;;
-esac
+[ -n "$boundary" ] || exit 0
 pidfile=$dir/spool/worker.pid
 if [ -r "$pidfile" ]; then
   read -r wpid <"$pidfile" 2>/dev/null

@@ -55,6 +55,8 @@ interface SpanState {
   tokensBefore?: number;
   tokensAfter?: number;
   ordinal?: number;
+  /** A turn opened by a notice (e.g. a background agent's completion), not by the person: not counted. */
+  notice?: string;
   input?: unknown;
   output?: unknown;
   events: SpanEventRecord[];
@@ -229,7 +231,11 @@ export class TraceBuilder {
     model?: string;
     provider?: string;
   }): void {
-    if (e.agent?.name) this.agent = { name: e.agent.name, ...(e.agent.version ? { version: e.agent.version } : {}) };
+    if (e.agent?.name) {
+      // A start that names the agent without its version (a resume, /compact, /clear) keeps the version known.
+      const version = e.agent.version ?? (e.agent.name === this.agent.name ? this.agent.version : undefined);
+      this.agent = { name: e.agent.name, ...(version ? { version } : {}) };
+    }
     else if (e.agent?.version) this.agent = { ...this.agent, version: e.agent.version };
     if (e.cwd) this.cwd = e.cwd;
     if (e.gitBranch) this.gitBranch = e.gitBranch;
@@ -261,15 +267,17 @@ export class TraceBuilder {
       this.endTime = undefined;
       this.touch(this.root);
     }
+    const notice = attrs?.['agent_trace.notice'];
     if (!turn) {
       for (const open of this.turns) {
         if (open.endTime === undefined) this.endTurnQuietly(open, time);
       }
       turn = this.createSpan('turn', turnKey, this.root.id, time);
-      turn.ordinal = this.turns.length + 1;
+      if (typeof notice === 'string' && notice) turn.notice = notice;
+      else turn.ordinal = this.turns.filter((t) => !t.notice).length + 1;
       turn.input = prompt;
       this.insertTurn(turn);
-      if (this.firstPrompt === undefined) this.firstPrompt = prompt;
+      if (this.firstPrompt === undefined && !turn.notice) this.firstPrompt = prompt;
     } else if (time < turn.startTime) {
       turn.startTime = time;
       this.turns.sort(byStart);
@@ -289,6 +297,8 @@ export class TraceBuilder {
       turn.status = 'ok';
     }
     if (output !== undefined) turn.output = output;
+    // An interrupted turn (Esc, Ctrl-C) is not the agent's error, nor a normal end.
+    if (turn.interrupted && turn.status === 'ok') turn.status = 'unset';
     this.touch(turn);
   }
 
@@ -375,6 +385,15 @@ export class TraceBuilder {
     } else {
       span.endTime = Math.max(span.endTime ?? 0, e.time, span.startTime);
       if (e.output !== undefined && span.output === undefined) span.output = e.output;
+      if (e.error !== undefined && e.errorType === 'interrupted') {
+        // Esc, Ctrl-C, a rejected tool use: the person stopped it; not the tool's failure.
+        if (span.status !== 'error') span.status = 'unset';
+        span.interrupted = true;
+        span.statusMessage = e.error;
+        if (span.output === undefined) span.output = e.error;
+        this.touch(span);
+        return;
+      }
       if (e.error !== undefined) {
         span.status = 'error';
         span.statusMessage = e.error;
@@ -442,6 +461,10 @@ export class TraceBuilder {
     const target = this.markTool(e) ?? this.placeMark(e);
     const name = { notification: 'notification', permission: 'permission_request', 'api.error': 'api_error', interrupt: 'interrupt' }[e.type];
     const attrs = compact({ message: e.message, 'gen_ai.tool.name': e.toolName, ...e.attributes });
+    if (e.type === 'interrupt' && target.kind === 'turn') {
+      target.interrupted = true;
+      if (target.status === 'ok') target.status = 'unset';
+    }
     this.addEvent(target, name, e.time, attrs);
   }
 
@@ -767,7 +790,7 @@ export class TraceBuilder {
       case 'session':
         return `invoke_agent ${this.agent.name}`;
       case 'turn':
-        return `turn ${span.ordinal ?? 0}`;
+        return span.notice ? `notice ${span.notice}` : `turn ${span.ordinal ?? 0}`;
       case 'generation':
         return span.model ? `chat ${span.model}` : 'chat';
       case 'tool':
@@ -797,6 +820,10 @@ export class TraceBuilder {
           break;
         case 'turn':
           a = turnAttributes(this.sessionId, span.ordinal ?? 0);
+          if (span.notice) {
+            delete a['agent_trace.turn'];
+            a['agent_trace.notice'] = span.notice;
+          }
           break;
         case 'generation':
           a = generationAttributes(this.sessionId, {
@@ -917,7 +944,7 @@ export class TraceBuilder {
       if (s.generic) continue;
       switch (s.kind) {
         case 'turn':
-          turns++;
+          if (!s.notice) turns++;
           break;
         case 'generation':
           generations++;

@@ -7,7 +7,7 @@ import { logError } from './log.js';
 import { JOURNAL_FILE } from './paths.js';
 import type { ReconcileSource, SourceContext, SpoolItem } from './reconcile-source.js';
 import type { SessionStore } from './session-store.js';
-import { claimSpool, doneSpool, noteFired, pendingSpool, readClaimed, spoolAgents, spoolDir, type SpoolEntry } from './spool.js';
+import { bySpoolOrder, claimSpool, doneSpool, noteFired, pendingSpool, readClaimed, spoolAgents, spoolDir, type SpoolEntry } from './spool.js';
 
 /**
  * The store's one reconcile step — the only way reading a session ever leads to a write. It:
@@ -145,7 +145,8 @@ export function drainSpool(store: SessionStore, sources: readonly ReconcileSourc
     if (!source) continue;
     const folder = spoolDir(store.dir, agent);
     const first = pendingSpool(store.dir, agent);
-    if (!first.ready.length && !first.orphans.length) continue;
+    // Claims in flight: another reconciler is ingesting them; taking the lock waits until it has.
+    if (!first.ready.length && !first.orphans.length && !first.inFlight) continue;
     // One drainer at a time per agent keeps the journal in arrival order; claims make it exactly once anyway.
     let release;
     try {
@@ -163,7 +164,7 @@ export function drainSpool(store: SessionStore, sources: readonly ReconcileSourc
         const { ready, orphans } = round === 0 ? first : pendingSpool(store.dir, agent);
         if (!ready.length && !orphans.length) break;
         const work = [...orphans.map((o) => ({ entry: o.entry, from: o.file, recovered: true })), ...ready.map((entry) => ({ entry, from: undefined, recovered: false }))];
-        work.sort((a, b) => (a.entry.name.length - b.entry.name.length) || (a.entry.name < b.entry.name ? -1 : 1));
+        work.sort((a, b) => bySpoolOrder(a.entry, b.entry));
         for (const w of work) {
           const claimed = claimSpool(store.dir, agent, w.entry.name, w.from);
           if (!claimed) continue;

@@ -86,6 +86,8 @@ export interface PendingSpool {
   ready: SpoolEntry[];
   /** Claims whose claimer is dead: to be taken back. */
   orphans: Array<{ entry: SpoolEntry; file: string }>;
+  /** Claims a live process is ingesting right now. */
+  inFlight: number;
 }
 
 /** What waits in one agent's spool, oldest first; stale temp files of dead writers are removed on the way. */
@@ -95,10 +97,11 @@ export function pendingSpool(dir: string, agent: string): PendingSpool {
   try {
     names = readdirSync(folder);
   } catch {
-    return { ready: [], orphans: [] };
+    return { ready: [], orphans: [], inFlight: 0 };
   }
   const ready: SpoolEntry[] = [];
   const orphans: PendingSpool['orphans'] = [];
+  let inFlight = 0;
   for (const n of names) {
     const entry = parseSpoolName(agent, n);
     if (entry) {
@@ -109,6 +112,7 @@ export function pendingSpool(dir: string, agent: string): PendingSpool {
     if (c) {
       const e = parseSpoolName(agent, c[1]!);
       if (e && !isPidAlive(Number(c[2]))) orphans.push({ entry: e, file: n });
+      else if (e) inFlight++;
       continue;
     }
     const t = TEMP.exec(n);
@@ -121,10 +125,18 @@ export function pendingSpool(dir: string, agent: string): PendingSpool {
       }
     }
   }
-  const byName = (a: SpoolEntry, b: SpoolEntry) => (a.name.length - b.name.length) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
-  ready.sort(byName);
-  orphans.sort((a, b) => byName(a.entry, b.entry));
-  return { ready, orphans };
+  ready.sort(bySpoolOrder);
+  orphans.sort((a, b) => bySpoolOrder(a.entry, b.entry));
+  return { ready, orphans, inFlight };
+}
+
+/** Arrival order: by the time in the name (nanoseconds, compared as digit strings), then by the rest of it. */
+export function bySpoolOrder(a: SpoolEntry, b: SpoolEntry): number {
+  const ta = a.name.slice(0, a.name.indexOf('-'));
+  const tb = b.name.slice(0, b.name.indexOf('-'));
+  if (ta.length !== tb.length) return ta.length - tb.length;
+  if (ta !== tb) return ta < tb ? -1 : 1;
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
 }
 
 /** Claims a spool file for this process. Returns the claimed path, or undefined when another process got it. */

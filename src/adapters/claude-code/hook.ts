@@ -1,6 +1,6 @@
 import type { AgentEvent } from '../../events/types.js';
 import type { HookContext, HookMapper } from '../hook-types.js';
-import { AGENT_NAME, normalizePrompt } from './prompt.js';
+import { AGENT_NAME, normalizePrompt, noticeOf } from './prompt.js';
 
 /**
  * Claude Code hook payloads (the JSON on the hook's stdin) as normalized events. Pure and cheap: this runs
@@ -76,8 +76,31 @@ export const mapHook: HookMapper = (payload: Payload, context: HookContext): Age
       });
       break;
     case 'UserPromptSubmit': {
-      const prompt = typeof payload.prompt === 'string' ? normalizePrompt(payload.prompt) : '';
-      out.push({ ...base, type: 'turn.start', prompt });
+      const raw = typeof payload.prompt === 'string' ? payload.prompt : '';
+      const notice = noticeOf(raw);
+      if (notice) {
+        // Not the person's words: a notice turn (not counted), keyed as the transcript keys it.
+        out.push({ ...base, type: 'turn.start', key: notice.key, prompt: notice.text, attributes: { 'agent_trace.notice': notice.kind } });
+        break;
+      }
+      out.push({ ...base, type: 'turn.start', prompt: normalizePrompt(raw) });
+      break;
+    }
+    case 'PermissionDenied': {
+      // A tool call refused before it ran (auto mode's classifier): stopped, not failed.
+      const key = toolKey(payload);
+      if (!key) break;
+      const reason = str(payload.reason) ?? 'permission denied';
+      out.push({
+        ...base,
+        type: 'tool.end',
+        key,
+        ...(str(payload.tool_name) ? { name: payload.tool_name } : {}),
+        ...(payload.tool_input !== undefined ? { input: payload.tool_input } : {}),
+        error: reason,
+        errorType: 'interrupted',
+        ...placement(payload),
+      });
       break;
     }
     case 'PreToolUse': {

@@ -123,6 +123,18 @@ function agentKeyOfFile(path: string): string {
 
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 
+/**
+ * The number of the compaction a PreCompact hook that fired at `time` announces: one more than the compactions
+ * the transcript shows before that moment (the transcript may already hold this one when the hook is read late).
+ */
+export function compactionNumberAt(state: IngestState, transcriptPath: string, time: number): number {
+  const parser = state.files[realpath(transcriptPath)]?.parser;
+  if (!parser) return 1;
+  const times = parser.compactionTimes;
+  const before = times ? times.filter((t) => t <= time).length + Math.max(0, parser.compactions - times.length) : parser.compactions;
+  return before + 1;
+}
+
 /** Reads what is new in the session's transcripts. Mutates `state` (offsets, parser states). */
 export function ingestTranscripts(state: IngestState, req: IngestRequest): IngestOutcome {
   const events: AgentEvent[] = [];

@@ -57,6 +57,29 @@ export function classifyUserText(content: unknown): UserText {
   return text ? { kind: 'prompt', text } : { kind: 'none' };
 }
 
+/**
+ * A prompt that is not the person's words but a notice Claude Code sends the model itself — a background
+ * agent's completion (`<task-notification>…`, transcript `origin.kind: "task-notification"`), or any line
+ * whose origin is not a person. It is a turn of its own, labelled as a notice and not counted as a turn; its
+ * key comes from its text (a notice names its task, so it is unique), the same from the hook and the transcript.
+ */
+export interface Notice {
+  kind: string;
+  key: string;
+  /** What to show: the notice's summary when it has one. */
+  text: string;
+}
+
+export function noticeOf(raw: string, originKind?: string): Notice | undefined {
+  const text = raw.trim();
+  const tagged = /^<task-notification>/.test(text);
+  const kind = originKind && originKind !== 'human' ? originKind : tagged ? 'task-notification' : undefined;
+  if (!kind || !text) return undefined;
+  const summary = tag(text, 'summary');
+  const status = tag(text, 'status');
+  return { kind, key: `notice:${shortHash(text, 12)}`, text: summary ?? (status ? `${kind}: ${status}` : text) };
+}
+
 /** The prompt text as both sides record it (hooks pass the raw prompt through the same function). */
 export function normalizePrompt(prompt: string): string {
   const c = classifyUserText(prompt);

@@ -4,10 +4,11 @@ import type { AgentEvent } from '../../events/types.js';
 import { ensureDir } from '../../store/fs-util.js';
 import { AGENT_FILE, findAgentProcess, recordAgentProcess } from '../../store/liveness.js';
 import { acquireSync } from '../../store/lock.js';
+import { isPidAlive } from '../../store/process-info.js';
 import { JOURNAL_FILE, sessionFolder } from '../../store/paths.js';
 import type { IngestResult, ReconcileSource, SourceContext, SpoolItem } from '../../store/reconcile-source.js';
 import { EXPORT_EVENTS, HEAVY_EVENTS, hookEventName, hookSessionId, mapHook } from './hook.js';
-import { ingestTranscripts } from './ingest.js';
+import { compactionNumberAt, ingestTranscripts } from './ingest.js';
 import { loadIngestState, saveIngestState, TRANSCRIPT_LOCK } from './ingest-state.js';
 import { AGENT_NAME } from './prompt.js';
 
@@ -40,7 +41,9 @@ function ingest(item: SpoolItem, ctx: SourceContext): IngestResult {
   let agentPid: number | undefined;
   if (heavy && item.ppid > 1 && (event === 'SessionStart' || !existsSync(join(folder, AGENT_FILE)))) {
     try {
-      const agent = findAgentProcess(item.ppid);
+      // Gone already (a reader reconciling after the agent was killed): on Linux the recorder named the agent
+      // itself, past any shell, so a dead pid there means the agent is over.
+      const agent = findAgentProcess(item.ppid) ?? (process.platform === 'linux' && !isPidAlive(item.ppid) ? { pid: item.ppid } : undefined);
       if (agent) {
         recordAgentProcess(folder, agent);
         agentPid = agent.pid;
@@ -52,6 +55,9 @@ function ingest(item: SpoolItem, ctx: SourceContext): IngestResult {
 
   let transcriptEvents: AgentEvent[] = [];
   let compactionKey: string | undefined;
+  // /compact runs its summary as agents of its own: SubagentStop with no type and no start, between PreCompact
+  // and PostCompact, naming a transcript never written. Not a subagent of the session.
+  let compactionAgent = false;
   const transcriptPath = str(payload.transcript_path);
   const agentTranscriptPath = str(payload.agent_transcript_path);
   if (heavy && (transcriptPath || agentTranscriptPath)) {
@@ -60,10 +66,11 @@ function ingest(item: SpoolItem, ctx: SourceContext): IngestResult {
     else {
       try {
         const state = loadIngestState(folder);
+        compactionAgent = event === 'SubagentStop' && state.pendingCompaction !== undefined && !str(payload.agent_type);
         const outcome = ingestTranscripts(state, {
           sessionId,
           transcriptPath,
-          ...(agentTranscriptPath ? { agentTranscript: { path: agentTranscriptPath, agentId: str(payload.agent_id) } } : {}),
+          ...(agentTranscriptPath && !compactionAgent ? { agentTranscript: { path: agentTranscriptPath, agentId: str(payload.agent_id) } } : {}),
           final: event === 'SessionEnd',
           scrub: ctx.scrub,
           // Only a detached worker waits for a lagging transcript; a reader takes what is there (and the next
@@ -80,7 +87,7 @@ function ingest(item: SpoolItem, ctx: SourceContext): IngestResult {
         }
         // PreCompact opens the compaction the transcript will count next; PostCompact closes that one.
         if (event === 'PreCompact') {
-          compactionKey = `compact:${outcome.compactions + 1}`;
+          compactionKey = `compact:${transcriptPath ? compactionNumberAt(state, transcriptPath, now) : outcome.compactions + 1}`;
           state.pendingCompaction = compactionKey;
         } else if (event === 'PostCompact') {
           compactionKey = state.pendingCompaction ?? `compact:${Math.max(1, outcome.compactions)}`;
@@ -95,7 +102,7 @@ function ingest(item: SpoolItem, ctx: SourceContext): IngestResult {
     }
   }
 
-  const own = mapHook(payload, { now, ...(agentPid !== undefined ? { agentPid } : {}), ...(compactionKey ? { compactionKey } : {}) });
+  const own = compactionAgent ? [] : mapHook(payload, { now, ...(agentPid !== undefined ? { agentPid } : {}), ...(compactionKey ? { compactionKey } : {}) });
   const events: AgentEvent[] = [];
   if (isNew && own[0]?.type !== 'session.start') {
     events.push({ type: 'session.meta', sessionId, time: now, source: 'hook', agent: { name: AGENT_NAME }, provider: 'anthropic', ...(str(payload.cwd) ? { cwd: payload.cwd as string } : {}) });

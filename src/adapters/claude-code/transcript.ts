@@ -24,7 +24,7 @@
  */
 import type { AgentEvent, GenerationOutput, Usage } from '../../events/types.js';
 import { shortHash } from '../../model/ids.js';
-import { AGENT_NAME, classifyUserText, tag, turnKeyFor } from './prompt.js';
+import { AGENT_NAME, classifyUserText, noticeOf, tag, turnKeyFor, type Notice } from './prompt.js';
 
 export { AGENT_NAME, classifyUserText, normalizePrompt, turnKeyFor } from './prompt.js';
 
@@ -87,6 +87,8 @@ export interface ParserState {
   pendingCommand?: { prompt: string; time: number };
   /** Compaction boundaries seen; `summarized` once the latest got its summary. */
   compactions: number;
+  /** When each compaction happened (the latest ones): a PreCompact read later than it fired still numbers its own. */
+  compactionTimes?: number[];
   summarized: boolean;
   threads: Record<string, ThreadState>;
   tools: Record<string, ToolInfo>;
@@ -468,6 +470,15 @@ export class TranscriptParser {
       this.noteTurnActivity(agentKey, time);
     }
     if (line.isMeta === true || line.isVisibleInTranscriptOnly === true || line.isSynthetic === true) return;
+    if (!agentKey && !results) {
+      const origin = line.origin && typeof line.origin === 'object' ? str((line.origin as Line).kind) : undefined;
+      const raw = typeof content === 'string' ? content : Array.isArray(content) ? (content as Block[]).map((b) => (b?.type === 'text' && typeof b.text === 'string' ? b.text : '')).join('\n') : '';
+      const notice = noticeOf(raw, origin);
+      if (notice) {
+        this.startNotice(notice, time);
+        return;
+      }
+    }
     const c = classifyUserText(content);
     if (c.kind === 'none') {
       // A command that printed its output locally (`/model`, `/mcp`, `/clear` …) never reached the model.
@@ -546,6 +557,7 @@ export class TranscriptParser {
     if (subtype === 'compact_boundary') {
       this.emitMessage('', true);
       s.compactions++;
+      this.noteCompaction(time);
       s.summarized = false;
       const meta = (line.compactMetadata ?? {}) as Record<string, unknown>;
       if (meta.trigger === 'manual' && s.turnKey) {
@@ -560,6 +572,7 @@ export class TranscriptParser {
         time,
         ...(str(meta.trigger) ? { trigger: meta.trigger as string } : {}),
         ...(typeof meta.preTokens === 'number' ? { tokensBefore: meta.preTokens } : {}),
+        ...(typeof meta.postTokens === 'number' ? { tokensAfter: meta.postTokens } : {}),
         // An automatic compaction happens inside a turn; a manual one (`/compact`) between turns.
         ...(s.turnKey && meta.trigger !== 'manual' ? { turnKey: s.turnKey } : {}),
       });
@@ -584,11 +597,18 @@ export class TranscriptParser {
     }
   }
 
+  private noteCompaction(time: number): void {
+    const times = (this.state.compactionTimes ??= []);
+    times.push(time);
+    if (times.length > 1000) times.splice(0, times.length - 1000);
+  }
+
   private compactSummary(content: unknown, time: number): void {
     const s = this.state;
     if (s.summarized) {
       // A summary without a boundary line (older versions): its own compaction.
       s.compactions++;
+      this.noteCompaction(time);
     }
     s.summarized = true;
     const summary = toolResultText(content);
@@ -678,6 +698,17 @@ export class TranscriptParser {
     const attributes = images.length ? { attributes: { 'agent_trace.prompt.images': JSON.stringify(images) } } : {};
     this.emit({ type: 'turn.start', key, prompt, time, ...attributes });
     s.turnKey = key;
+    s.turnLast = time;
+    this.seen('', time);
+  }
+
+  /** A notice that reached the model: a turn of its own, labelled, owning the reply (see `noticeOf`). */
+  private startNotice(notice: Notice, time: number): void {
+    const s = this.state;
+    this.emitMessage('', true);
+    s.pendingCommand = undefined;
+    this.emit({ type: 'turn.start', key: notice.key, prompt: this.scrub(notice.text), time, attributes: { 'agent_trace.notice': notice.kind } });
+    s.turnKey = notice.key;
     s.turnLast = time;
     this.seen('', time);
   }
