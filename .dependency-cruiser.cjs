@@ -9,8 +9,8 @@
 //   - src/store/session-store.ts ↔ liveness.ts: load() that never writes, an explicit reconcile step (issues 8, 10);
 //   - viewer/web/session-page.ts ↔ its tabs, and viewer/web importing the price table at run time (issue 14).
 
-/** Modules at the bottom that anything may use: the package version and the redaction rules. */
-const LEAVES = '^src/(version|redact)[.]ts$';
+/** Modules at the bottom that anything may use: the package version and root, the redaction rules. */
+const LEAVES = '^src/(version|package-root|redact)[.]ts$';
 /** Everything above the store: nothing in events, model or store may reach it. */
 const ABOVE_STORE = '^(src/(config[.]ts|tracer|adapters|hook|cli|demo|index[.]ts)|exporters|viewer)';
 /** What sits on top and must not be imported by the layers in the middle. */

@@ -217,8 +217,8 @@ describe('in-process tracer export (BatchSpanProcessor)', () => {
     expect(doc.status).toBe(mode === 'crash' ? 'crashed' : 'interrupted');
     expect(doc.spans.every((s) => s.endTime !== undefined)).toBe(true);
     await exportSettled(dir, `child-${mode}`, doc.spans.length);
-    expect(receiver.spans).toHaveLength(doc.spans.length);
     expect(receiver.duplicates()).toEqual([]);
+    expect(receiver.spans).toHaveLength(doc.spans.length);
     const root = receiver.spans.find((s) => s.parentSpanId === null)!;
     if (mode === 'crash') expect(root.status.code).toBe(2);
   });

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { packagePath } from '../../src/package-root.js';
 import { logError } from '../../src/store/log.js';
 
 /**
@@ -28,25 +28,11 @@ export interface BackgroundExportOptions {
   onExit?: (code: number | null) => void;
 }
 
-/** `dist/bin/agent-trace.js`, relative to the running file (bin, bin chunk, library bundle or source). */
-export function findBin(from: string = safeHere()): string | undefined {
-  const candidates = [
-    join(from, 'agent-trace.js'),
-    join(from, '..', 'agent-trace.js'),
-    join(from, '..', 'bin', 'agent-trace.js'),
-    join(from, '..', '..', 'dist', 'bin', 'agent-trace.js'),
-    join(from, '..', '..', '..', 'dist', 'bin', 'agent-trace.js'),
-  ];
-  if (process.argv[1]?.endsWith('agent-trace.js')) candidates.push(process.argv[1]);
-  return candidates.find((c) => existsSync(c));
-}
-
-function safeHere(): string {
-  try {
-    return dirname(fileURLToPath(import.meta.url));
-  } catch {
-    return process.cwd();
-  }
+/** The CLI to start: the package's `dist/bin/agent-trace.js`, or the running bin itself. */
+export function findBin(): string | undefined {
+  const bin = packagePath('dist', 'bin', 'agent-trace.js');
+  if (existsSync(bin)) return bin;
+  return process.argv[1]?.endsWith('agent-trace.js') ? process.argv[1] : undefined;
 }
 
 /** Starts the export and returns at once; true when a process was started. Never throws. */

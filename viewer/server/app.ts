@@ -1,12 +1,12 @@
 import { existsSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { PRICE_SOURCE_LABEL, PRICES_AS_OF, type PriceTable } from '../../src/model/pricing.js';
 import type { SessionStore } from '../../src/store/session-store.js';
+import { packagePath } from '../../src/package-root.js';
 import { version } from '../../src/version.js';
 import { LiveHub, SseStream } from './live-hub.js';
 import { isAllowedHost, isLoopbackHost, isValidSessionId, isValidSpanId, SECURITY_HEADERS, urlHost } from './security.js';
@@ -36,18 +36,10 @@ export class ViewerError extends Error {
   }
 }
 
-/** The built front end: `dist/viewer` next to the bundled CLI, or the repository's `dist/viewer` from sources. */
-export function findWebRoot(from = dirname(fileURLToPath(import.meta.url))): string | undefined {
-  let dir = from;
-  for (let i = 0; i < 6; i++) {
-    for (const candidate of [join(dir, 'viewer'), join(dir, 'dist', 'viewer')]) {
-      if (existsSync(join(candidate, 'index.html')) && existsSync(join(candidate, 'app.js'))) return candidate;
-    }
-    const up = dirname(dir);
-    if (up === dir) break;
-    dir = up;
-  }
-  return undefined;
+/** The built front end: the package's `dist/viewer` (src/package-root.ts finds the package). */
+export function findWebRoot(): string | undefined {
+  const root = packagePath('dist', 'viewer');
+  return existsSync(join(root, 'index.html')) && existsSync(join(root, 'app.js')) ? root : undefined;
 }
 
 const PAGE_LIMIT = 5_000;
