@@ -6,7 +6,7 @@ import { loadConfig, resolveDataDir } from '../../config.js';
 import { LOG_FILE } from '../../store/paths.js';
 import { liveWorker, pendingSpool, readFired, spoolAgents } from '../../store/spool.js';
 import { formatTime, paint, useColor } from '../format.js';
-import type { GlobalOptions } from '../program.js';
+import type { GlobalOptions } from '../options.js';
 import { installEnv } from './install.js';
 
 /**
