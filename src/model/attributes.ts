@@ -228,7 +228,10 @@ export function contentAttributes(span: ContentSpan, toolCall?: ToolCallLookup):
     if (span.status === 'error') {
       const message = span.statusMessage ?? (output !== undefined ? asText(output) : undefined);
       if (message) a['error.message'] = cut(message);
-    } else if (output !== undefined) a['gen_ai.tool.call.result'] = asText(output);
+    } else if (output !== undefined && (span.status === undefined || span.status === 'ok') && span.attributes?.['agent_trace.interrupted'] !== true) {
+      // Only a tool that finished gives a result; one that was interrupted or rejected gave none.
+      a['gen_ai.tool.call.result'] = asText(output);
+    }
   }
   Object.assign(a, markAttributes(span.events));
   return a;

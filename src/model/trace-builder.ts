@@ -769,7 +769,10 @@ export class TraceBuilder {
       messages.push({ role: 'user', parts: [{ type: 'text', content: parent.input }, ...imageParts(parent.extra?.['agent_trace.prompt.images'])] });
     }
     for (const call of (prev?.output as GenerationOutput | undefined)?.toolCalls ?? []) {
-      messages.push({ role: 'tool', parts: [{ type: 'tool_call_response', id: call.id }] });
+      // Only calls whose tool span is here: a reference must name a result the exporter can fill in.
+      if (call.id && this.spans.get(spanIdFor(this.sessionId, 'tool', call.id))?.kind === 'tool') {
+        messages.push({ role: 'tool', parts: [{ type: 'tool_call_response', id: call.id }] });
+      }
     }
     return messages.length ? messages : undefined;
   }
