@@ -5,8 +5,7 @@
 // TEMPORARY (issue 9): .dependency-cruiser-known-violations.json lists the violations whose owners are removing
 // them in this round, so that CI stays green meanwhile (`--ignore-known`); each entry goes once it is fixed
 // (`npm run deps` then reports it as stale), and the file is deleted when it is empty:
-//   - src/cli/commands/hook.ts ↔ hook-heavy.ts: the capture redesign (issue 8) replaces both;
-//   - src/store/session-store.ts ↔ liveness.ts: load() that never writes, an explicit reconcile step (issues 8, 10);
+//   - src/store/session-store.ts ↔ reconcile.ts ↔ liveness.ts (type-only imports of SessionStore; issues 8, 10);
 //   - viewer/web/session-page.ts ↔ its tabs, and viewer/web importing the price table at run time (issue 14).
 
 /** Modules at the bottom that anything may use: the package version and root, the redaction rules. */

@@ -261,6 +261,11 @@ describe('event validation', () => {
       [{ type: 'turn.start', sessionId: 's', time: 1 }, /prompt must be a string/],
       [{ type: 'tool.start', sessionId: 's', time: 1, key: 'k' }, /name must be a string/],
       [{ type: 'generation.end', sessionId: 's', time: 1, key: 'k', usage: 5 }, /usage must be a object/],
+      [{ type: 'generation.end', sessionId: 's', time: 1, key: 'k', usage: { input: -3 } }, /usage\.input must be a number ≥ 0, not -3/],
+      [{ type: 'generation.end', sessionId: 's', time: 1, key: 'k', usage: { output: '12' } }, /usage\.output must be a number ≥ 0, not "12"/],
+      [{ type: 'session.end', sessionId: 's', time: 1, status: 'done' }, /session\.end: status must be one of completed, error, not "done"/],
+      [{ type: 'text', sessionId: 's', time: 1, role: 'user', text: 'x' }, /role must be one of assistant, system/],
+      [{ type: 'turn.start', sessionId: 's', time: 1, prompt: 'x', source: 'elsewhere' }, /source must be one of hook, transcript/],
     ];
     for (const [input, message] of bad) expect(() => validateEvent(input)).toThrow(message);
     expect(() => validateEvent({ type: 'x' })).toThrow(InvalidEventError);

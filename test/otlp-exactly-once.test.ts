@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { createServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -257,6 +257,16 @@ describe('exactly once', () => {
     } finally {
       server.close();
     }
+  });
+
+  it('a watermark that cannot be read stops the export instead of sending everything again', async () => {
+    const dir = tempDir();
+    const { store } = writeSession(dir, 'unreadable', richSessionEvents('unreadable'));
+    mkdirSync(join(store.folder('unreadable'), WATERMARK_FILE)); // not a file: reading it fails (EISDIR)
+    const exporter = exporterFor();
+    await expect(run(store, 'unreadable', exporter)).rejects.toThrow(/EISDIR/);
+    await exporter.shutdown();
+    expect(receiver.requests).toHaveLength(0);
   });
 
   it('Retry-After is honoured, and one longer than the budget fails at once saying so', async () => {

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { SpanKind, SpanStatusCode, TraceFlags, type HrTime, type Link, type SpanContext } from '@opentelemetry/api';
-import { SDK_INFO } from '@opentelemetry/core';
+import { hrTimeDuration, millisToHrTime, SDK_INFO } from '@opentelemetry/core';
 import { resourceFromAttributes, type Resource } from '@opentelemetry/resources';
 import type { ReadableSpan, TimedEvent } from '@opentelemetry/sdk-trace';
 import type { Attributes } from '../../src/events/types.js';
@@ -25,27 +25,15 @@ export type TraceMode = 'session' | 'turn';
 
 export const INSTRUMENTATION_SCOPE = { name: 'agent-trace' } as const;
 
-/** Epoch milliseconds (fractions allowed) → OpenTelemetry HrTime [seconds, nanoseconds]. */
+/** Epoch milliseconds (fractions allowed) → OpenTelemetry HrTime [seconds, nanoseconds]: the SDK's own rule. */
 export function msToHrTime(ms: number): HrTime {
-  const seconds = Math.floor(ms / 1000);
-  const nanos = Math.round((ms - seconds * 1000) * 1e6);
-  return nanos >= 1e9 ? [seconds + 1, nanos - 1e9] : [seconds, nanos];
+  return millisToHrTime(ms);
 }
 
 /** Epoch milliseconds → the unsigned nanoseconds OTLP carries (`startTimeUnixNano` …), exactly as exported. */
 export function msToNanos(ms: number): bigint {
   const [s, n] = msToHrTime(ms);
   return BigInt(s) * 1_000_000_000n + BigInt(n);
-}
-
-function hrDuration(start: HrTime, end: HrTime): HrTime {
-  let s = end[0] - start[0];
-  let n = end[1] - start[1];
-  if (n < 0) {
-    s -= 1;
-    n += 1e9;
-  }
-  return s < 0 ? [0, 0] : [s, n];
 }
 
 /** The trace id of one turn in `turn` mode: derived, like every id, from the session id and a stable key. */
@@ -219,7 +207,7 @@ export class SpanConverter {
       attributes,
       links,
       events,
-      duration: hrDuration(startTime, endTime),
+      duration: hrTimeDuration(startTime, endTime),
       ended: true,
       resource: this.options.resource,
       instrumentationScope: this.scope,

@@ -37,13 +37,22 @@ export function watermarkPath(folder: string): string {
   return join(folder, WATERMARK_FILE);
 }
 
-export function readWatermark(folder: string, endpoint: string): Watermark {
-  let text: string;
+/**
+ * The file's text, or undefined when there is none yet. Any other failure (no permission, an I/O error) is
+ * thrown: taken for "nothing sent", it would send every span again.
+ */
+function readIfExists(path: string): string | undefined {
   try {
-    text = readFileSync(watermarkPath(folder), 'utf8');
-  } catch {
-    return { sent: new Set(), torn: false };
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
   }
+}
+
+export function readWatermark(folder: string, endpoint: string): Watermark {
+  const text = readIfExists(watermarkPath(folder));
+  if (text === undefined) return { sent: new Set(), torn: false };
   const sent = new Set<string>();
   let start = 0;
   while (start < text.length) {
@@ -66,12 +75,8 @@ export function readWatermark(folder: string, endpoint: string): Watermark {
 
 /** Endpoints this session was ever exported to (for `--dry-run` output). */
 export function watermarkEndpoints(folder: string): string[] {
-  let text: string;
-  try {
-    text = readFileSync(watermarkPath(folder), 'utf8');
-  } catch {
-    return [];
-  }
+  const text = readIfExists(watermarkPath(folder));
+  if (text === undefined) return [];
   const out = new Set<string>();
   for (const match of text.matchAll(/"endpoint":("(?:[^"\\]|\\.)*")/g)) {
     try {

@@ -48,6 +48,17 @@ const OPTIONAL: Record<string, FieldCheck> = {
   agentPid: 'number',
 };
 
+/** Fields with a closed set of values, per event type (`*`: every type). */
+const ENUMS: Partial<Record<AgentEventType | '*', Record<string, readonly string[]>>> = {
+  '*': { source: ['hook', 'transcript', 'sdk', 'otel', 'import', 'system'] },
+  'session.end': { status: ['completed', 'error'] },
+  'turn.end': { status: ['ok', 'error'] },
+  'subagent.end': { status: ['ok', 'error'] },
+  'tool.start': { toolType: ['function', 'extension'] },
+  text: { role: ['assistant', 'system'] },
+  'otel.span': { status: ['ok', 'error', 'unset'] },
+};
+
 const MAX_ID_LENGTH = 1024;
 
 function hasType(value: unknown, check: FieldCheck): boolean {
@@ -93,6 +104,22 @@ export function validateEvent(input: unknown): AgentEvent {
   for (const [field, check] of Object.entries(OPTIONAL)) {
     if (event[field] !== undefined && !hasType(event[field], check)) {
       throw new InvalidEventError(`${type}: ${field} must be a ${check} when present`);
+    }
+  }
+  for (const enums of [ENUMS['*'], ENUMS[type as AgentEventType]]) {
+    for (const [field, allowed] of Object.entries(enums ?? {})) {
+      const value = event[field];
+      if (value !== undefined && !allowed.includes(value as string)) {
+        throw new InvalidEventError(`${type}: ${field} must be one of ${allowed.join(', ')}, not ${JSON.stringify(value)}`);
+      }
+    }
+  }
+  if (event.usage !== undefined) {
+    // Token counts: every field (input, output, cacheRead, cacheWrite … and any a newer source adds) a count.
+    for (const [field, value] of Object.entries(event.usage as Record<string, unknown>)) {
+      if (value !== undefined && (typeof value !== 'number' || !Number.isFinite(value) || value < 0)) {
+        throw new InvalidEventError(`${type}: usage.${field} must be a number ≥ 0, not ${JSON.stringify(value)}`);
+      }
     }
   }
   if (typeof event.key === 'string' && event.key.length > MAX_ID_LENGTH) {

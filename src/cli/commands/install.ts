@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, realpathSync, renameSync, rmdirSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
+import { structuredPatch } from 'diff';
 import { INSTALLERS } from '../../adapters/installers.js';
 import { InstallError, type AgentInstaller, type FileEdit, type InstallEnv, type InstallScope } from '../../adapters/installer.js';
 import { loadConfig } from '../../config.js';
@@ -121,47 +122,17 @@ function writeAtomic(path: string, text: string): void {
   }
 }
 
-/** A unified diff of two texts (line based, 3 lines of context). */
+/** A unified diff of two texts (3 lines of context), computed by the `diff` package, for `--dry-run`. */
 export function unifiedDiff(before: string, after: string, label: string): string {
-  const a = before ? before.replace(/\n$/, '').split('\n') : [];
-  const b = after ? after.replace(/\n$/, '').split('\n') : [];
-  const n = a.length;
-  const m = b.length;
-  const lcs: Uint32Array[] = Array.from({ length: n + 1 }, () => new Uint32Array(m + 1));
-  for (let i = n - 1; i >= 0; i--) for (let j = m - 1; j >= 0; j--) lcs[i]![j] = a[i] === b[j] ? lcs[i + 1]![j + 1]! + 1 : Math.max(lcs[i + 1]![j]!, lcs[i]![j + 1]!);
-  const ops: Array<{ t: ' ' | '-' | '+'; line: string; ai: number; bi: number }> = [];
-  let i = 0;
-  let j = 0;
-  while (i < n || j < m) {
-    if (i < n && j < m && a[i] === b[j]) ops.push({ t: ' ', line: a[i]!, ai: i++, bi: j++ });
-    else if (i < n && (j >= m || lcs[i + 1]![j]! >= lcs[i]![j + 1]!)) ops.push({ t: '-', line: a[i]!, ai: i++, bi: j });
-    else ops.push({ t: '+', line: b[j]!, ai: i, bi: j++ });
-  }
+  const { hunks } = structuredPatch(label, label, before, after, '', '', { context: 3 });
   const out = [`--- ${before ? label : '/dev/null'}`, `+++ ${after ? label : '/dev/null'}`];
-  const C = 3;
-  // Ranges of ops around each change, merged when their context overlaps.
-  const ranges: Array<[number, number]> = [];
-  ops.forEach((o, idx) => {
-    if (o.t === ' ') return;
-    const lo = Math.max(0, idx - C);
-    const hi = Math.min(ops.length, idx + C + 1);
-    const prev = ranges[ranges.length - 1];
-    if (prev && lo <= prev[1]) prev[1] = Math.max(prev[1], hi);
-    else ranges.push([lo, hi]);
-  });
-  for (const [lo, hi] of ranges) {
-    const hunk = ops.slice(lo, hi);
-    const aLen = hunk.filter((o) => o.t !== '+').length;
-    const bLen = hunk.filter((o) => o.t !== '-').length;
-    const aStart = hunk[0]!.ai;
-    const bStart = hunk[0]!.bi;
-    out.push(`@@ -${aLen ? aStart + 1 : aStart},${aLen} +${bLen ? bStart + 1 : bStart},${bLen} @@`);
-    for (const o of hunk) out.push(`${o.t}${o.line}`);
+  for (const h of hunks) {
+    // An empty side starts at line 0, as diff(1) writes it.
+    out.push(`@@ -${h.oldLines ? h.oldStart : h.oldStart - 1},${h.oldLines} +${h.newLines ? h.newStart : h.newStart - 1},${h.newLines} @@`);
+    for (const line of h.lines) if (!line.startsWith('\\')) out.push(line);
   }
   return `${out.join('\n')}\n`;
 }
-
-
 
 const hash = (text: string): string => createHash('sha256').update(text).digest('hex');
 
