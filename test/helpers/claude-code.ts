@@ -56,7 +56,9 @@ export function countTranscript(lines: Record<string, unknown>[]): IndependentCo
       if (typeof msg.model === 'string') models.add(msg.model);
       for (const b of content) if (b.type === 'tool_use') toolIds.add(b.id as string);
     }
-    if (line.type === 'user') for (const b of content) if (b.type === 'tool_result' && b.is_error === true) errorIds.add(b.tool_use_id as string);
+    // A call the person rejected or interrupted is marked is_error too, but it is an interruption, not a failure.
+    const said = (b: Record<string, unknown>) => (typeof b.content === 'string' ? b.content : JSON.stringify(b.content ?? ''));
+    if (line.type === 'user') for (const b of content) if (b.type === 'tool_result' && b.is_error === true && !/interrupted by user|doesn't want to proceed|rejected/i.test(said(b))) errorIds.add(b.tool_use_id as string);
   };
   for (const line of lines) {
     visit(line);
