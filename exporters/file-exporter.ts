@@ -4,11 +4,12 @@ import type { ExportResult } from '@opentelemetry/core';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
 import type { OtelSpanEvent } from '../src/events/types.js';
 import type { TraceBuilder } from '../src/model/trace-builder.js';
-import { sweepTempFiles, writeFileAtomicAsync, writeFileAtomicSync } from '../src/store/atomic-write.js';
+import { sweepTempFiles, writeFileAtomicAsync } from '../src/store/atomic-write.js';
 import { FILE_MODE } from '../src/store/fs-util.js';
 import { logError } from '../src/store/log.js';
 import { CRASH_MARKER, TRACE_FILE } from '../src/store/paths.js';
 import { SessionStore, type SessionStoreOptions } from '../src/store/session-store.js';
+import { HeadTap } from '../src/store/summary.js';
 import { otelSpanToEvent } from './otel-span-event.js';
 
 export interface FileExporterOptions extends SessionStoreOptions {
@@ -67,19 +68,19 @@ export class FileExporter implements SpanExporter {
     const sessionId = builder.sessionId;
     const folder = this.store.ensureSession(sessionId);
     if (this.crashed.has(folder)) return false;
-    const committed = await writeFileAtomicAsync(join(folder, TRACE_FILE), builder.serializeChunks(), {
+    const tap = new HeadTap();
+    const committed = await writeFileAtomicAsync(join(folder, TRACE_FILE), tap.tap(builder.serializeChunks()), {
       beforeCommit: this.beforeCommit,
       commit: () => !this.crashed.has(folder),
     });
-    if (committed) this.store.markMaterialized(sessionId, journalBytes);
+    if (committed) this.store.markMaterialized(sessionId, journalBytes, tap);
     return committed;
   }
 
   writeTraceSync(builder: TraceBuilder, journalBytes: number): boolean {
     const folder = this.store.ensureSession(builder.sessionId);
     if (this.crashed.has(folder)) return false;
-    writeFileAtomicSync(join(folder, TRACE_FILE), builder.serializeChunks());
-    this.store.markMaterialized(builder.sessionId, journalBytes);
+    this.store.writeTrace(builder, journalBytes);
     return true;
   }
 
@@ -91,8 +92,7 @@ export class FileExporter implements SpanExporter {
     const folder = this.store.ensureSession(builder.sessionId);
     this.crashed.add(folder);
     writeFileSync(join(folder, CRASH_MARKER), JSON.stringify({ time: Date.now(), reason, pid: process.pid }), { mode: FILE_MODE });
-    writeFileAtomicSync(join(folder, TRACE_FILE), builder.serializeChunks());
-    this.store.markMaterialized(builder.sessionId, journalBytes);
+    this.store.writeTrace(builder, journalBytes);
   }
 
   sweep(sessionId: string): number {

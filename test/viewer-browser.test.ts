@@ -180,27 +180,27 @@ describe('viewer in Chromium', () => {
     // per-message tokens and duration
     expect(await chat.locator('.msg.assistant .msg-foot').first().textContent()).toMatch(/12 in.*184 out.*14k cache read.*3\.60 s/);
     // tool cards: collapsed, open on click; Edit as a diff
-    const edit = chat.locator(`details.tool-card[data-span="${demoSpan('tool', 't4')}"]`);
+    const edit = chat.locator(`[data-span="${demoSpan('tool', 't4')}"] > details.tool-card`);
     expect(await edit.evaluate((d) => (d as HTMLDetailsElement).open)).toBe(false);
     await edit.locator('summary').click();
     await edit.locator('.card-body').waitFor(); // the body is built on the (asynchronous) toggle event
     expect(await edit.locator('.diff .dl.del').count()).toBe(6);
     expect(await edit.locator('.diff .dl.add').textContent()).toContain("case 'd': return n * DAY_MS;");
-    const multi = chat.locator(`details.tool-card[data-span="${demoSpan('tool', 't7')}"]`);
+    const multi = chat.locator(`[data-span="${demoSpan('tool', 't7')}"] > details.tool-card`);
     await multi.locator('summary').click();
     await multi.locator('.card-body').waitFor(); // the body is built on the (asynchronous) toggle event
     expect(await multi.locator('.diff').count()).toBe(2);
-    const write = chat.locator(`details.tool-card[data-span="${demoSpan('tool', 't11')}"]`);
+    const write = chat.locator(`[data-span="${demoSpan('tool', 't11')}"] > details.tool-card`);
     await write.locator('summary').click();
     await write.locator('.card-body').waitFor(); // the body is built on the (asynchronous) toggle event
     expect(await write.locator('.diff .dl.del').count()).toBe(0);
     expect(await write.locator('.diff .dl.add').count()).toBeGreaterThan(3);
     // a failed tool is highlighted, with its error
-    const failed = chat.locator(`details.tool-card[data-span="${demoSpan('tool', 't3')}"]`);
+    const failed = chat.locator(`[data-span="${demoSpan('tool', 't3')}"] > details.tool-card`);
     expect(await failed.getAttribute('class')).toContain('error');
     expect(await failed.locator('.error-line').textContent()).toContain('Exit code 1');
     // the subagent conversation is nested under its Task call
-    const task = chat.locator(`details.tool-card[data-span="${demoSpan('tool', 't6')}"]`);
+    const task = chat.locator(`[data-span="${demoSpan('tool', 't6')}"] > details.tool-card`);
     expect(await task.evaluate((d) => (d as HTMLDetailsElement).open)).toBe(true);
     const sub = task.locator('details.subagent');
     expect(await sub.locator('> summary').textContent()).toContain('Explore subagent');
@@ -209,9 +209,9 @@ describe('viewer in Chromium', () => {
     // markers
     expect(await chat.locator('.marker.compaction').textContent()).toContain('Context compacted (auto): 158k → 31k tokens');
     expect(await chat.locator('.marker.warn').first().textContent()).toContain('Interrupted by user');
-    expect(await chat.locator(`details.tool-card[data-span="${demoSpan('tool', 't12')}"] .chip.warn`).textContent()).toContain('interrupted');
+    expect(await chat.locator(`[data-span="${demoSpan('tool', 't12')}"] > details.tool-card .chip.warn`).textContent()).toContain('interrupted');
     expect(await chat.locator('.marker.error').first().textContent()).toContain('API error: overloaded_error');
-    expect(await chat.locator(`details.tool-card[data-span="${demoSpan('tool', 't5')}"] .chip.perm`).textContent()).toBe('permission');
+    expect(await chat.locator(`[data-span="${demoSpan('tool', 't5')}"] > details.tool-card .chip.perm`).textContent()).toBe('permission');
     expect(await chat.locator('.marker.note').first().textContent()).toContain('Claude is waiting for your input');
     expect(await chat.locator('.marker.end').textContent()).toContain('Session completed after 6m 12s');
     expect(await page.evaluate(() => (window as unknown as { __csp: string[] }).__csp)).toEqual([]);
@@ -248,19 +248,19 @@ describe('viewer in Chromium', () => {
     expect(await rows.count()).toBe(39);
     // search highlights and jumps
     await page.locator('.wf-toolbar input.search').fill('vitest');
-    await page.waitForFunction(() => document.querySelector('.match-count')?.textContent === '0 / 5');
+    await page.waitForFunction(() => document.querySelector('.wf-toolbar .match-count')?.textContent === '0 / 5');
     expect(await page.locator('.wf-row.match').count()).toBe(5);
     expect(await page.locator('.wf-row.match mark').count()).toBeGreaterThan(0);
     await page.locator('.wf-toolbar input.search').press('Enter');
-    await page.waitForFunction(() => /^[1-5] \/ 5$/.test(document.querySelector('.match-count')?.textContent ?? ''));
-    const at = Number((await page.locator('.match-count').textContent())!.split(' ')[0]);
+    await page.waitForFunction(() => /^[1-5] \/ 5$/.test(document.querySelector('.wf-toolbar .match-count')?.textContent ?? ''));
+    const at = Number((await page.locator('.wf-toolbar .match-count').textContent())!.split(' ')[0]);
     expect(await selectedRow(page).getAttribute('class')).toContain('current-match');
     expect(await hash(page)).toContain(`/waterfall/${await selectedRow(page).getAttribute('data-id')}`);
     await page.locator('.wf-toolbar input.search').press('Enter');
-    await page.waitForFunction((n) => document.querySelector('.match-count')?.textContent === `${n} / 5`, (at % 5) + 1);
-    await page.locator('.wf-toolbar label.check input').check();
+    await page.waitForFunction((n) => document.querySelector('.wf-toolbar .match-count')?.textContent === `${n} / 5`, (at % 5) + 1);
+    await page.locator('.wf-toolbar label.check', { hasText: 'only matches' }).locator('input').check();
     await page.waitForFunction(() => document.querySelectorAll('.wf-row:not([hidden])').length < 20);
-    await page.locator('.wf-toolbar label.check input').uncheck();
+    await page.locator('.wf-toolbar label.check', { hasText: 'only matches' }).locator('input').uncheck();
     await page.locator('.wf-toolbar input.search').press('Escape');
     expect(await page.locator('.wf-row.match').count()).toBe(0);
     // zoom to the selected span, then reset
@@ -383,9 +383,17 @@ describe('viewer in Chromium', () => {
     expect(await last.isVisible()).toBe(true);
     expect(await last.locator('.wf-sub').textContent()).toMatch(/file2999|echo 2999/);
     expect(await page.locator('.wf-row').count()).toBeLessThan(100);
-    // the chat of a big session renders progressively and completely
+    // the chat of a big session keeps a bounded window of blocks in the DOM, and reaches the end by scrolling
     await page.keyboard.press('2');
-    await page.waitForFunction(() => document.querySelectorAll('.chat details.tool-card').length === 3000, undefined, { timeout: 20_000 });
+    await page.locator('.chat details.tool-card').first().waitFor();
+    expect(await page.locator('.chat details.tool-card').count()).toBeLessThanOrEqual(120);
+    await page.waitForFunction(() => {
+      const s = document.querySelector<HTMLElement>('.chat-pane .chat-scroll')!;
+      s.scrollTop = s.scrollHeight;
+      return document.querySelector('.chat [data-key="end"]') !== null;
+    });
+    expect(await page.locator('.chat .tool-arg', { hasText: /file2999|echo 2999/ }).count()).toBe(1);
+    expect(await page.locator('.chat details.tool-card').count()).toBeLessThanOrEqual(120);
   });
 
   it('updates a running session in place, keeping tab, selection, scroll and expanded rows', async () => {
@@ -426,7 +434,8 @@ describe('viewer in Chromium', () => {
       expect(await p.locator(`.wf-row[data-id="${turn1}"]`).getAttribute('aria-expanded')).toBe('false');
       expect(await p.locator('.tab.active').textContent()).toBe('Waterfall');
       await p.waitForFunction(() => document.querySelector('.wf-detail')?.textContent?.includes('changed output'));
-      // the new span is there
+      // the new span is there, marked as new for a moment
+      expect(await p.locator('.wf-row.fresh .wf-label', { hasText: 'LiveTool' }).count()).toBe(1);
       await p.keyboard.press('End');
       expect(await selectedRow(p).locator('.wf-label').textContent()).toBe('LiveTool');
       expect(await selectedRow(p).locator('.wf-bar').getAttribute('class')).toContain('open');
@@ -436,6 +445,16 @@ describe('viewer in Chromium', () => {
       await p.locator('.chat .tool-card .tool-name', { hasText: 'LiveTool' }).waitFor();
       append(store, LIVE, [{ type: 'tool.start', key: 'newer-tool', name: 'SecondLiveTool', input: { command: 'again' } }]);
       await p.locator('.chat .tool-card .tool-name', { hasText: 'SecondLiveTool' }).waitFor({ timeout: 10_000 });
+      expect(await p.locator('.chat .fresh .tool-name', { hasText: 'SecondLiveTool' }).count()).toBe(1);
+      expect(await p.locator('.chat .fresh .tool-name', { hasText: /^LiveTool$/ }).count()).toBe(0);
+      // follow the tail: the waterfall scrolls to the newest span as it arrives
+      await p.keyboard.press('3');
+      await p.locator('.wf-toolbar label', { hasText: 'follow' }).locator('input').check();
+      await p.locator('.wf-scroll').evaluate((el) => (el.scrollTop = 0));
+      append(store, LIVE, [{ type: 'tool.start', key: 'followed-tool', name: 'FollowedTool', input: { command: 'tail' } }]);
+      await p.locator('.wf-row:not([hidden]) .wf-label', { hasText: 'FollowedTool' }).waitFor({ timeout: 10_000 });
+      expect(await p.locator('.wf-row:not([hidden]) .wf-label', { hasText: 'FollowedTool' }).isVisible()).toBe(true);
+      await p.keyboard.press('2');
       expect(await p.evaluate(() => (window as unknown as { __marker?: number }).__marker)).toBe(42);
 
       // the list updates a session's status live

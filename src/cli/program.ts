@@ -109,6 +109,16 @@ function buildProgram(): Command {
     });
 
   program
+    .command('share')
+    .description('write one self-contained HTML file of a session (opens offline, redacted by the configured rules)')
+    .argument('<session>', 'session id or unique prefix')
+    .option('-o, --output <file>', 'the HTML file to write (default: SESSION-ID.html)')
+    .action(async (session: string, opts, cmd: Command) => {
+      const { runShare } = await import('./commands/share.js');
+      await runShare(session, { ...globals(cmd), ...opts });
+    });
+
+  program
     .command('export')
     .description('send spans to an OTLP collector; each finished span is sent once')
     .argument('[session...]', 'session ids or unique prefixes')
@@ -124,6 +134,39 @@ function buildProgram(): Command {
     .action(async (sessions: string[], opts, cmd: Command) => {
       const { runExport } = await import('./commands/export.js');
       await runExport(sessions, { ...globals(cmd), ...opts });
+    });
+
+  program
+    .command('stats')
+    .description('usage across sessions: tokens, cost, sessions, turns, model and tool calls, failures')
+    .addOption(new Option('--by <grouping>', 'group by').choices(['day', 'week', 'month', 'session', 'project', 'agent', 'model', 'branch', 'tool']).default('day'))
+    .option('--since <date>', 'sessions started on or after this local date (YYYY-MM-DD, YYYYMMDD, Nd for N days ago)')
+    .option('--until <date>', 'sessions started on or before this local date (inclusive)')
+    .option('--json', 'print {by, since, until, timeZone, rows, totals}')
+    .option('--csv', 'print CSV, one line per group and a total line')
+    .action(async (opts, cmd: Command) => {
+      const { runStats } = await import('./commands/stats.js');
+      await runStats({ ...globals(cmd), ...opts });
+    });
+
+  program
+    .command('search')
+    .description('full-text search through every session: prompts, answers, tool inputs and outputs, paths, errors')
+    .argument('<words...>', 'words to find (each as a word start; "quoted words" together)')
+    .option('--project <folder>', 'only sessions run in this folder')
+    .option('--branch <branch>', 'only sessions on this git branch')
+    .option('--agent <agent>', 'only sessions of this agent')
+    .option('--model <model>', 'only sessions that used this model')
+    .addOption(new Option('--status <status>', 'only sessions with this status').choices(['running', 'completed', 'crashed', 'interrupted', 'error']))
+    .option('--errors', 'only sessions with a failed tool call or an error')
+    .option('--tool <tool>', 'only sessions that called this tool')
+    .option('--since <date>', 'sessions started on or after this local date')
+    .option('--until <date>', 'sessions started on or before this local date (inclusive)')
+    .option('--limit <n>', 'hits to print', '20')
+    .option('--json', 'print {q, sessions, hits, totalHits, totals}')
+    .action(async (words: string[], opts, cmd: Command) => {
+      const { runSearch } = await import('./commands/search.js');
+      await runSearch(words, { ...globals(cmd), ...opts });
     });
 
   program

@@ -53,13 +53,18 @@ function writeChunks(fd: number, chunks: Iterable<Buffer>): void {
 
 export type Content = string | Buffer | Iterable<Buffer>;
 
-export function writeFileAtomicSync(target: string, data: Content): void {
+/**
+ * `durable: false` skips the fsync, for derived files a reader checks and rebuilds (summary.json): readers
+ * still never see a torn file, and after a power loss a bad one is detected and rebuilt, while the writer's
+ * event loop is not held by a disk flush.
+ */
+export function writeFileAtomicSync(target: string, data: Content, options: { durable?: boolean } = {}): void {
   const tmp = tempName(target);
   const fd = openSync(tmp, 'w', FILE_MODE);
   try {
     if (typeof data === 'string' || Buffer.isBuffer(data)) writeAll(fd, data);
     else writeChunks(fd, data);
-    fsyncSync(fd);
+    if (options.durable !== false) fsyncSync(fd);
     closeSync(fd);
     renameSync(tmp, target);
   } catch (error) {

@@ -1,6 +1,6 @@
-import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, statSync, writeSync } from 'node:fs';
 import type { AgentEvent } from '../events/types.js';
-import { appendSync } from './fs-util.js';
+import { FILE_MODE } from './fs-util.js';
 
 /**
  * The journal: one JSON event per line, append-only, the source of truth of a session. Every line is written
@@ -12,11 +12,33 @@ export function encodeEvents(events: readonly AgentEvent[]): string {
   return out;
 }
 
+const NEWLINE = 10;
+
+/**
+ * Appends whole lines. A write cut short (ENOSPC, a killed process) leaves a partial last line; appending
+ * onto it would merge the next event into that broken line and lose it, so a journal that does not end in a
+ * newline gets one first (in the same write). Returns the bytes written.
+ */
+export function appendJournalLines(journalPath: string, data: Buffer): number {
+  const fd = openSync(journalPath, 'a+', FILE_MODE);
+  try {
+    const size = fstatSync(fd).size;
+    let buffer = data;
+    if (size > 0) {
+      const last = Buffer.alloc(1);
+      if (readSync(fd, last, 0, 1, size - 1) === 1 && last[0] !== NEWLINE) buffer = Buffer.concat([Buffer.from('\n'), data]);
+    }
+    let offset = 0;
+    while (offset < buffer.length) offset += writeSync(fd, buffer, offset, buffer.length - offset);
+    return buffer.length;
+  } finally {
+    closeSync(fd);
+  }
+}
+
 export function appendEvents(journalPath: string, events: readonly AgentEvent[]): number {
   if (events.length === 0) return 0;
-  const data = Buffer.from(encodeEvents(events));
-  appendSync(journalPath, data);
-  return data.length;
+  return appendJournalLines(journalPath, Buffer.from(encodeEvents(events)));
 }
 
 export function journalSize(journalPath: string): number {
@@ -27,54 +49,98 @@ export function journalSize(journalPath: string): number {
   }
 }
 
-export interface JournalRead {
-  events: AgentEvent[];
-  /** Byte offset just after the last complete line read. */
-  end: number;
-  /** Lines that were not valid JSON (a torn tail is not counted: it is simply not complete yet). */
-  skipped: number;
-}
-
-/** Reads complete lines from `from` on; a line still being written is left for the next read. */
-export function readJournal(journalPath: string, from = 0): JournalRead {
+/**
+ * The journal's length in complete lines, given that `known` bytes are known to end a line: a torn tail (a
+ * partial last line) is not part of it. Reads only the bytes after `known`, so checking a trace against a
+ * journal with a torn tail costs no rebuild.
+ */
+export function completeLength(journalPath: string, known = 0): number {
   let fd: number;
   try {
     fd = openSync(journalPath, 'r');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { events: [], end: from, skipped: 0 };
-    throw error;
+  } catch {
+    return 0;
   }
   try {
     const size = fstatSync(fd).size;
-    if (size <= from) return { events: [], end: from, skipped: 0 };
-    const buffer = Buffer.allocUnsafe(size - from);
-    let read = 0;
-    while (read < buffer.length) {
-      const n = readSync(fd, buffer, read, buffer.length - read, from + read);
-      if (n === 0) break;
-      read += n;
+    if (size <= known) return size;
+    // Scan backwards from the end for the last newline, a chunk at a time, not below `known`.
+    const chunk = Buffer.allocUnsafe(64 * 1024);
+    let end = size;
+    while (end > known) {
+      const start = Math.max(known, end - chunk.length);
+      const n = readSync(fd, chunk, 0, end - start, start);
+      const nl = chunk.subarray(0, n).lastIndexOf(NEWLINE);
+      if (nl >= 0) return start + nl + 1;
+      end = start;
     }
-    return parseLines(buffer.subarray(0, read), from);
+    return known;
   } finally {
     closeSync(fd);
   }
 }
 
-function parseLines(buffer: Buffer, base: number): JournalRead {
+export interface JournalRead {
+  events: AgentEvent[];
+  /** Byte offset just after the last complete line read. */
+  end: number;
+  /** Complete lines that were not valid JSON (a torn tail is not counted: it may not be complete yet). */
+  skipped: number;
+}
+
+const READ_CHUNK = 8 * 1024 * 1024;
+
+/**
+ * Reads complete lines from `from` on, a chunk at a time (memory is the events, not the file); a line still
+ * being written is left for the next read.
+ */
+export function readJournal(journalPath: string, from = 0): JournalRead {
   const events: AgentEvent[] = [];
-  let skipped = 0;
-  let start = 0;
-  for (;;) {
-    const nl = buffer.indexOf(10, start);
-    if (nl < 0) break;
-    if (nl > start) {
-      try {
-        events.push(JSON.parse(buffer.toString('utf8', start, nl)) as AgentEvent);
-      } catch {
-        skipped++;
-      }
-    }
-    start = nl + 1;
+  const result = forEachJournalEvent(journalPath, (e) => void events.push(e), from);
+  return { events, end: result.end, skipped: result.skipped };
+}
+
+/** Calls `fn` for each event of the journal from `from` on, reading it in chunks. */
+export function forEachJournalEvent(journalPath: string, fn: (event: AgentEvent) => void, from = 0): Omit<JournalRead, 'events'> {
+  let fd: number;
+  try {
+    fd = openSync(journalPath, 'r');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { end: from, skipped: 0 };
+    throw error;
   }
-  return { events, end: base + start, skipped };
+  let skipped = 0;
+  let end = from;
+  try {
+    const size = fstatSync(fd).size;
+    let carry: Buffer = Buffer.alloc(0);
+    let position = from;
+    while (position < size) {
+      const chunk = Buffer.allocUnsafe(Math.min(READ_CHUNK, size - position));
+      const n = readSync(fd, chunk, 0, chunk.length, position);
+      if (n === 0) break;
+      position += n;
+      const buffer = carry.length ? Buffer.concat([carry, chunk.subarray(0, n)]) : chunk.subarray(0, n);
+      let start = 0;
+      for (;;) {
+        const nl = buffer.indexOf(NEWLINE, start);
+        if (nl < 0) break;
+        if (nl > start) {
+          let event: AgentEvent | undefined;
+          try {
+            event = JSON.parse(buffer.toString('utf8', start, nl)) as AgentEvent;
+          } catch {
+            skipped++;
+          }
+          if (event !== undefined) fn(event);
+        }
+        start = nl + 1;
+      }
+      end = position - (buffer.length - start);
+      carry = Buffer.from(buffer.subarray(start));
+    }
+    return { end, skipped };
+  } finally {
+    closeSync(fd);
+  }
 }

@@ -184,6 +184,11 @@ export function drainSpool(store: SessionStore, sources: readonly ReconcileSourc
 /** Catches up, checks liveness and materializes one session. */
 export function reconcileSession(store: SessionStore, sessionId: string, sources: readonly ReconcileSource[], options: ReconcileOptions, result: ReconcileResult, force: boolean): void {
   const ctx = sourceContext(store, options.patient === true, options.quick === true);
+  // A finished session whose summary.json reflects its whole journal needs nothing (no catch-up, no liveness
+  // check, no rewrite): checked from that small file, so a reconcile of every session costs per session, not
+  // per byte stored.
+  const current = store.currentSummary(sessionId);
+  if (current && !force && current.header.status !== 'running') return;
   let doc = store.load(sessionId);
   if (!doc) return;
   const matOpts = options.quick ? { waitMs: 0 } : {};
@@ -196,7 +201,7 @@ export function reconcileSession(store: SessionStore, sessionId: string, sources
       grew = true;
     }
   }
-  if (grew || force || !store.isFresh(sessionId, store.readTraceFile(sessionId))) doc = store.materialize(sessionId, matOpts);
+  if (grew || force || !current) doc = store.materialize(sessionId, matOpts);
   const dead = whyNotRunning(store, sessionId, doc, options.inactivityMs !== undefined ? { inactivityMs: options.inactivityMs } : {});
   if (dead) {
     // Whatever the agent wrote before it went away is read before the session is called interrupted.

@@ -10,6 +10,8 @@ export interface RetentionPolicy {
   liveWindowMs?: number;
   now?: number;
   dryRun?: boolean;
+  /** Told about each session that could not be read (it is kept). */
+  onProblem?: (problem: string) => void;
 }
 
 export interface RetentionResult {
@@ -33,19 +35,21 @@ export function applyRetention(store: SessionStore, policy: RetentionPolicy): Re
   const now = policy.now ?? Date.now();
   const liveWindow = policy.liveWindowMs ?? 24 * 3600_000;
   const candidates: Candidate[] = [];
-  for (const sessionId of store.sessionIds()) {
+  // Summaries only: deciding what to remove never reads a span. A session that cannot be read is left alone.
+  for (const summary of store.summaries(policy.onProblem)) {
+    const sessionId = summary.sessionId;
     const folder = store.folder(sessionId);
-    const doc = store.load(sessionId);
-    // Age is when the session happened (its last event), not when its files were written: an import of a
-    // year-old transcript is a year old.
-    const lastActivity = doc ? (doc.endTime ?? doc.startTime + doc.summary.durationMs) : 0;
     let lastWrite = 0;
     try {
       lastWrite = statSync(join(folder, JOURNAL_FILE)).mtimeMs;
     } catch {
       // no journal: nothing is writing to it
     }
-    const live = existsSync(join(folder, LOCK_FILE)) || (doc?.status === 'running' && now - Math.max(lastActivity, lastWrite) < liveWindow);
+    // Age is when the session happened (its last event), not when its files were written: an import of a
+    // year-old transcript is a year old. An event dated in the future is not believed: then the journal's
+    // write time stands in, so a wrong clock never keeps a session forever.
+    const lastActivity = summary.futureDated ? lastWrite : summary.lastActivity;
+    const live = existsSync(join(folder, LOCK_FILE)) || (summary.header.status === 'running' && now - Math.max(lastActivity, lastWrite) < liveWindow);
     candidates.push({ sessionId, folder, lastActivity, live });
   }
   candidates.sort((a, b) => a.lastActivity - b.lastActivity);

@@ -8,8 +8,11 @@ import { PRICE_SOURCE_LABEL, PRICES_AS_OF, type PriceTable } from '../../src/mod
 import type { SessionStore } from '../../src/store/session-store.js';
 import { packagePath } from '../../src/package-root.js';
 import { version } from '../../src/version.js';
+import type { ViewerInfo } from './info.js';
+import { insightsRoutes } from './insights-routes.js';
 import { LiveHub, SseStream } from './live-hub.js';
 import { isAllowedHost, isLoopbackHost, isValidSessionId, isValidSpanId, SECURITY_HEADERS, urlHost } from './security.js';
+import { SessionTooLargeError } from '../../src/store/trace-file.js';
 import { SessionIndex, type LiveSession } from './sessions.js';
 
 export interface ViewerOptions {
@@ -43,6 +46,7 @@ export function findWebRoot(): string | undefined {
 }
 
 const PAGE_LIMIT = 5_000;
+const LIST_PAGE_LIMIT = 1_000;
 
 function parseSince(value: unknown): { epoch: number; version: number } | undefined {
   if (typeof value !== 'string') return undefined;
@@ -115,7 +119,15 @@ export async function buildViewerApp(options: ViewerOptions): Promise<{ app: Fas
       void notFound(reply, 'unknown session');
       return undefined;
     }
-    const live = index.session(id);
+    let live: LiveSession;
+    try {
+      live = index.session(id);
+    } catch (error) {
+      // One session too large (or unreadable right now) is refused by name; every other one is served.
+      if (error instanceof SessionTooLargeError) void reply.code(413).type('application/json; charset=utf-8').send({ error: error.message });
+      else void reply.code(503).type('application/json; charset=utf-8').send({ error: `session ${id} cannot be read right now; try again` });
+      return undefined;
+    }
     if (!live.header) {
       void notFound(reply, 'unknown session');
       return undefined;
@@ -123,7 +135,7 @@ export async function buildViewerApp(options: ViewerOptions): Promise<{ app: Fas
     return live;
   };
 
-  app.get('/api/info', async () => ({
+  app.get('/api/info', async (): Promise<ViewerInfo & { name: string }> => ({
     name: 'agent-trace',
     version: options.version ?? version,
     dir: store.dir,
@@ -133,12 +145,18 @@ export async function buildViewerApp(options: ViewerOptions): Promise<{ app: Fas
     priceOverrides: Object.keys(options.prices ?? {}),
   }));
 
+  // The list: without `limit` the whole array (as the front end has always read it); with `offset`/`limit` a
+  // page `{version, total, offset, sessions}`, newest first.
   app.get('/api/sessions', async (request, reply) => {
     index.scan();
-    const etag = `"l${index.version}"`;
+    const q = request.query as { offset?: string; limit?: string };
+    const paged = q.limit !== undefined || q.offset !== undefined;
+    const offset = paged ? Math.max(0, Math.floor(Number(q.offset ?? 0)) || 0) : 0;
+    const limit = paged ? Math.min(LIST_PAGE_LIMIT, Math.max(1, Math.floor(Number(q.limit ?? 200)) || 200)) : 0;
+    const etag = paged ? `"l${index.version}.${offset}.${limit}"` : `"l${index.version}"`;
     reply.header('etag', etag);
     if (request.headers['if-none-match'] === etag) return reply.code(304).send();
-    return reply.type('application/json; charset=utf-8').send(index.listJson);
+    return reply.type('application/json; charset=utf-8').send(paged ? index.page(offset, limit) : index.listJson);
   });
 
   app.get('/api/sessions/:id', async (request, reply) => {
@@ -146,7 +164,7 @@ export async function buildViewerApp(options: ViewerOptions): Promise<{ app: Fas
     if (!live) return reply;
     return reply
       .type('application/json; charset=utf-8')
-      .send(`{"epoch":${live.epoch},"version":${live.version},"total":${live.spanCount},"header":${live.headerJson}}`);
+      .send(`{"epoch":${live.epoch},"version":${live.version},"total":${live.spanCount},"header":${live.headerJson},"problems":${JSON.stringify(live.problems)}}`);
   });
 
   // The whole document, streamed in pieces: a 100 MB session never sits in one string on the server.
@@ -193,6 +211,8 @@ export async function buildViewerApp(options: ViewerOptions): Promise<{ app: Fas
     request.raw.on('close', () => hub.remove(stream));
     return stream;
   };
+
+  await app.register(insightsRoutes, { store, prices: options.prices });
 
   app.get('/api/live', async (request, reply) => {
     const known = Number((request.query as { version?: string }).version);

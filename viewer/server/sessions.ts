@@ -1,13 +1,20 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { TraceDocument, TraceSpan } from '../../src/model/trace.js';
 import type { TraceBuilder } from '../../src/model/trace-builder.js';
 import { readJournal } from '../../src/store/journal.js';
-import { sessionsDir, TRACE_FILE } from '../../src/store/paths.js';
+import { JOURNAL_FILE, sessionsDir, TRACE_FILE } from '../../src/store/paths.js';
 import type { SessionStore } from '../../src/store/session-store.js';
+import { summaryPath, type SessionSummary } from '../../src/store/summary.js';
+import { readTraceHead, SessionTooLargeError, spanTexts, type TraceHeader } from '../../src/store/trace-file.js';
 
-/** A trace document without its spans. */
-export type TraceHeader = Omit<TraceDocument, 'spans'>;
+export type { TraceHeader };
+
+/**
+ * The largest trace the viewer keeps in memory (as one string per span). A bigger session is refused by name
+ * (413); every other session is served as usual.
+ */
+export const MAX_VIEWER_TRACE_BYTES = 384 * 1024 * 1024;
 
 /** One span of a live session: its JSON text as served, and the session version it last changed in. */
 interface SpanRecord {
@@ -58,6 +65,8 @@ export class LiveSession {
   private fileKey = '';
   private records: SpanRecord[] = [];
   private byId = new Map<string, SpanRecord>();
+  /** Unreadable journal lines met while replaying it. */
+  private skipped = 0;
 
   constructor(
     private readonly store: SessionStore,
@@ -88,9 +97,12 @@ export class LiveSession {
       // first change after a load from trace.json: replay the whole journal once, then go incremental
       this.builder = this.store.newBuilder(this.id);
       this.offset = 0;
+      this.skipped = 0;
     }
-    const { events, end } = readJournal(journal, this.offset);
+    if (size - this.offset > MAX_VIEWER_TRACE_BYTES) throw new SessionTooLargeError(this.id, size, 'for the viewer');
+    const { events, end, skipped } = readJournal(journal, this.offset);
     this.offset = end;
+    this.skipped += skipped;
     if (events.length === 0 && this.version > 0) return false;
     for (const e of events) this.builder.apply(e);
     return this.absorb(this.builder.serializeChunks());
@@ -102,40 +114,51 @@ export class LiveSession {
    * replayed only when the session changes.
    */
   private loadFreshTrace(journalSize: number): boolean {
-    let text: string;
-    try {
-      text = readFileSync(join(this.store.folder(this.id), TRACE_FILE), 'utf8');
-    } catch {
-      return false;
-    }
-    const at = text.indexOf(SPANS_KEY);
-    if (at < 0) return false;
+    const path = join(this.store.folder(this.id), TRACE_FILE);
     let header: TraceHeader;
     try {
-      header = JSON.parse(`${text.slice(0, at)}}`) as TraceHeader;
-    } catch {
-      return false;
+      const head = readTraceHead(path);
+      if (head.bytes > MAX_VIEWER_TRACE_BYTES) throw new SessionTooLargeError(this.id, head.bytes, 'for the viewer');
+      header = head.header;
+    } catch (error) {
+      if (error instanceof SessionTooLargeError) throw error;
+      return false; // missing, or not a trace document: the journal is replayed instead
     }
-    if (this.store.materializedBytes(this.id) !== journalSize || !this.store.isFresh(this.id, header as TraceDocument)) return false;
-    const spans = splitArray(text, at + SPANS_KEY.length - 1);
-    if (!spans) return false;
+    if (!this.store.isFresh(this.id, header)) return false;
+    const summary = this.store.summary(this.id);
+    this.skipped = summary?.journal.skippedLines ?? 0;
+    if (!this.readSpans(path)) return false;
+    this.headerJson = JSON.stringify(header);
+    this.header = header;
+    this.offset = this.store.materializedBytes(this.id) ?? journalSize;
+    return true;
+  }
+
+  /** Takes the spans of a trace.json one at a time (never the file as one string). False when it is not well formed. */
+  private readSpans(path: string): boolean {
     const next = this.version + 1;
     const records: SpanRecord[] = [];
     const seen = new Set<string>();
-    for (const json of spans) {
-      const match = SPAN_ID.exec(json.slice(0, 96));
-      if (!match) return false;
-      const id = JSON.parse(`"${match[1]}"`) as string;
-      if (seen.has(id)) continue;
-      seen.add(id);
-      const record = { id, json, version: next };
-      this.byId.set(id, record);
-      records.push(record);
+    const byId = new Map<string, SpanRecord>();
+    try {
+      for (const json of spanTexts(path)) {
+        const match = SPAN_ID.exec(json.slice(0, 96));
+        if (!match) return false;
+        const id = JSON.parse(`"${match[1]}"`) as string;
+        if (seen.has(id)) continue;
+        seen.add(id);
+        const prev = this.byId.get(id);
+        const record = prev && prev.json === json ? prev : { id, json, version: next };
+        byId.set(id, record);
+        records.push(record);
+      }
+    } catch {
+      return false;
     }
-    this.headerJson = JSON.stringify(header);
-    this.header = header;
-    this.offset = journalSize;
-    return this.commit(records, seen, true, next);
+    this.byId = byId;
+    this.records = records;
+    this.version = next;
+    return true;
   }
 
   /** A session with a trace.json but no journal (written by another tool): re-read when the file changes. */
@@ -143,17 +166,20 @@ export class LiveSession {
     const path = join(this.store.folder(this.id), TRACE_FILE);
     const key = fileKey(path);
     if (key === this.fileKey && this.version > 0) return false;
-    this.fileKey = key;
-    const doc = this.store.readTraceFile(this.id);
-    if (!doc) return false;
-    const { spans, ...header } = doc;
-    function* parts(): Generator<string> {
-      const head = JSON.stringify(header);
-      yield `${head.slice(0, -1)}${SPANS_KEY}`;
-      for (let i = 0; i < spans.length; i++) yield `${i ? ',' : ''}${JSON.stringify(spans[i])}`;
-      yield ']}';
+    let header: TraceHeader;
+    try {
+      const head = readTraceHead(path);
+      if (head.bytes > MAX_VIEWER_TRACE_BYTES) throw new SessionTooLargeError(this.id, head.bytes, 'for the viewer');
+      header = head.header;
+    } catch (error) {
+      if (error instanceof SessionTooLargeError) throw error;
+      return false;
     }
-    return this.absorb(parts());
+    if (!this.readSpans(path)) return false;
+    this.fileKey = key;
+    this.headerJson = JSON.stringify(header);
+    this.header = header;
+    return true;
   }
 
   private reset(): void {
@@ -271,6 +297,17 @@ export class LiveSession {
     return this.byId.get(id)?.json;
   }
 
+  /** The first prompt (the root span's input). */
+  firstPrompt(): string | null {
+    const input = this.root()?.input;
+    return typeof input === 'string' ? input : null;
+  }
+
+  /** What is wrong with the session's files, in words (shown in the viewer's header). */
+  get problems(): string[] {
+    return this.skipped ? [`${this.skipped} unreadable journal line${this.skipped === 1 ? '' : 's'} skipped`] : [];
+  }
+
   /** The root span (its input is the first prompt). */
   root(): TraceSpan | undefined {
     const first = this.records[0];
@@ -358,13 +395,16 @@ export interface SessionListEntry {
   models: string[];
   firstPrompt: string | null;
   summary: Omit<TraceHeader['summary'], 'filesTouched'> & { filesTouched: number };
+  /** What is wrong with the session's files (unreadable journal lines, a future date), in words. */
+  problems?: string[];
 }
 
 const MAX_PROMPT_IN_LIST = 600;
 const LIVENESS_MS = 30_000;
+/** How often finished sessions are checked for changes (running ones and new folders: every scan). */
+const FULL_SWEEP_MS = 2_000;
 
-function listEntry(header: TraceHeader, root: TraceSpan | undefined, lastActivity: number): SessionListEntry {
-  const prompt = typeof root?.input === 'string' ? root.input : null;
+function listEntry(header: TraceHeader, prompt: string | null, lastActivity: number, problems: string[]): SessionListEntry {
   const { filesTouched, ...summary } = header.summary;
   return {
     sessionId: header.sessionId,
@@ -379,42 +419,43 @@ function listEntry(header: TraceHeader, root: TraceSpan | undefined, lastActivit
     models: header.models ?? [],
     firstPrompt: prompt && prompt.length > MAX_PROMPT_IN_LIST ? `${prompt.slice(0, MAX_PROMPT_IN_LIST)}…` : prompt,
     summary: { ...summary, filesTouched: filesTouched?.length ?? 0 },
+    ...(problems.length ? { problems } : {}),
   };
 }
 
-/**
- * Reads the header and the root span of a trace.json without parsing its other spans. In JSON text a bare
- * `,"spans":[` or `,{"spanId":` cannot occur inside a string (quotes there are escaped), so the first
- * occurrences are the structure.
- */
-function readHeadOfTrace(text: string): { header: TraceHeader; root: TraceSpan | undefined } | undefined {
-  const at = text.indexOf(SPANS_KEY);
-  if (at < 0) return undefined;
-  try {
-    const header = JSON.parse(`${text.slice(0, at)}}`) as TraceHeader;
-    const start = at + SPANS_KEY.length;
-    let end = text.indexOf(',{"spanId":', start);
-    if (end < 0) end = text.lastIndexOf(']');
-    const root = end > start ? (JSON.parse(text.slice(start, end)) as TraceSpan) : undefined;
-    return { header, root };
-  } catch {
-    return undefined;
-  }
+/** What a reader should know about a session's files, in words. */
+function problemsOf(summary: SessionSummary): string[] {
+  const out: string[] = [];
+  const skipped = summary.journal?.skippedLines ?? 0;
+  if (skipped) out.push(`${skipped} unreadable journal line${skipped === 1 ? '' : 's'} skipped`);
+  if (summary.futureDated) out.push('an event is dated in the future; its time is not trusted');
+  return out;
+}
+
+/** A session's list row, and its JSON text (kept so a list of thousands is joined, not re-encoded). */
+interface IndexedEntry {
+  key: string;
+  entry: SessionListEntry;
+  json: string;
 }
 
 /**
- * The sessions of a store as the viewer lists them, kept up to date cheaply: folders are re-read only when the
- * set of folders changes, and a session is re-read only when its journal or trace.json changed. Sessions that
- * change while the viewer watches (running ones) are followed incrementally by a `LiveSession`.
+ * The sessions of a store as the viewer lists them, kept up to date cheaply: each session folder is resolved
+ * to its id once (a folder not readable yet — created before its first event — is tried again on every scan),
+ * and a session's row is re-read only when its journal or summary.json changed, from the summary (never its
+ * spans). Sessions that change while the viewer watches (running ones) are followed incrementally by a
+ * `LiveSession`.
  */
 export class SessionIndex {
   version = 0;
-  private folderNames = '';
-  private ids = new Map<string, string>(); // session id -> folder
-  private entries = new Map<string, { key: string; entry: SessionListEntry }>();
-  private json = '[]';
+  private folders = new Map<string, string>(); // folder name -> session id
+  private ids = new Map<string, string>(); // session id -> folder name
+  private entries = new Map<string, IndexedEntry>();
+  private sorted: IndexedEntry[] = [];
+  private json: string | undefined = '[]';
   private readonly live = new Map<string, LiveSession>();
   private readonly livenessChecked = new Map<string, number>();
+  private lastSweep = 0;
 
   constructor(
     private readonly store: SessionStore,
@@ -427,8 +468,20 @@ export class SessionIndex {
     return this.ids.has(id);
   }
 
+  /** Every row, newest first, as one JSON array (built on demand from the rows' cached JSON). */
   get listJson(): string {
+    this.json ??= `[${this.sorted.map((e) => e.json).join(',')}]`;
     return this.json;
+  }
+
+  get total(): number {
+    return this.sorted.length;
+  }
+
+  /** A page of rows, newest first: `{version, total, offset, sessions}`. */
+  page(offset: number, limit: number): string {
+    const rows = this.sorted.slice(offset, offset + limit).map((e) => e.json);
+    return `{"version":${this.version},"total":${this.sorted.length},"offset":${offset},"sessions":[${rows.join(',')}]}`;
   }
 
   /** The live view of a session (created on first use; the least recently used ones are dropped). */
@@ -442,23 +495,45 @@ export class SessionIndex {
         for (const s of idle.slice(0, this.live.size - this.maxLive)) this.live.delete(s.id);
       }
     }
-    live.refresh();
+    try {
+      live.refresh();
+    } catch (error) {
+      // Not kept: the next request tries again (the folder may have been caught half-written).
+      this.live.delete(id);
+      throw error;
+    }
     return live;
   }
 
+  /**
+   * Resolves new folders to session ids and forgets removed ones. Known folders cost nothing; a folder whose
+   * id cannot be read yet is not remembered, so the next scan tries it again.
+   */
   private scanFolders(): void {
     let names: string[];
     try {
-      names = readdirSync(sessionsDir(this.store.dir)).sort();
+      names = readdirSync(sessionsDir(this.store.dir));
     } catch {
       names = [];
     }
-    const joined = names.join('\n');
-    if (joined === this.folderNames) return;
-    this.folderNames = joined;
-    const ids = new Map<string, string>();
-    for (const id of this.store.sessionIds()) ids.set(id, basename(this.store.folder(id)));
-    this.ids = ids;
+    const present = new Set(names);
+    for (const [name, id] of this.folders) {
+      if (present.has(name)) continue;
+      this.folders.delete(name);
+      if (this.ids.get(id) === name) this.ids.delete(id);
+    }
+    for (const name of names) {
+      if (this.folders.has(name)) continue;
+      let id: string | undefined;
+      try {
+        id = this.store.sessionIdOfFolder(join(sessionsDir(this.store.dir), name));
+      } catch {
+        id = undefined;
+      }
+      if (id === undefined || basename(this.store.folder(id)) !== name) continue;
+      this.folders.set(name, id);
+      this.ids.set(id, name);
+    }
   }
 
   /**
@@ -481,8 +556,17 @@ export class SessionIndex {
     }
   }
 
-  /** Re-reads what changed on disk; true when the list changed. */
+  /**
+   * Re-reads what changed on disk; true when the list changed. New and removed folders are seen on every
+   * scan, and running sessions are checked every time; finished ones (which rarely change: a re-import) are
+   * checked at most every `FULL_SWEEP_MS`, so a scan of thousands of sessions stays a few milliseconds and a
+   * new session never waits behind them.
+   */
   scan(): boolean {
+    return this.store.batch(() => this.scanOnce());
+  }
+
+  private scanOnce(): boolean {
     // What hooks spooled since the last look becomes journal lines (which this scan then sees change).
     try {
       this.store.reconcile({ sessions: [] });
@@ -492,6 +576,9 @@ export class SessionIndex {
     this.scanFolders();
     let changed = false;
     const first = this.version === 0;
+    const now = Date.now();
+    const sweep = first || now - this.lastSweep >= FULL_SWEEP_MS;
+    if (sweep) this.lastSweep = now;
     for (const id of [...this.entries.keys()]) {
       if (!this.ids.has(id)) {
         this.entries.delete(id);
@@ -499,11 +586,12 @@ export class SessionIndex {
         changed = true;
       }
     }
-    for (const id of this.ids.keys()) {
-      const folder = this.store.folder(id);
-      const journalKey = fileKey(join(folder, 'events.jsonl'));
-      const key = `${journalKey}|${fileKey(join(folder, TRACE_FILE))}`;
+    for (const [id, name] of this.ids) {
       const cached = this.entries.get(id);
+      if (!sweep && cached && cached.entry.status !== 'running') continue;
+      const folder = join(sessionsDir(this.store.dir), name);
+      const journalKey = fileKey(join(folder, JOURNAL_FILE));
+      const key = `${journalKey}|${fileKey(summaryPath(folder))}`;
       if (cached && cached.key === key) {
         this.checkLiveness(id, cached.entry.status);
         continue;
@@ -512,41 +600,25 @@ export class SessionIndex {
       let entry: SessionListEntry | undefined;
       try {
         // A session that changed while we watched is running: follow it incrementally.
-        if (this.live.has(id) || (cached && !first)) {
+        if (this.live.has(id) || (cached && !first && cached.entry.status === 'running')) {
           const live = this.session(id);
-          if (live.header) entry = listEntry(live.header, live.root(), lastActivity);
-        } else entry = this.readEntry(id, lastActivity);
+          if (live.header) entry = listEntry(live.header, live.firstPrompt(), lastActivity || live.header.startTime, live.problems);
+        } else {
+          const summary = this.store.summary(id);
+          if (summary) entry = listEntry(summary.header, summary.firstPrompt, lastActivity || summary.lastActivity, problemsOf(summary));
+        }
       } catch {
         entry = undefined;
       }
       if (!entry) continue;
-      this.entries.set(id, { key, entry });
+      this.entries.set(id, { key, entry, json: JSON.stringify(entry) });
       changed = true;
     }
     if (changed || first) {
-      const list = [...this.entries.values()].map((e) => e.entry);
-      list.sort((a, b) => b.startTime - a.startTime || a.sessionId.localeCompare(b.sessionId));
-      this.json = JSON.stringify(list);
+      this.sorted = [...this.entries.values()].sort((a, b) => b.entry.startTime - a.entry.startTime || a.entry.sessionId.localeCompare(b.entry.sessionId));
+      this.json = undefined;
       this.version++;
     }
     return changed;
   }
-
-  private readEntry(id: string, lastActivity: number): SessionListEntry | undefined {
-    let text: string | undefined;
-    try {
-      text = readFileSync(join(this.store.folder(id), TRACE_FILE), 'utf8');
-    } catch {
-      text = undefined;
-    }
-    if (text) {
-      const head = readHeadOfTrace(text);
-      if (head && this.store.isFresh(id, head.header as TraceDocument)) return listEntry(head.header, head.root, lastActivity);
-    }
-    const doc = this.store.load(id);
-    if (!doc) return undefined;
-    const { spans, ...header } = doc;
-    return listEntry(header, spans[0], lastActivity);
-  }
 }
-

@@ -1,9 +1,10 @@
-import { h, icon, kindIcon, type Child } from './dom.js';
+import { debounce, h, icon, isTyping, kindIcon, replaceChildren, type Child } from './dom.js';
 import { fmtClock, fmtCost, fmtDuration, fmtInt, fmtTokens, oneLine, shortModel } from './format.js';
 import { renderMarkdown } from './markdown.js';
-import { generationOutput, isInterrupted, modelOf, toolName, usageOf, type ModelChange, type SpanNode } from './model.js';
-import { section, toolInputView, toolOutputText, toolSummary, valueView } from './content.js';
-import type { SessionPage, TabView } from './session-page.js';
+import { generationOutput, isInterrupted, modelOf, searchText, toolName, usageOf, type ModelChange, type SpanNode } from './model.js';
+import { contentView, promptImages, section, toolInputView, toolSummary, valueView } from './content.js';
+import { foldedMarkdown } from './fold.js';
+import type { SessionHost, TabView } from './host.js';
 import type { SpanEventRecord } from '../../src/model/trace.js';
 import { spanCost, spanTitle, subtreeStats } from './spans.js';
 
@@ -17,8 +18,9 @@ interface Entry {
 
 type Item = { node: SpanNode; time: number } | { event: SpanEventRecord; owner: SpanNode; index: number; time: number };
 
-const FIRST_BATCH = 120;
-const BATCH = 250;
+/** Blocks kept in the DOM at once; the rest of the conversation is two spacers of estimated height. */
+const WINDOW = 120;
+const SHIFT = 40;
 const QUIET_EVENTS = new Set(['interrupted', 'session.resume', 'gen_ai.user.message']);
 
 /**
@@ -28,19 +30,86 @@ const QUIET_EVENTS = new Set(['interrupted', 'session.resume', 'gen_ai.user.mess
  */
 export class ChatView implements TabView {
   readonly el: HTMLElement;
+  private readonly scroller: HTMLElement;
   private readonly inner: HTMLElement;
+  private readonly topSpacer = h('div', { class: 'chat-spacer' });
+  private readonly bottomSpacer = h('div', { class: 'chat-spacer' });
   private entries: Entry[] = [];
   private readonly rendered = new Map<string, { rev: number; el: HTMLElement }>();
-  private limit = FIRST_BATCH;
+  /** The first entry in the DOM (the window is [winStart, winStart + WINDOW)). */
+  private winStart = 0;
+  private avgHeight = 90;
   private owner = new Map<string, number>();
   private readonly open = new Map<string, boolean>();
-  private batchTimer: ReturnType<typeof setTimeout> | undefined;
+  private allOpen: boolean | undefined;
   private dirty = true;
   private lastJumped: string | undefined;
+  private filters = { errors: false, tools: true, thinking: true };
+  private query = '';
+  private matches: number[] = [];
+  private matchAt = -1;
+  private follow = false;
+  private known = new Set<string>();
+  private readonly fresh = new Map<string, number>();
+  private readonly searchInput: HTMLInputElement;
+  private readonly matchCount: HTMLElement;
+  private readonly turnSelect: HTMLSelectElement;
+  private shifting = false;
+  /** The turn outline beside the chat on wide screens (the turn menu stands in for it on narrow ones). */
+  private readonly outline = h('nav', { class: 'chat-outline', attrs: { 'aria-label': 'Turns' } });
 
-  constructor(private readonly page: SessionPage) {
+  constructor(private readonly page: SessionHost) {
     this.inner = h('div', { class: 'chat' });
-    this.el = h('div', { class: 'tab-pane chat-scroll', role: 'tabpanel', tabIndex: -1 }, this.inner);
+    this.searchInput = h('input', {
+      class: 'search',
+      type: 'search',
+      placeholder: 'Search the conversation…  ( / )',
+      attrs: { 'aria-label': 'Search the conversation', spellcheck: 'false' },
+      on: {
+        input: debounce(() => this.setQuery(this.searchInput.value), 150),
+        keydown: (e) => {
+          if (e.key === 'Enter') {
+            e.preventDefault();
+            this.setQuery(this.searchInput.value);
+            this.nextMatch(e.shiftKey ? -1 : 1);
+          } else if (e.key === 'Escape') {
+            this.searchInput.value = '';
+            this.setQuery('');
+          }
+        },
+      },
+    });
+    this.matchCount = h('span', { class: 'match-count', attrs: { 'aria-live': 'polite' } });
+    const check = (label: string, on: boolean, change: (v: boolean) => void) => {
+      const box = h('input', { type: 'checkbox', on: { change: (e) => change((e.target as HTMLInputElement).checked) } });
+      box.checked = on;
+      return h('label', { class: 'check' }, box, label);
+    };
+    this.turnSelect = h('select', { class: 'turn-select', attrs: { 'aria-label': 'Go to a turn' }, on: { change: () => this.turnSelect.value && this.jumpTo(this.turnSelect.value) } });
+    const button = (label: string, title: string, click: () => void) => h('button', { class: 'button small', type: 'button', title, on: { click } }, label);
+    const toolbar = h(
+      'div',
+      { class: 'chat-toolbar' },
+      h('div', { class: 'search-box' }, icon('search'), this.searchInput),
+      this.matchCount,
+      button('↑', 'Previous match (Shift+Enter)', () => this.nextMatch(-1)),
+      button('↓', 'Next match (Enter)', () => this.nextMatch(1)),
+      this.turnSelect,
+      button('◂ Turn', 'Previous turn ([)', () => this.skipTurn(-1)),
+      button('Turn ▸', 'Next turn (])', () => this.skipTurn(1)),
+      check('errors only', false, (v) => this.setFilter('errors', v)),
+      check('tools', true, (v) => this.setFilter('tools', v)),
+      check('thinking', true, (v) => this.setFilter('thinking', v)),
+      button('Expand all', 'Open every card', () => this.setAllOpen(true)),
+      button('Collapse all', 'Close every card', () => this.setAllOpen(false)),
+      check('follow', false, (v) => {
+        this.follow = v;
+        if (v) this.toEnd();
+      }),
+    );
+    this.scroller = h('div', { class: 'chat-scroll', tabIndex: -1 }, this.topSpacer, this.inner, this.bottomSpacer);
+    this.scroller.addEventListener('scroll', () => this.onScroll(), { passive: true });
+    this.el = h('div', { class: 'tab-pane chat-pane' }, toolbar, h('div', { class: 'chat-body' }, this.outline, this.scroller));
   }
 
   show(span: string | undefined, jump: boolean): void {
@@ -50,10 +119,6 @@ export class ChatView implements TabView {
   }
 
   hide(): void {}
-
-  destroy(): void {
-    if (this.batchTimer) clearTimeout(this.batchTimer);
-  }
 
   update(change: ModelChange): void {
     this.dirty = true;
@@ -72,21 +137,232 @@ export class ChatView implements TabView {
   }
 
   onKey(e: KeyboardEvent): boolean {
+    if (isTyping(e) || e.ctrlKey || e.metaKey || e.altKey) return false;
     if (e.key === 'w' && this.page.selected) {
       this.page.open('waterfall', this.page.selected);
       return true;
     }
+    if (e.key === '/') {
+      this.searchInput.focus();
+      this.searchInput.select();
+      return true;
+    }
+    if (e.key === ']' || e.key === '[') {
+      this.skipTurn(e.key === ']' ? 1 : -1);
+      return true;
+    }
+    if (e.key === 'n' || e.key === 'N') {
+      this.nextMatch(e.key === 'n' ? 1 : -1);
+      return true;
+    }
     return false;
+  }
+
+  // ——— filters, search, turns ———
+
+  private setFilter(key: 'errors' | 'tools' | 'thinking', on: boolean): void {
+    this.filters[key] = on;
+    this.inner.classList.toggle('hide-thinking', !this.filters.thinking);
+    this.winStart = 0;
+    this.scroller.scrollTop = 0;
+    this.refresh();
+  }
+
+  private setAllOpen(open: boolean): void {
+    this.allOpen = open;
+    this.open.clear();
+    this.rendered.clear();
+    replaceChildren(this.inner);
+    this.reconcile();
+  }
+
+  private setQuery(q: string): void {
+    const query = q.trim().toLowerCase();
+    if (query === this.query) return;
+    this.query = query;
+    this.computeMatches();
+  }
+
+  private computeMatches(): void {
+    const q = this.query;
+    this.matches = [];
+    if (q) {
+      this.entries.forEach((e, i) => {
+        if (e.node && !e.key.startsWith('turn:') && searchText(e.node).includes(q)) this.matches.push(i);
+      });
+    }
+    this.matchAt = -1;
+    this.matchCount.textContent = q ? (this.matches.length ? `${this.matches.length} found` : 'no match') : '';
+    for (const el of this.inner.querySelectorAll('.search-hit')) el.classList.remove('search-hit');
+  }
+
+  private nextMatch(dir: 1 | -1): void {
+    if (!this.matches.length) return;
+    this.matchAt = this.matchAt < 0 ? (dir > 0 ? 0 : this.matches.length - 1) : (this.matchAt + dir + this.matches.length) % this.matches.length;
+    this.matchCount.textContent = `${this.matchAt + 1} / ${this.matches.length}`;
+    const entry = this.entries[this.matches[this.matchAt]!];
+    if (!entry?.node) return;
+    for (const el of this.inner.querySelectorAll('.search-hit')) el.classList.remove('search-hit');
+    this.showEntry(this.matches[this.matchAt]!, 'search-hit');
+  }
+
+  private turnIndexes(): number[] {
+    const out: number[] = [];
+    this.entries.forEach((e, i) => e.key.startsWith('turn:') && out.push(i));
+    return out;
+  }
+
+  /** The skip between turns: to the next (or previous) turn's header, focused. */
+  private skipTurn(dir: 1 | -1): void {
+    const turns = this.turnIndexes();
+    if (!turns.length) return;
+    const current = this.firstVisibleIndex();
+    const target = dir > 0 ? turns.find((i) => i > current) : turns.findLast((i) => i < current);
+    if (target === undefined) return;
+    const el = this.showEntry(target);
+    el?.focus({ preventScroll: true });
+  }
+
+  private firstVisibleIndex(): number {
+    const top = this.scroller.getBoundingClientRect().top;
+    for (const el of this.inner.children) {
+      if ((el as HTMLElement).getBoundingClientRect().bottom > top + 4) {
+        const key = (el as HTMLElement).dataset.key;
+        const i = this.entries.findIndex((e) => e.key === key);
+        if (i >= 0) return i;
+      }
+    }
+    return this.winStart;
+  }
+
+  private fillTurns(): void {
+    const turns = this.entries.filter((e) => e.key.startsWith('turn:') && e.node);
+    replaceChildren(
+      this.turnSelect,
+      h('option', { value: '' }, `Go to a turn (${turns.length})`),
+      turns.map((e, i) => h('option', { value: e.node!.id }, `Turn ${i + 1}: ${oneLine(typeof e.node!.span.input === 'string' ? e.node!.span.input : '', 60)}`)),
+    );
+    this.turnSelect.hidden = turns.length < 2;
+    replaceChildren(
+      this.outline,
+      h('div', { class: 'outline-title' }, 'Turns'),
+      h(
+        'ol',
+        null,
+        turns.map((e, i) => {
+          const sp = e.node!.span;
+          return h(
+            'li',
+            null,
+            h(
+              'button',
+              { class: `outline-item${sp.status === 'error' ? ' error' : ''}`, type: 'button', title: oneLine(typeof sp.input === 'string' ? sp.input : '', 300), on: { click: () => this.jumpTo(e.node!.id) } },
+              h('span', { class: 'outline-n' }, String(i + 1)),
+              h('span', { class: 'outline-text' }, oneLine(typeof sp.input === 'string' ? sp.input : spanTitle(sp, this.page.model.header), 70)),
+            ),
+          );
+        }),
+      ),
+    );
+    this.outline.hidden = turns.length < 2;
+  }
+
+  /** Brings entry `index` into the window and into view; returns its element. */
+  private showEntry(index: number, flash = 'flash'): HTMLElement | undefined {
+    if (index < this.winStart || index >= this.winStart + WINDOW) {
+      this.winStart = Math.max(0, Math.min(index - 20, this.entries.length - WINDOW));
+      this.reconcile();
+    }
+    const entry = this.entries[index];
+    const el = entry ? this.rendered.get(entry.key)?.el : undefined;
+    if (!el) return undefined;
+    el.scrollIntoView({ block: 'center' });
+    el.classList.remove(flash);
+    void el.offsetWidth;
+    el.classList.add(flash);
+    return el;
+  }
+
+  private toEnd(): void {
+    this.winStart = Math.max(0, this.entries.length - WINDOW);
+    this.reconcile();
+    this.scroller.scrollTop = this.scroller.scrollHeight;
+  }
+
+  // ——— the window ———
+
+  /** Moves the window when the reader scrolls near its edges, keeping what is on screen where it is. */
+  private onScroll(): void {
+    if (this.shifting) return;
+    const st = this.scroller.scrollTop;
+    const viewH = this.scroller.clientHeight;
+    const top = this.topSpacer.offsetHeight;
+    const bottom = top + this.inner.offsetHeight;
+    let next = this.winStart;
+    if (st + viewH < top || st > bottom) next = Math.floor(st / this.avgHeight) - 20; // a jump (scrollbar drag)
+    else if (st < top + viewH && this.winStart > 0) next = this.winStart - SHIFT;
+    else if (st + 2 * viewH > bottom && this.winStart + WINDOW < this.entries.length) next = this.winStart + SHIFT;
+    next = Math.max(0, Math.min(next, this.entries.length - WINDOW));
+    if (next === this.winStart) return;
+    const anchor = this.anchor();
+    this.winStart = next;
+    this.shifting = true;
+    this.reconcile();
+    if (anchor && anchor.el.isConnected) this.scroller.scrollTop += anchor.el.getBoundingClientRect().top - anchor.top;
+    this.shifting = false;
+  }
+
+  private anchor(): { el: HTMLElement; top: number } | undefined {
+    const viewTop = this.scroller.getBoundingClientRect().top;
+    for (const el of this.inner.children) {
+      const r = (el as HTMLElement).getBoundingClientRect();
+      if (r.bottom > viewTop) return { el: el as HTMLElement, top: r.top };
+    }
+    return undefined;
   }
 
   // ——— building ———
 
   private refresh(): void {
     this.dirty = false;
-    const atBottom = this.el.scrollHeight - this.el.scrollTop - this.el.clientHeight < 80;
-    this.entries = this.buildEntries();
-    this.reconcile();
-    if (atBottom && this.page.model.running && this.el.scrollTop > 0) this.el.scrollTop = this.el.scrollHeight;
+    const sc = this.scroller;
+    const atBottom = sc.scrollHeight - sc.scrollTop - sc.clientHeight < 80;
+    this.entries = this.filterEntries(this.buildEntries());
+    // blocks that arrived live are marked for a moment
+    const now = Date.now();
+    const first = this.known.size === 0;
+    for (const e of this.entries) {
+      if (!this.known.has(e.key)) {
+        this.known.add(e.key);
+        if (!first) this.fresh.set(e.key, now);
+      }
+    }
+    for (const [k, at] of this.fresh) if (now - at > 3000) this.fresh.delete(k);
+    this.fillTurns();
+    if (this.query) this.computeMatches();
+    if ((this.follow || atBottom) && this.page.model.running && !first) this.toEnd();
+    else this.reconcile();
+  }
+
+  /** The filters: errors only (turns that hold an error, and the failing blocks), no tool cards. */
+  private filterEntries(entries: Entry[]): Entry[] {
+    const f = this.filters;
+    if (!f.errors && f.tools) return entries;
+    const failed = (n: SpanNode | undefined): boolean => {
+      if (!n) return false;
+      if (n.span.status === 'error' || (n.span.events ?? []).some((e) => e.name === 'api_error' || e.name === 'crash')) return true;
+      return n.children.some((c) => failed(c));
+    };
+    return entries.filter((e) => {
+      if (e.key === 'end') return true;
+      if (!f.tools && e.node?.span.kind === 'tool' && e.key.startsWith('span:')) return false;
+      if (f.errors) {
+        if (e.key.startsWith('turn:')) return failed(e.node);
+        if (e.key.startsWith('ev:')) return e.key.includes('error') || failed(e.node);
+        return e.key.startsWith('span:') && failed(e.node);
+      }
+      return true;
+    });
   }
 
   private buildEntries(): Entry[] {
@@ -132,6 +408,7 @@ export class ChatView implements TabView {
       }
     }
     out.push({ key: 'end', rev: root.rev * 1e6 + (m.running ? 1 : 0), node: root, render: () => this.endMarker() });
+    this.ownerKeys = out.map((e) => e.key);
     return out;
   }
 
@@ -154,7 +431,9 @@ export class ChatView implements TabView {
   }
 
   private reconcile(): void {
-    const entries = this.entries.slice(0, this.limit);
+    this.winStart = Math.max(0, Math.min(this.winStart, this.entries.length - WINDOW));
+    const end = Math.min(this.entries.length, this.winStart + WINDOW);
+    const entries = this.entries.slice(this.winStart, end);
     const keep = new Set<string>();
     let cursor: ChildNode | null = this.inner.firstChild;
     for (const entry of entries) {
@@ -163,6 +442,7 @@ export class ChatView implements TabView {
       if (!r || r.rev !== entry.rev) {
         const el = entry.render();
         el.dataset.key = entry.key;
+        if (entry.key.startsWith('turn:')) el.tabIndex = -1;
         if (r) {
           if (cursor === r.el) cursor = el;
           r.el.replaceWith(el);
@@ -170,6 +450,7 @@ export class ChatView implements TabView {
         r = { rev: entry.rev, el };
         this.rendered.set(entry.key, r);
       }
+      r.el.classList.toggle('fresh', this.fresh.has(entry.key));
       if (r.el !== cursor) this.inner.insertBefore(r.el, cursor);
       cursor = r.el.nextSibling;
     }
@@ -179,14 +460,12 @@ export class ChatView implements TabView {
         this.rendered.delete(key);
       }
     }
+    // the spacers stand for the blocks outside the window, at the average height of those inside it
+    if (entries.length) this.avgHeight = Math.max(30, this.inner.offsetHeight / entries.length || this.avgHeight);
+    this.topSpacer.style.height = `${Math.round(this.winStart * this.avgHeight)}px`;
+    this.bottomSpacer.style.height = `${Math.round((this.entries.length - end) * this.avgHeight)}px`;
     this.markSelected(this.page.selected);
-    if (this.limit < this.entries.length && !this.batchTimer) {
-      this.batchTimer = setTimeout(() => {
-        this.batchTimer = undefined;
-        this.limit += BATCH;
-        this.reconcile();
-      }, 16);
-    }
+    document.documentElement.dataset.chatBlocks = String(entries.length);
   }
 
   // ——— selection and jumps ———
@@ -201,22 +480,19 @@ export class ChatView implements TabView {
     this.lastJumped = id;
     const index = this.owner.get(id);
     if (index === undefined) return;
-    if (index >= this.limit) {
-      this.limit = index + FIRST_BATCH;
-      this.reconcile();
-    }
-    let target = this.inner.querySelector<HTMLElement>(`[data-span="${CSS.escape(id)}"]`);
+    const key = this.ownerKeys[index];
+    const entryIndex = this.entries.findIndex((e) => e.key === key);
+    // a block the filters hide cannot be shown: stay where the reader is
+    if (entryIndex < 0) return;
+    const el = this.showEntry(entryIndex, 'jump');
+    if (!el) return;
+    let target = el.dataset.span === id ? el : el.querySelector<HTMLElement>(`[data-span="${CSS.escape(id)}"]`);
     if (!target) {
       // inside a closed card: open the cards on the way down
-      const entry = this.entries[index];
-      const el = entry ? this.rendered.get(entry.key)?.el : undefined;
-      if (el) {
-        for (const d of el.querySelectorAll('details')) d.open = true;
-        if (el instanceof HTMLDetailsElement) el.open = true;
-        target = this.inner.querySelector<HTMLElement>(`[data-span="${CSS.escape(id)}"]`) ?? el;
-      }
+      for (const d of el.querySelectorAll('details')) d.open = true;
+      if (el instanceof HTMLDetailsElement) el.open = true;
+      target = el.querySelector<HTMLElement>(`[data-span="${CSS.escape(id)}"]`) ?? el;
     }
-    if (!target) return;
     for (let p = target.parentElement; p && p !== this.inner; p = p.parentElement) if (p instanceof HTMLDetailsElement) p.open = true;
     const t = target;
     requestAnimationFrame(() => {
@@ -227,6 +503,9 @@ export class ChatView implements TabView {
     });
     this.markSelected(id);
   }
+
+  /** `owner` maps a span to the index of its block in the unfiltered build; the key finds it after filtering. */
+  private ownerKeys: string[] = [];
 
   private selectable(el: HTMLElement, node: SpanNode): HTMLElement {
     el.dataset.span = node.id;
@@ -286,7 +565,7 @@ export class ChatView implements TabView {
         'div',
         { class: 'msg user' },
         h('div', { class: 'msg-head' }, h('span', { class: 'avatar user' }, icon('user')), h('span', { class: 'who' }, 'You'), h('span', { class: 'dim' }, fmtClock(turn.span.startTime))),
-        h('div', { class: 'msg-body' }, valueView(String(turn.span.input), { cls: 'prompt-text' })),
+        h('div', { class: 'msg-body' }, foldedMarkdown(String(turn.span.input)), promptImages(turn.span.attributes)),
       ),
       turn,
     );
@@ -377,14 +656,13 @@ export class ChatView implements TabView {
       error ? h('span', { class: 'chip err' }, 'failed') : null,
       interrupted ? h('span', { class: 'chip warn' }, icon('bolt'), 'interrupted') : null,
       running ? h('span', { class: 'chip run' }, h('span', { class: 'spinner' }), h('span', { dataset: { runningSince: String(sp.startTime) } }, fmtDuration(Date.now() - sp.startTime))) : h('span', { class: 'dur' }, fmtDuration(sp.endTime! - sp.startTime)),
-      this.toWaterfall(n),
     ];
     const card = this.details(`tool:${n.id}`, subagents.length > 0, `tool-card${error ? ' error' : ''}${interrupted ? ' interrupted' : ''}`, summary, () => {
       const parts: Child[] = [section('Input', toolInputView(name, sp.input, cwd))];
       for (const s of subagents) parts.push(this.subagent(s));
       for (const c of n.children) if (c.span.kind !== 'subagent') parts.push(this.block(c));
       if (sp.output !== undefined || running) {
-        parts.push(section(error ? 'Error' : 'Output', running && sp.output === undefined ? h('div', { class: 'dim' }, 'running…') : valueView(toolOutputText(sp.output), { cls: error ? 'error-output' : '' })));
+        parts.push(section(error ? 'Error' : 'Output', running && sp.output === undefined ? h('div', { class: 'dim' }, 'running…') : contentView(sp.output, { cls: error ? 'error-output' : '' })));
       }
       if (error && sp.statusMessage && sp.statusMessage !== sp.output) parts.push(h('div', { class: 'error-box' }, oneLine(sp.statusMessage, 400)));
       if (events.length) parts.push(section('Events', events.map((e) => this.eventMarker(e, n))));
@@ -394,7 +672,8 @@ export class ChatView implements TabView {
       const msg = typeof sp.output === 'string' ? sp.output : sp.statusMessage;
       if (msg) card.querySelector('summary')?.appendChild(h('div', { class: 'error-line' }, oneLine(msg, 200)));
     }
-    return this.selectable(card, n);
+    // the link sits beside the card's <summary>, not inside it (no button nested in a button)
+    return this.selectable(h('div', { class: 'card-wrap' }, card, h('div', { class: 'card-actions' }, this.toWaterfall(n))), n);
   }
 
   private subagent(n: SpanNode): HTMLElement {
@@ -408,7 +687,6 @@ export class ChatView implements TabView {
       h('span', { class: 'spacer' }),
       sp.status === 'error' ? h('span', { class: 'chip err' }, 'failed') : null,
       sp.endTime === undefined ? h('span', { class: 'chip run' }, h('span', { class: 'spinner' }), 'running') : h('span', { class: 'dur' }, fmtDuration(sp.endTime - sp.startTime)),
-      this.toWaterfall(n),
     ];
     const el = this.details(`sub:${n.id}`, true, `subagent${sp.status === 'error' ? ' error' : ''}`, head, () => {
       const parts: Child[] = [];
@@ -428,7 +706,7 @@ export class ChatView implements TabView {
       }
       return h('div', { class: 'subagent-body' }, parts);
     });
-    return this.selectable(el, n);
+    return this.selectable(h('div', { class: 'card-wrap' }, el, h('div', { class: 'card-actions' }, this.toWaterfall(n))), n);
   }
 
   private compaction(n: SpanNode): HTMLElement {
@@ -511,7 +789,7 @@ export class ChatView implements TabView {
 
   /** A <details> whose body is built on first open and whose open state survives re-renders. */
   private details(key: string, defaultOpen: boolean, cls: string, summary: Child, body: () => HTMLElement): HTMLDetailsElement {
-    const isOpen = this.open.get(key) ?? defaultOpen;
+    const isOpen = this.open.get(key) ?? this.allOpen ?? defaultOpen;
     const d = h('details', { class: cls, open: isOpen }, h('summary', null, h('div', { class: 'summary-row' }, summary)));
     let built = false;
     const build = () => {

@@ -213,3 +213,71 @@ export function toolOutputText(output: unknown): unknown {
 export function section(title: Child, ...body: Child[]): HTMLElement {
   return h('section', { class: 'section' }, h('h4', null, title), ...body);
 }
+
+/** An image content part (`{type: 'image', …}`, with its media type and size when the trace has them). */
+export function imagePart(value: unknown): { mediaType: string; bytes: number | undefined } | undefined {
+  const r = rec(value);
+  if (!r || (r.type !== 'image' && r.type !== 'input_image' && r.type !== 'image_url')) return undefined;
+  const source = rec(r.source);
+  const mediaType = [r.mediaType, r.media_type, r.mimeType, r.mime_type, source?.media_type, source?.mediaType].find((v): v is string => typeof v === 'string') ?? 'image';
+  const size = [r.bytes, r.size, r.sizeBytes, source?.bytes].find((v): v is number => typeof v === 'number');
+  const data = typeof source?.data === 'string' ? source.data : typeof r.data === 'string' ? r.data : undefined;
+  return { mediaType, bytes: size ?? (data ? Math.floor((data.length * 3) / 4) : undefined) };
+}
+
+function fmtBytes(n: number): string {
+  return n < 1024 ? `${n} B` : n < 1024 * 1024 ? `${(n / 1024).toFixed(1)} KB` : `${(n / 1024 / 1024).toFixed(1)} MB`;
+}
+
+const THUMBNAIL_TYPES = new Set(['image/png', 'image/jpeg', 'image/gif', 'image/webp']);
+
+/**
+ * The images a prompt carried (`agent_trace.prompt.images`: a JSON list of `{type, media_type, bytes, data?}`):
+ * a small thumbnail when the trace kept the data (a data: URL, nothing fetched), else a placeholder.
+ */
+export function promptImages(attributes: Record<string, unknown>): HTMLElement | null {
+  const raw = attributes['agent_trace.prompt.images'];
+  if (typeof raw !== 'string') return null;
+  let list: unknown;
+  try {
+    list = JSON.parse(raw);
+  } catch {
+    return null;
+  }
+  if (!Array.isArray(list) || !list.length) return null;
+  return h(
+    'div',
+    { class: 'prompt-images' },
+    list.map((item) => {
+      const part = imagePart({ type: 'image', ...(rec(item) ?? {}) });
+      if (!part) return null;
+      const data = rec(item)?.data;
+      if (typeof data === 'string' && THUMBNAIL_TYPES.has(part.mediaType) && /^[A-Za-z0-9+/=]+$/.test(data)) {
+        const img = h('img', { class: 'thumbnail', attrs: { alt: `image, ${part.mediaType}`, src: `data:${part.mediaType};base64,${data}` } });
+        return h('figure', { class: 'image-thumb' }, img, h('figcaption', { class: 'dim small' }, part.mediaType));
+      }
+      return imagePlaceholder(part);
+    }),
+  );
+}
+
+/** A placeholder for an image the trace mentions (the image itself is not kept in the trace). */
+export function imagePlaceholder(part: { mediaType: string; bytes: number | undefined }): HTMLElement {
+  return h('div', { class: 'image-placeholder', role: 'img', attrs: { 'aria-label': `image, ${part.mediaType}${part.bytes !== undefined ? `, ${fmtBytes(part.bytes)}` : ''}` } }, h('span', { class: 'image-glyph' }, '▣'), h('span', null, `Image · ${part.mediaType}${part.bytes !== undefined ? ` · ${fmtBytes(part.bytes)}` : ''}`));
+}
+
+/** Content parts (text blocks, images, anything else) as they would read; other values as valueView does. */
+export function contentView(value: unknown, options: { cls?: string } = {}): HTMLElement {
+  const blocks = Array.isArray(value) ? value : rec(value) && Array.isArray(rec(value)!.content) ? (rec(value)!.content as unknown[]) : undefined;
+  if (!blocks || !blocks.some((b) => imagePart(b))) return valueView(toolOutputText(value), options);
+  return h(
+    'div',
+    { class: 'content-parts' },
+    blocks.map((b) => {
+      const img = imagePart(b);
+      if (img) return imagePlaceholder(img);
+      const r = rec(b);
+      return valueView(r && r.type === 'text' && typeof r.text === 'string' ? r.text : b, options);
+    }),
+  );
+}

@@ -2,13 +2,14 @@ import { h, icon, kindIcon, type Child } from './dom.js';
 import { fmtClock, fmtCost, fmtDuration, fmtInt, fmtOffset, fmtTokens, shortModel } from './format.js';
 import { renderMarkdown } from './markdown.js';
 import { durationKnown, generationOutput, isInterrupted, modelOf, toolName, usageOf, type SpanNode } from './model.js';
-import { section, toolInputView, toolOutputText, valueView } from './content.js';
-import type { SessionPage } from './session-page.js';
+import { contentView, promptImages, section, toolInputView, valueView } from './content.js';
+import { turnWaits, type WaitKind } from './critical-path.js';
+import type { SessionHost } from './host.js';
 import { sessionHref } from './shared.js';
-import { spanCost, spanSubtitle, spanTitle } from './spans.js';
+import { spanCost, spanSubtitle, spanTitle, sideCost } from './spans.js';
 
 /** The detail panel of a span: facts, input, output, events and every attribute. */
-export function spanDetail(page: SessionPage, node: SpanNode, actions: { zoom: () => void; close: () => void }): HTMLElement {
+export function spanDetail(page: SessionHost, node: SpanNode, actions: { zoom: () => void; close: () => void }): HTMLElement {
   const m = page.model;
   const sp = node.span;
   const hd = m.header;
@@ -36,40 +37,23 @@ export function spanDetail(page: SessionPage, node: SpanNode, actions: { zoom: (
   if (node.children.length) fact('Children', fmtInt(node.children.length));
 
   const sections: Child[] = [];
-  if (sp.status === 'error' && sp.statusMessage) sections.push(h('div', { class: 'error-box' }, sp.statusMessage));
+  if (sp.status === 'error' && sp.statusMessage) sections.push(h('div', { class: 'error-box', role: 'alert' }, sp.statusMessage));
   switch (sp.kind) {
     case 'session':
     case 'turn':
-      if (sp.input !== undefined) sections.push(section(sp.kind === 'turn' ? 'Prompt' : 'First prompt', valueView(sp.input, { cls: 'prompt-text' })));
+      if (sp.kind === 'turn') sections.push(criticalPath(page, node));
+      if (sp.input !== undefined) sections.push(section(sp.kind === 'turn' ? 'Prompt' : 'First prompt', valueView(sp.input, { cls: 'prompt-text' }), promptImages(sp.attributes)));
       if (typeof sp.output === 'string') sections.push(section('Final message', markdownBlock(sp.output)));
       else if (sp.output !== undefined) sections.push(section('Output', valueView(sp.output)));
       break;
-    case 'generation': {
-      const out = generationOutput(sp);
-      if (sp.input !== undefined) sections.push(section('Input', valueView(sp.input)));
-      if (out.thinking) sections.push(h('details', { class: 'thinking' }, h('summary', null, 'Thinking'), valueView(out.thinking, { cls: 'thinking-text' })));
-      if (out.text) sections.push(section('Text', markdownBlock(out.text)));
-      if (out.toolCalls?.length) {
-        sections.push(
-          section(
-            'Tool calls',
-            h(
-              'ul',
-              { class: 'plain-list' },
-              out.toolCalls.map((c) => {
-                const target = findToolCall(page, c.id);
-                return h('li', null, target ? h('a', { href: sessionHref(m.id, 'waterfall', target.id) }, c.name) : c.name, h('code', { class: 'dim' }, ` ${c.id}`));
-              }),
-            ),
-          ),
-        );
-      }
-      if (!out.text && !out.thinking && !out.toolCalls && sp.output !== undefined) sections.push(section('Output', valueView(sp.output)));
+    case 'generation':
+      sections.push(...generationSections(page, node));
       break;
-    }
     case 'tool':
       sections.push(section('Input', toolInputView(toolName(sp), sp.input, hd.cwd)));
-      if (sp.output !== undefined) sections.push(section(sp.status === 'error' ? 'Error output' : 'Output', valueView(toolOutputText(sp.output), { cls: sp.status === 'error' ? 'error-output' : '' })));
+      // a failed call whose output is its error message: the message is already shown above
+      if (sp.output !== undefined && !(sp.status === 'error' && typeof sp.output === 'string' && sp.output.trim() === (sp.statusMessage ?? '').trim()))
+        sections.push(section(sp.status === 'error' ? 'Error output' : 'Output', contentView(sp.output, { cls: sp.status === 'error' ? 'error-output' : '' })));
       break;
     case 'subagent':
       if (sp.input !== undefined) sections.push(section('Prompt', valueView(sp.input, { cls: 'prompt-text' })));
@@ -80,7 +64,8 @@ export function spanDetail(page: SessionPage, node: SpanNode, actions: { zoom: (
       if (sp.input !== undefined) sections.push(section('Input', valueView(sp.input)));
       if (sp.output !== undefined) sections.push(section(sp.kind === 'compaction' ? 'Summary' : 'Output', valueView(sp.output, { cls: 'prompt-text' })));
   }
-  const events = sp.events ?? [];
+  // an event that repeats the error shown above is not shown twice
+  const events = (sp.events ?? []).filter((e) => !(sp.statusMessage && (e.name === 'api_error' || e.name === 'exception') && String(e.attributes?.message ?? e.attributes?.['exception.message'] ?? '') === sp.statusMessage));
   if (events.length) {
     sections.push(
       section(
@@ -151,42 +136,141 @@ export function spanDetail(page: SessionPage, node: SpanNode, actions: { zoom: (
   );
 }
 
-function markdownBlock(text: string): HTMLElement {
-  const div = h('div', { class: 'msg-text' });
+/**
+ * A model call with its context: what it received (the whole input when the trace has it; otherwise what is
+ * new since the previous call of the same thread: the turn's prompt, then the tool results that came back in
+ * between), what it answered (thinking, text, tool calls with their arguments) and its tokens and cost by kind.
+ */
+function generationSections(page: SessionHost, node: SpanNode): Child[] {
+  const m = page.model;
+  const sp = node.span;
+  const out = generationOutput(sp);
+  const parts: Child[] = [];
+  const received = receivedSince(node);
+  const items: Child[] = [];
+  if (received.prompt !== undefined) items.push(h('li', { class: 'ctx-item prompt' }, h('div', { class: 'ctx-role' }, 'User prompt'), markdownBlock(received.prompt, 'prompt-text')));
+  for (const t of received.tools) {
+    items.push(
+      h(
+        'li',
+        { class: `ctx-item${t.span.status === 'error' ? ' error' : ''}` },
+        h('div', { class: 'ctx-role' }, 'Tool result · ', h('a', { href: sessionHref(m.id, 'waterfall', t.id) }, toolName(t.span)), t.span.status === 'error' ? h('span', { class: 'chip err' }, 'failed') : null),
+        contentView(t.span.output ?? t.span.statusMessage ?? '(no output)', { cls: 'compact' }),
+      ),
+    );
+  }
+  if (items.length) parts.push(section(received.prompt !== undefined && !received.tools.length ? 'Received: the prompt' : 'Received since the previous call', h('ol', { class: 'ctx-list' }, items)));
+  if (sp.input !== undefined) parts.push(h('details', { class: 'full-input' }, h('summary', null, 'Full input of this call'), contentView(sp.input)));
+  if (out.thinking?.trim()) parts.push(h('details', { class: 'thinking' }, h('summary', null, `Thinking · ${fmtInt(out.thinking.trim().split(/\s+/).length)} words`), valueView(out.thinking, { cls: 'thinking-text' })));
+  if (out.text?.trim()) parts.push(section('Answer', markdownBlock(out.text)));
+  if (out.toolCalls?.length) {
+    parts.push(
+      section(
+        `Tool calls (${out.toolCalls.length})`,
+        h(
+          'ul',
+          { class: 'plain-list tool-calls' },
+          out.toolCalls.map((c) => {
+            const target = findToolCall(page, c.id);
+            return h(
+              'li',
+              null,
+              h('div', null, target ? h('a', { href: sessionHref(m.id, 'waterfall', target.id) }, c.name) : c.name, h('code', { class: 'dim' }, ` ${c.id}`)),
+              target?.span.input !== undefined ? toolInputView(c.name, target.span.input, m.header.cwd) : null,
+            );
+          }),
+        ),
+      ),
+    );
+  }
+  if (!out.text?.trim() && !out.thinking?.trim() && !out.toolCalls?.length && sp.output !== undefined && typeof sp.output !== 'object') parts.push(section('Output', valueView(sp.output)));
+  const u = usageOf(sp);
+  if (u) {
+    // Costs as the trace computed them: the input side (uncached, cache reads, 5-minute and 1-hour writes at
+    // their rates) on the first input row, the output on its row.
+    const kinds: Array<[string, number, number | undefined]> = [
+      ['Input', u.input, undefined],
+      ['Cache read', u.cacheRead, undefined],
+      ['Cache write', u.cacheWrite, undefined],
+      ...(u.cacheWrite1h ? ([['of which 1 hour', u.cacheWrite1h, undefined]] as Array<[string, number, number | undefined]>) : []),
+      ['Output', u.output, sideCost(sp, 'output')],
+    ];
+    const inputCost = sideCost(sp, 'input');
+    const rows = kinds.filter(([, n]) => n > 0).map(([label, n, c], i) => {
+      const cost = i === 0 ? inputCost : c;
+      return h('tr', null, h('td', null, label), h('td', { class: 'num' }, fmtInt(n)), h('td', { class: 'num', title: i === 0 ? 'all input tokens, cached or not, at their rates' : '' }, cost === undefined ? '' : `${fmtCost(cost)}${i === 0 ? ' (all input)' : ''}`));
+    });
+    const total = sideCost(sp, 'total');
+    parts.push(
+      section(
+        'Tokens and cost',
+        h(
+          'table',
+          { class: 'data-table tokens-table' },
+          h('thead', null, h('tr', null, h('th', null, 'Kind'), h('th', { class: 'num' }, 'Tokens'), h('th', { class: 'num' }, 'Cost'))),
+          h('tbody', null, rows, h('tr', { class: 'total' }, h('td', null, 'Total'), h('td', { class: 'num' }, fmtInt(u.input + u.cacheRead + u.cacheWrite + u.output)), h('td', { class: 'num' }, total === undefined ? '–' : fmtCost(total)))),
+        ),
+        u.reasoning ? h('p', { class: 'dim small' }, `${fmtInt(u.reasoning)} of the output tokens were reasoning.`) : null,
+        h('p', { class: 'dim small' }, `Context of this call: ${fmtTokens(u.input + u.cacheRead + u.cacheWrite)} tokens.`),
+      ),
+    );
+  }
+  return parts;
+}
+
+const WAIT_LABEL: Record<WaitKind, string> = { model: 'Model', tool: 'Tools', permission: 'Permission prompts', other: 'Other (hooks, the agent, the person)' };
+
+/** What the turn waited on (model, tools, permission prompts) and the spans that held it longest. */
+function criticalPath(page: SessionHost, node: SpanNode): HTMLElement {
+  const w = turnWaits(node, page.model.now());
+  const kinds = (['model', 'tool', 'permission', 'other'] as WaitKind[]).filter((k) => w.by[k] > 0);
+  const bar = h(
+    'div',
+    { class: 'token-bar critical-path', role: 'img', attrs: { 'aria-label': kinds.map((k) => `${WAIT_LABEL[k]} ${fmtDuration(w.by[k])}`).join(', ') } },
+    kinds.map((k) => {
+      const seg = h('span', { class: `seg cp-${k}`, title: `${WAIT_LABEL[k]}: ${fmtDuration(w.by[k])}` });
+      seg.style.width = `${(100 * w.by[k]) / Math.max(1, w.total)}%`;
+      return seg;
+    }),
+  );
+  return section(
+    'What this turn waited on',
+    h('div', { class: 'critical-path' }, bar),
+    h('table', { class: 'kv-table' }, h('tbody', null, kinds.map((k) => h('tr', null, h('td', null, h('span', { class: `swatch seg cp-${k}` }), WAIT_LABEL[k]), h('td', { class: 'num' }, fmtDuration(w.by[k])), h('td', { class: 'num dim' }, `${Math.round((100 * w.by[k]) / Math.max(1, w.total))} %`))))),
+    w.longest.length
+      ? h(
+          'ol',
+          { class: 'plain-list critical-list' },
+          w.longest.map((x) => h('li', null, h('a', { href: sessionHref(page.model.id, 'waterfall', x.node.id) }, spanTitle(x.node.span, page.model.header)), h('span', { class: 'dim' }, ` ${spanSubtitle(x.node.span, page.model.header).slice(0, 60)} · `), fmtDuration(x.ms))),
+        )
+      : null,
+  );
+}
+
+/** What a model call saw that the previous call of its thread had not: the prompt (first call) or tool results. */
+export function receivedSince(node: SpanNode): { prompt: string | undefined; tools: SpanNode[] } {
+  const parent = node.parent;
+  if (!parent) return { prompt: undefined, tools: [] };
+  const siblings = parent.children;
+  const at = siblings.indexOf(node);
+  let prev: SpanNode | undefined;
+  for (let i = at - 1; i >= 0; i--) if (siblings[i]!.span.kind === 'generation') {
+    prev = siblings[i];
+    break;
+  }
+  const from = prev ? prev.span.startTime : Number.NEGATIVE_INFINITY;
+  const tools = siblings.filter((s) => s.span.kind === 'tool' && s.span.endTime !== undefined && s.span.endTime <= node.span.startTime && s.span.endTime >= from);
+  const prompt = !prev && (parent.span.kind === 'turn' || parent.span.kind === 'subagent') && typeof parent.span.input === 'string' ? parent.span.input : undefined;
+  return { prompt, tools };
+}
+
+function markdownBlock(text: string, cls = ''): HTMLElement {
+  const div = h('div', { class: `msg-text ${cls}` });
   renderMarkdown(div, text);
   return div;
 }
 
-function findToolCall(page: SessionPage, callId: string): SpanNode | undefined {
+function findToolCall(page: SessionHost, callId: string): SpanNode | undefined {
   for (const n of page.model.ordered) if (n.span.kind === 'tool' && n.span.attributes['gen_ai.tool.call.id'] === callId) return n;
   return undefined;
-}
-
-export function emptyDetail(page: SessionPage): HTMLElement {
-  const hd = page.model.header;
-  return h(
-    'div',
-    { class: 'detail-inner detail-empty' },
-    h('p', null, 'Select a span to see its input, output, events and attributes.'),
-    h(
-      'table',
-      { class: 'kv-table shortcuts' },
-      h(
-        'tbody',
-        null,
-        [
-          ['↑ ↓', 'previous / next span'],
-          ['← →', 'collapse / expand, parent / child'],
-          ['Enter', 'toggle children'],
-          ['/', 'search; Enter for the next match'],
-          ['n  N', 'next / previous match'],
-          ['z  0', 'zoom to span / reset zoom'],
-          ['+  −', 'zoom in / out'],
-          ['c', 'show the span in the chat'],
-          ['Esc', 'clear the selection'],
-        ].map(([k, v]) => h('tr', null, h('td', null, h('kbd', null, k!)), h('td', null, v!))),
-      ),
-    ),
-    h('p', { class: 'dim small' }, `${fmtInt(page.model.nodes.size)} spans · ${fmtTokens(hd.summary.tokens.input + hd.summary.tokens.output + hd.summary.tokens.cacheRead + hd.summary.tokens.cacheWrite)} tokens`),
-  );
 }

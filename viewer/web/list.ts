@@ -6,6 +6,9 @@ import type { SessionListEntry } from '../server/sessions.js';
 /** A row of the session list, as the server's `/api/sessions` sends it. */
 export type ListEntry = SessionListEntry;
 
+/** Rows rendered above and below the screen. */
+const LIST_OVERSCAN = 10;
+
 type SortKey = 'start' | 'duration' | 'tokens' | 'cost' | 'tools' | 'errors';
 
 interface Filters {
@@ -100,9 +103,15 @@ export class ListView {
   private readonly selects: Record<'status' | 'agent' | 'model' | 'since' | 'sort', HTMLSelectElement>;
   private readonly dirButton: HTMLButtonElement;
   private readonly scroller: HTMLElement;
+  private readonly heading = h('h1', { class: 'visually-hidden', tabIndex: -1 }, 'Sessions');
   private source: EventSource | undefined;
   private timer: ReturnType<typeof setInterval> | undefined;
   private loaded = false;
+  private shown: ListEntry[] = [];
+  private rowHeight = 64;
+  private winFirst = -1;
+  private keepIndex: number | undefined;
+  private winLast = -1;
   private error: string | undefined;
 
   constructor(query: string) {
@@ -160,14 +169,21 @@ export class ListView {
     this.el = h(
       'div',
       { class: 'page list-page' },
+      this.heading,
       h('div', { class: 'list-toolbar' }, h('div', { class: 'search-box' }, icon('search'), this.search), this.selects.status, this.selects.agent, this.selects.model, this.selects.since, this.selects.sort, this.dirButton, this.count),
       this.scroller,
     );
+    this.scroller.addEventListener('scroll', () => this.renderWindow(), { passive: true });
     this.syncControls();
     this.render();
     void this.fetch();
     this.connect();
     this.timer = setInterval(() => this.tick(), 1000);
+  }
+
+  /** Puts the keyboard focus on the page's heading (after coming back from a session). */
+  focusHeading(): void {
+    this.heading.focus({ preventScroll: true });
   }
 
   setQuery(query: string): void {
@@ -203,10 +219,10 @@ export class ListView {
       this.search.select();
       return true;
     }
-    const rows = [...this.body.querySelectorAll<HTMLElement>('tr.session-row')];
-    const at = rows.indexOf(document.activeElement as HTMLElement);
+    const focused = (document.activeElement as HTMLElement | null)?.closest<HTMLElement>('tr.session-row');
+    const at = focused ? Number(focused.dataset.index) : -1;
     if (e.key === 'ArrowDown' || e.key === 'j') {
-      this.focusRow(Math.min(rows.length - 1, at + 1));
+      this.focusRow(Math.min(this.shown.length - 1, at + 1));
       return true;
     }
     if (e.key === 'ArrowUp' || e.key === 'k') {
@@ -214,20 +230,25 @@ export class ListView {
       else this.focusRow(at - 1);
       return true;
     }
-    if (e.key === 'Enter' && at >= 0) {
-      location.hash = rows[at]!.dataset.href!;
+    if (e.key === 'Enter' && focused) {
+      location.hash = focused.dataset.href!;
       return true;
     }
     return false;
   }
 
+  /** Focuses row `i` of the filtered list, rendering it first when it is outside the window. */
   private focusRow(i: number): void {
-    const rows = this.body.querySelectorAll<HTMLElement>('tr.session-row');
-    const row = rows[i];
-    if (row) {
-      row.focus();
-      row.scrollIntoView({ block: 'nearest' });
+    if (i < 0 || i >= this.shown.length) return;
+    const row = () => this.body.querySelector<HTMLElement>(`tr.session-row[data-index="${i}"]`);
+    this.keepIndex = i;
+    if (!row()) this.renderWindow(true);
+    const r = row();
+    if (r) {
+      r.focus({ preventScroll: true });
+      r.scrollIntoView({ block: 'nearest' });
     }
+    this.keepIndex = undefined;
   }
 
   private connect(): void {
@@ -345,12 +366,50 @@ export class ListView {
       replaceChildren(this.body, h('tr', null, h('td', { class: 'empty-cell', attrs: { colspan: '9' } }, 'No session matches these filters.')));
       return;
     }
-    replaceChildren(this.body, rows.map((e) => this.row(e)));
+    this.shown = rows;
     this.scroller.scrollTop = scrollTop;
+    this.renderWindow(true);
     if (focusedId) this.body.querySelector<HTMLElement>(`tr[data-session="${CSS.escape(focusedId)}"]`)?.focus();
   }
 
-  private row(e: ListEntry): HTMLElement {
+  /**
+   * Only the rows on screen (and a margin) are in the DOM; two spacer rows stand for the others, so a list of
+   * 5,000 sessions costs what a screenful costs. Rows are about the same height; it is measured, not assumed.
+   */
+  private renderWindow(force = false): void {
+    const n = this.shown.length;
+    const viewH = this.scroller.clientHeight || 800;
+    let first = Math.max(0, Math.floor(this.scroller.scrollTop / this.rowHeight) - LIST_OVERSCAN);
+    let last = Math.min(n, first + Math.ceil(viewH / this.rowHeight) + 2 * LIST_OVERSCAN);
+    // the focused row stays in the DOM (and keeps the focus) while it is near the window
+    const focusedAttr = (document.activeElement as HTMLElement | null)?.closest<HTMLElement>('tr.session-row')?.dataset.index;
+    const keep = this.keepIndex ?? (focusedAttr !== undefined ? Number(focusedAttr) : undefined);
+    if (keep !== undefined && keep < n && (this.keepIndex !== undefined || (keep > first - 50 && keep < last + 50))) {
+      first = Math.min(first, keep);
+      last = Math.max(last, keep + 1);
+    }
+    if (!force && first === this.winFirst && last === this.winLast) return;
+    this.winFirst = first;
+    this.winLast = last;
+    const spacer = (px: number) => {
+      const td = h('td', { attrs: { colspan: '9' } });
+      td.style.height = `${px}px`;
+      return h('tr', { class: 'spacer-row', attrs: { 'aria-hidden': 'true' } }, td);
+    };
+    const rows: HTMLElement[] = [];
+    for (let i = first; i < last; i++) rows.push(this.row(this.shown[i]!, i));
+    // the focused row keeps the focus when the window moves
+    const focused = focusedAttr;
+    replaceChildren(this.body, first > 0 ? spacer(first * this.rowHeight) : null, rows, last < n ? spacer((n - last) * this.rowHeight) : null);
+    if (focused !== undefined) this.body.querySelector<HTMLElement>(`tr.session-row[data-index="${focused}"]`)?.focus({ preventScroll: true });
+    const sample = rows[0];
+    if (sample && sample.offsetHeight > 0 && Math.abs(sample.offsetHeight - this.rowHeight) > 2) {
+      this.rowHeight = sample.offsetHeight;
+      this.renderWindow(true);
+    }
+  }
+
+  private row(e: ListEntry, index: number): HTMLElement {
     const href = sessionHref(e.sessionId);
     const errors = e.summary.toolErrors;
     const meta = [e.sessionId.slice(0, 12), e.cwd, e.gitBranch ? `⎇ ${e.gitBranch}` : null].filter((x): x is string => !!x);
@@ -359,7 +418,7 @@ export class ListView {
       {
         class: `session-row status-${e.status}`,
         tabIndex: 0,
-        dataset: { session: e.sessionId, href },
+        dataset: { session: e.sessionId, href, index: String(index) },
         on: {
           click: (ev) => {
             if ((ev.target as HTMLElement).closest('a')) return;
@@ -383,10 +442,11 @@ export class ListView {
         h('div', { class: 'session-meta' }, meta.map((m) => h('span', null, m))),
       ),
       h('td', { class: 'c-agent' }, h('div', null, e.agent.name, e.agent.version ? h('span', { class: 'dim' }, ` ${e.agent.version}`) : null), h('div', { class: 'dim small' }, e.models.map(shortModel).join(', '))),
-      h('td', { class: 'c-start', title: fmtDate(e.startTime) }, h('div', null, fmtAgo(e.startTime)), h('div', { class: 'dim small' }, fmtDate(e.startTime))),
-      h('td', { class: 'num duration', dataset: { start: String(e.startTime) } }, fmtDuration(durationOf(e, Date.now()))),
-      h('td', { class: 'num', title: `${fmtInt(e.summary.tokens.input)} input · ${fmtInt(e.summary.tokens.output)} output · ${fmtInt(e.summary.tokens.cacheRead)} cache read · ${fmtInt(e.summary.tokens.cacheWrite)} cache write` }, fmtTokens(tokensOf(e))),
-      h('td', { class: 'num', title: 'estimated from list prices' }, e.summary.cost ? fmtCost(e.summary.cost.usd) : '–'),
+      // a relative time, the exact date in its tooltip (once; an old session's "ago" is already a date)
+      h('td', { class: 'c-start', title: fmtDate(e.startTime) }, h('time', { attrs: { datetime: new Date(e.startTime).toISOString() } }, fmtAgo(e.startTime))),
+      h('td', { class: 'num duration', dataset: { start: String(e.startTime), label: 'Duration' } }, fmtDuration(durationOf(e, Date.now()))),
+      h('td', { class: 'num', dataset: { label: 'Tokens' }, title: `${fmtInt(e.summary.tokens.input)} input · ${fmtInt(e.summary.tokens.output)} output · ${fmtInt(e.summary.tokens.cacheRead)} cache read · ${fmtInt(e.summary.tokens.cacheWrite)} cache write` }, fmtTokens(tokensOf(e))),
+      h('td', { class: 'num', dataset: { label: 'Cost' }, title: 'estimated from list prices' }, e.summary.cost ? fmtCost(e.summary.cost.usd) : '–'),
       h('td', { class: 'num' }, fmtInt(e.summary.toolCalls)),
       h('td', { class: `num${errors ? ' has-errors' : ''}` }, errors ? fmtInt(errors) : '0'),
     );

@@ -1,5 +1,6 @@
 import type { TraceDocument, TraceSpan } from '../../src/model/trace.js';
 import type { Usage } from '../../src/events/types.js';
+import { embeddedSession } from './source.js';
 
 export type TraceHeader = Omit<TraceDocument, 'spans'>;
 export type { TraceSpan };
@@ -65,6 +66,12 @@ export class SessionModel {
   }
 
   async load(): Promise<void> {
+    const shared = embeddedSession();
+    if (shared) {
+      this.setDocument(shared.doc, 0, 0);
+      performance.mark('agent-trace:model-ready');
+      return;
+    }
     const res = await fetch(`${apiSession(this.id)}/trace`, { headers: { accept: 'application/json' } });
     if (!res.ok) throw new Error(res.status === 404 ? 'unknown session' : `the server answered ${res.status}`);
     const epoch = Number(res.headers.get('x-trace-epoch'));
@@ -151,7 +158,8 @@ export class SessionModel {
   }
 
   connect(): void {
-    if (this.closed || this.source) return;
+    // a shared file has no server to follow
+    if (this.closed || this.source || embeddedSession()) return;
     const url = `${apiSession(this.id)}/live?since=${this.epoch}.${this.version}`;
     const source = new EventSource(url);
     this.source = source;

@@ -1,4 +1,3 @@
-import type { PriceTable } from '../../src/model/pricing.js';
 import { ChatView } from './chat.js';
 import { h, isTyping, replaceChildren } from './dom.js';
 import { fmtCost, fmtDuration, fmtTokens } from './format.js';
@@ -6,37 +5,15 @@ import { SessionModel, type ModelChange } from './model.js';
 import { sessionHref, statusBadge, TABS, type Tab } from './shared.js';
 import { SummaryView } from './summary.js';
 import { WaterfallView } from './waterfall.js';
+import type { SessionHost, TabView, ViewerInfo } from './host.js';
+import { embeddedSession } from './source.js';
 
-export interface ViewerInfo {
-  version: string;
-  dir: string;
-  pricesAsOf: string;
-  /** The price source, named and dated. */
-  priceSource: string;
-  /** The config file's `prices` overrides. */
-  prices: PriceTable;
-  priceOverrides: string[];
-}
-
-/** What every tab implements. */
-export interface TabView {
-  readonly el: HTMLElement;
-  /** Called when the tab becomes visible, with the span the URL selects (if any). */
-  show(span: string | undefined, jump: boolean): void;
-  hide(): void;
-  update(change: ModelChange): void;
-  /** The selection changed elsewhere (another tab, the URL). */
-  selectionChanged?(id: string | undefined): void;
-  /** Every second while the session runs (open spans grow). */
-  tick?(): void;
-  onKey?(e: KeyboardEvent): boolean;
-  destroy?(): void;
-}
+export type { ViewerInfo } from './host.js';
 
 const TAB_LABEL: Record<Tab, string> = { summary: 'Summary', chat: 'Chat', waterfall: 'Waterfall' };
 
 /** One session: a header, three tabs (each with its own URL), a shared selection, live updates. */
-export class SessionPage {
+export class SessionPage implements SessionHost {
   readonly el: HTMLElement;
   readonly model: SessionModel;
   info: ViewerInfo = { version: '', dir: '', pricesAsOf: '', priceSource: '', prices: {}, priceOverrides: [] };
@@ -48,6 +25,9 @@ export class SessionPage {
   private readonly headerInfo: HTMLElement;
   private readonly tabLinks = new Map<Tab, HTMLAnchorElement>();
   private readonly liveDot: HTMLElement;
+  private readonly titleEl = h('h1', { class: 'session-head-title', tabIndex: -1 });
+  private readonly badgeSlot = h('span', { class: 'badge-slot' });
+  private readonly statsSlot = h('span', { class: 'session-head-stats' });
   private timer: ReturnType<typeof setInterval> | undefined;
   private ready = false;
   private pendingRoute: { tab: Tab; span: string | undefined } | undefined;
@@ -58,11 +38,16 @@ export class SessionPage {
     this.model = new SessionModel(id);
     this.headerInfo = h('div', { class: 'session-head-info' }, h('span', { class: 'dim' }, 'loading…'));
     this.liveDot = h('span', { class: 'live-dot', hidden: true, title: 'Live: updates as the session runs' }, h('span', { class: 'pulse' }), 'live');
+    // the ARIA tabs pattern: one tab stop, arrow keys move between tabs, each tab names its panel
     const nav = h(
       'nav',
-      { class: 'tabs', role: 'tablist' },
+      { class: 'tabs', role: 'tablist', attrs: { 'aria-label': 'Session views' }, on: { keydown: (e) => this.onTabKey(e) } },
       TABS.map((t, i) => {
-        const a = h('a', { class: 'tab', href: sessionHref(id, t), role: 'tab', title: `${TAB_LABEL[t]} (${i + 1})`, dataset: { tab: t } }, TAB_LABEL[t]);
+        const a = h(
+          'a',
+          { class: 'tab', id: `tab-${t}`, href: sessionHref(id, t), role: 'tab', title: `${TAB_LABEL[t]} (${i + 1})`, dataset: { tab: t }, attrs: { 'aria-controls': `panel-${t}`, 'aria-selected': 'false' }, tabIndex: -1 },
+          TAB_LABEL[t],
+        );
         this.tabLinks.set(t, a);
         return a;
       }),
@@ -118,6 +103,9 @@ export class SessionPage {
     let view = this.views.get(tab);
     if (!view) {
       view = tab === 'summary' ? new SummaryView(this) : tab === 'chat' ? new ChatView(this) : new WaterfallView(this);
+      view.el.id = `panel-${tab}`;
+      view.el.setAttribute('role', 'tabpanel');
+      view.el.setAttribute('aria-labelledby', `tab-${tab}`);
       this.views.set(tab, view);
       this.body.appendChild(view.el);
     }
@@ -125,9 +113,14 @@ export class SessionPage {
     for (const [t, a] of this.tabLinks) {
       a.classList.toggle('active', t === tab);
       a.setAttribute('aria-selected', String(t === tab));
+      a.tabIndex = t === tab ? 0 : -1;
       a.setAttribute('href', sessionHref(this.model.id, t, this.selected));
     }
     view.show(this.selected, jump);
+    if (this.tabFocus === tab) {
+      this.tabFocus = undefined;
+      this.tabLinks.get(tab)?.focus();
+    }
     document.title = `${this.model.header.title ?? this.model.id} · ${TAB_LABEL[tab]} · agent-trace`;
   }
 
@@ -144,6 +137,29 @@ export class SessionPage {
   open(tab: Tab, id: string | undefined): void {
     location.hash = sessionHref(this.model.id, tab, id);
   }
+
+  /** Left/Right/Home/End on the tab list: move to (and open) the neighbouring tab, focus following it. */
+  private onTabKey(e: KeyboardEvent): void {
+    const i = TABS.indexOf(this.tab);
+    const next = e.key === 'ArrowRight' ? (i + 1) % TABS.length : e.key === 'ArrowLeft' ? (i + TABS.length - 1) % TABS.length : e.key === 'Home' ? 0 : e.key === 'End' ? TABS.length - 1 : -1;
+    if (next < 0) return;
+    e.preventDefault();
+    e.stopPropagation();
+    this.tabFocus = TABS[next];
+    this.open(TABS[next]!, this.selected);
+    this.tabLinks.get(TABS[next]!)?.focus();
+  }
+
+  /** A tab chosen from the tab list keeps the focus on the tab list (the panel does not take it). */
+  private tabFocus: Tab | undefined;
+
+  /** Puts the keyboard focus on the session's title (after opening a session from the list). */
+  focusHeading(): void {
+    if (this.titleEl.isConnected) this.titleEl.focus({ preventScroll: true });
+    else this.focusOnReady = true;
+  }
+
+  private focusOnReady = false;
 
   onKey(e: KeyboardEvent): boolean {
     if (!this.ready) return false;
@@ -176,19 +192,32 @@ export class SessionPage {
     const hd = this.model.header;
     const t = hd.summary.tokens;
     const duration = this.model.running ? Math.max(hd.summary.durationMs, Date.now() - hd.startTime) : hd.summary.durationMs;
+    // the title stays the same element (it may hold the focus); the badge and the numbers are redrawn
+    if (!this.titleEl.isConnected) {
+      replaceChildren(
+        this.headerInfo,
+        embeddedSession() ? null : h('a', { class: 'back', href: '#/', title: 'All sessions', attrs: { 'aria-label': 'All sessions' } }, '←'),
+        this.badgeSlot,
+        this.titleEl,
+        this.statsSlot,
+      );
+    }
+    const title = hd.title ?? this.model.id;
+    if (this.titleEl.textContent !== title) {
+      this.titleEl.textContent = title;
+      this.titleEl.title = title;
+    }
+    replaceChildren(this.badgeSlot, statusBadge(hd.status));
     replaceChildren(
-      this.headerInfo,
-      h('a', { class: 'back', href: '#/', title: 'All sessions' }, '←'),
-      statusBadge(hd.status),
-      h('span', { class: 'session-head-title', title: hd.title ?? this.model.id }, hd.title ?? this.model.id),
-      h(
-        'span',
-        { class: 'session-head-stats' },
-        h('span', { title: 'duration' }, fmtDuration(duration)),
-        h('span', { title: 'tokens (input + output + cache)' }, `${fmtTokens(t.input + t.output + t.cacheRead + t.cacheWrite)} tok`),
-        hd.summary.cost ? h('span', { title: 'estimated cost' }, fmtCost(hd.summary.cost.usd)) : null,
-      ),
+      this.statsSlot,
+      h('span', { title: 'duration' }, fmtDuration(duration)),
+      h('span', { title: 'tokens (input + output + cache)' }, `${fmtTokens(t.input + t.output + t.cacheRead + t.cacheWrite)} tok`),
+      hd.summary.cost ? h('span', { title: 'estimated cost' }, fmtCost(hd.summary.cost.usd)) : null,
     );
     this.renderLive();
+    if (this.focusOnReady) {
+      this.focusOnReady = false;
+      this.titleEl.focus({ preventScroll: true });
+    }
   }
 }

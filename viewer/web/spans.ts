@@ -114,3 +114,13 @@ export function subtreeStats(node: SpanNode, prices: PriceTable | undefined): Su
   }
   return stats;
 }
+
+/**
+ * A model call's cost by side, as the trace computed it (the price catalogue is not in the browser):
+ * `input` (uncached input, cache reads and writes together), `output`, or the `total`.
+ */
+export function sideCost(span: TraceSpan, side: 'input' | 'output' | 'total'): number | undefined {
+  const key = side === 'input' ? 'llm.cost.prompt' : side === 'output' ? 'llm.cost.completion' : 'gen_ai.usage.cost';
+  const v = span.attributes[key];
+  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
+}

@@ -1,8 +1,10 @@
 import { h, icon, kindIcon, replaceChildren, type Child } from './dom.js';
 import { fmtClock, fmtCost, fmtDate, fmtDuration, fmtInt, fmtOffset, fmtTokens, oneLine, plausibleRange, plural, shortModel } from './format.js';
-import { durationKnown, isInterrupted, modelOf, toolName, usageOf, type ModelChange, type SpanNode } from './model.js';
+import { durationKnown, isInterrupted, modelOf, toolName, usageOf, type ModelChange, type SpanNode, type TraceHeader } from './model.js';
 import { shortPath, toolSummary, valueView } from './content.js';
-import type { SessionPage, TabView } from './session-page.js';
+import type { SessionHost, TabView } from './host.js';
+import { foldedMarkdown } from './fold.js';
+import { contextChart } from './context-chart.js';
 import { sessionHref } from './shared.js';
 import { spanCost, spanTitle, subtreeStats } from './spans.js';
 
@@ -28,7 +30,7 @@ export class SummaryView implements TabView {
   private dirty = true;
   private scheduled = false;
 
-  constructor(private readonly page: SessionPage) {
+  constructor(private readonly page: SessionHost) {
     this.inner = h('div', { class: 'summary' });
     this.el = h('div', { class: 'tab-pane summary-scroll', role: 'tabpanel' }, this.inner);
   }
@@ -153,7 +155,7 @@ export class SummaryView implements TabView {
       'div',
       { class: 'summary-heading' },
       h('h1', null, hd.title ?? 'Untitled session'),
-      firstPrompt ? h('div', { class: 'first-prompt' }, h('div', { class: 'label' }, 'First prompt'), valueView(firstPrompt, { cls: 'prompt-text' })) : null,
+      firstPrompt ? h('div', { class: 'first-prompt' }, h('div', { class: 'label' }, 'First prompt'), foldedMarkdown(firstPrompt)) : null,
     );
 
     // ——— stats ———
@@ -416,6 +418,8 @@ export class SummaryView implements TabView {
         : h('p', { class: 'empty' }, 'No subagents.'),
     );
 
+    const chart = contextChart(this.page.model);
+    const contextCard = chart ? card('Context size per model call', chart) : null;
     const scroll = this.el.scrollTop;
     const openDetails = [...this.inner.querySelectorAll('details')].map((d) => d.open);
     replaceChildren(
@@ -423,7 +427,7 @@ export class SummaryView implements TabView {
       banner,
       heading,
       stats,
-      h('div', { class: 'cards' }, h('div', { class: 'col' }, errorsCard, toolsCard, subCard, filesCard), h('div', { class: 'col' }, facts, tokens, cost, timeCard)),
+      h('div', { class: 'cards' }, h('div', { class: 'col' }, errorsCard, toolsCard, subCard, filesCard), h('div', { class: 'col' }, facts, tokens, contextCard, cost, timeCard)),
     );
     [...this.inner.querySelectorAll('details')].forEach((d, i) => {
       if (openDetails[i]) d.open = true;
@@ -433,7 +437,7 @@ export class SummaryView implements TabView {
 }
 
 /** Which prices are estimates and why: a family stand-in, or no price at all. */
-function priceNotes(s: SessionPage['model']['header']['summary'], rows: Array<[string, { basis?: string; pricedAs?: string; calls: number }]>): HTMLElement | null {
+function priceNotes(s: TraceHeader['summary'], rows: Array<[string, { basis?: string; pricedAs?: string; calls: number }]>): HTMLElement | null {
   const items: Child[] = [];
   for (const e of s.cost?.estimates ?? []) {
     items.push(h('li', { class: 'price-estimate' }, h('code', null, e.model), ` (${plural(e.calls, 'call')}): not in the price source; priced as its family's `, h('code', null, e.pricedAs), ' * (family fallback).'));

@@ -1,9 +1,10 @@
 import { debounce, h, highlighted, icon, isTyping, kindIcon, replaceChildren } from './dom.js';
 import { fmtDuration, fmtShort } from './format.js';
 import { isInterrupted, searchText, type ModelChange, type SpanNode } from './model.js';
-import { emptyDetail, spanDetail } from './detail.js';
-import type { SessionPage, TabView } from './session-page.js';
+import { spanDetail } from './detail.js';
+import type { SessionHost, TabView } from './host.js';
 import { spanSubtitle, spanTitle } from './spans.js';
+import { gapLabel, Timeline } from './timeline.js';
 
 const ROW_H = 26;
 const OVERSCAN = 8;
@@ -46,6 +47,11 @@ export class WaterfallView implements TabView {
   private pool: RowEl[] = [];
   private t0 = 0;
   private total = 1;
+  private timeline = Timeline.identity(1);
+  private compressIdle = true;
+  private readonly turnSelect: HTMLSelectElement;
+  private readonly body: HTMLElement;
+  private follow = false;
   private laneWidth = 600;
   private minimapDirty = true;
   private lastMinimap = 0;
@@ -63,7 +69,7 @@ export class WaterfallView implements TabView {
   private readonly matchCount: HTMLElement;
   private readonly resize: ResizeObserver;
 
-  constructor(private readonly page: SessionPage) {
+  constructor(private readonly page: SessionHost) {
     this.searchInput = h('input', {
       class: 'search',
       type: 'search',
@@ -89,6 +95,10 @@ export class WaterfallView implements TabView {
     const button = (name: string, title: string, onclick: () => void, label?: string) =>
       h('button', { class: `button${label ? ' small' : ' icon-button'}`, type: 'button', title, attrs: { 'aria-label': title }, on: { click: onclick } }, icon(name), label ?? null);
     const onlyBox = h('input', { type: 'checkbox', attrs: { 'aria-label': 'Show only matching spans' }, on: { change: (e) => this.setOnlyMatches((e.target as HTMLInputElement).checked) } });
+    const idleBox = h('input', { type: 'checkbox', attrs: { 'aria-label': 'Compress idle gaps' }, on: { change: (e) => this.setCompress((e.target as HTMLInputElement).checked) } });
+    idleBox.checked = true;
+    const followBox = h('input', { type: 'checkbox', attrs: { 'aria-label': 'Follow the newest spans' }, on: { change: (e) => this.setFollow((e.target as HTMLInputElement).checked) } });
+    this.turnSelect = h('select', { class: 'turn-select', attrs: { 'aria-label': 'Zoom to a turn' }, on: { change: () => this.zoomToTurn(this.turnSelect.value) } });
     const toolbar = h(
       'div',
       { class: 'wf-toolbar' },
@@ -104,6 +114,9 @@ export class WaterfallView implements TabView {
       button('plus', 'Zoom in (+)', () => this.zoomBy(0.5)),
       button('minus', 'Zoom out (−)', () => this.zoomBy(2)),
       button('reset', 'Reset zoom (0)', () => this.setWindow(undefined)),
+      this.turnSelect,
+      h('label', { class: 'check', title: 'Draw long idle stretches as narrow gaps' }, idleBox, 'compress idle'),
+      h('label', { class: 'check', title: 'Keep the newest spans in view while the session runs' }, followBox, 'follow'),
       h('span', { class: 'spacer' }),
       h('span', { class: 'legend' }, ['turn', 'generation', 'tool', 'subagent', 'compaction'].map((k) => h('span', { class: 'legend-item' }, h('span', { class: `legend-swatch kind-${k}` }), k === 'generation' ? 'model call' : k)), h('span', { class: 'legend-item' }, h('span', { class: 'legend-swatch error' }), 'error')),
     );
@@ -119,12 +132,9 @@ export class WaterfallView implements TabView {
     this.grid = h('div', { class: 'wf-grid' });
     this.scroller = h('div', { class: 'wf-scroll', tabIndex: 0, role: 'tree', attrs: { 'aria-label': 'Spans' } }, this.spacer, this.layer);
     this.detail = h('aside', { class: 'wf-detail', attrs: { 'aria-label': 'Span details' } });
-    this.el = h(
-      'div',
-      { class: 'tab-pane wf', role: 'tabpanel' },
-      toolbar,
-      h('div', { class: 'wf-body' }, h('div', { class: 'wf-main' }, head, h('div', { class: 'wf-rows' }, this.grid, this.scroller)), this.detail),
-    );
+    // the detail panel takes room only when a span is selected
+    this.body = h('div', { class: 'wf-body no-detail' }, h('div', { class: 'wf-main' }, head, h('div', { class: 'wf-rows' }, this.grid, this.scroller)), this.detail);
+    this.el = h('div', { class: 'tab-pane wf', role: 'tabpanel' }, toolbar, this.body);
     const saved = Number(localStorage.getItem('agent-trace.nameWidth'));
     this.el.style.setProperty('--name-w', `${saved >= 200 && saved <= 1200 ? saved : 420}px`);
 
@@ -170,12 +180,25 @@ export class WaterfallView implements TabView {
       this.renderDetail();
       return;
     }
+    const added = change.structural ? [...change.changed].filter((id) => !this.known.has(id)) : [];
     if (change.structural) this.rebuild();
     else this.computeRange();
     if (this.query) this.computeMatches(false);
     this.minimapDirty = true;
+    if (this.follow && change.structural) this.followTail();
+    this.markNew(added);
     this.renderAll();
     if (this.selected && change.changed.has(this.selected)) this.renderDetail();
+  }
+
+  /** Spans that arrived live are marked for a moment (the row fades from a highlight). */
+  private readonly fresh = new Map<string, number>();
+  private readonly known = new Set<string>();
+
+  private markNew(added: string[]): void {
+    const now = Date.now();
+    for (const id of added) this.fresh.set(id, now);
+    for (const [id, at] of this.fresh) if (now - at > 3000) this.fresh.delete(id);
   }
 
   selectionChanged(id: string | undefined): void {
@@ -187,6 +210,7 @@ export class WaterfallView implements TabView {
   }
 
   tick(): void {
+    this.markNew([]);
     this.computeRange();
     if (Date.now() - this.lastMinimap > 2000) this.minimapDirty = true;
     this.renderAll();
@@ -204,10 +228,12 @@ export class WaterfallView implements TabView {
       if (seen.has(n)) continue;
       seen.add(n);
       this.dfs.push(n);
+      this.known.add(n.id);
       for (let i = n.children.length - 1; i >= 0; i--) stack.push(n.children[i]!);
     }
     this.computeRange();
     this.flatten();
+    this.fillTurns();
   }
 
   private computeRange(): void {
@@ -219,7 +245,66 @@ export class WaterfallView implements TabView {
     let end = now;
     if (!m.running) for (const n of m.ordered) end = Math.max(end, n.span.endTime ?? n.span.startTime);
     this.t0 = t0;
-    this.total = Math.max(MIN_SPAN_MS, end - t0);
+    const realTotal = Math.max(MIN_SPAN_MS, end - t0);
+    if (this.compressIdle) {
+      const busy: Array<[number, number]> = [];
+      for (const n of m.ordered) if (n.span.kind !== 'session') busy.push([n.span.startTime - t0, (n.span.endTime ?? now) - t0]);
+      this.timeline = Timeline.compress(busy, realTotal);
+    } else this.timeline = Timeline.identity(realTotal);
+    this.total = Math.max(MIN_SPAN_MS, this.timeline.total);
+  }
+
+  /** Real milliseconds since the session start → a position on the (possibly compressed) axis. */
+  private ax(time: number): number {
+    return this.timeline.toAxis(time - this.t0);
+  }
+
+  private setCompress(on: boolean): void {
+    this.compressIdle = on;
+    this.window = undefined;
+    this.computeRange();
+    this.minimapDirty = true;
+    this.renderAll();
+  }
+
+  private setFollow(on: boolean): void {
+    this.follow = on;
+    if (on) this.followTail();
+  }
+
+  /** Scrolls to the newest span (the last in document order) and keeps the right end of time in view. */
+  private followTail(): void {
+    if (!this.rows.length) return;
+    this.scroller.scrollTop = this.rows.length * ROW_H;
+    if (this.window) {
+      const width = this.window.to - this.window.from;
+      this.window = { from: Math.max(0, this.total - width), to: this.total };
+    }
+  }
+
+  private fillTurns(): void {
+    const turns = this.dfs.filter((n) => n.span.kind === 'turn');
+    const current = this.turnSelect.value;
+    replaceChildren(
+      this.turnSelect,
+      h('option', { value: '' }, turns.length ? `All ${turns.length} turns` : 'No turns'),
+      turns.map((n, i) => h('option', { value: n.id }, `Turn ${i + 1}: ${spanSubtitle(n.span, this.page.model.header).slice(0, 60)}`)),
+    );
+    this.turnSelect.value = turns.some((n) => n.id === current) ? current : '';
+    this.turnSelect.hidden = turns.length < 2;
+  }
+
+  /** Per-turn zoom: the time axis shows one turn, its row on top. */
+  private zoomToTurn(id: string): void {
+    const node = id ? this.page.model.nodes.get(id) : undefined;
+    if (!node) {
+      this.setWindow(undefined);
+      return;
+    }
+    this.zoomTo(node);
+    this.selectNode(node.id, { reveal: false });
+    const i = this.rowIndex.get(node.id);
+    if (i !== undefined) this.scroller.scrollTop = i * ROW_H;
   }
 
   private flatten(): void {
@@ -292,14 +377,46 @@ export class WaterfallView implements TabView {
     const step = TICK_STEPS.find((s) => span / s <= target) ?? TICK_STEPS[TICK_STEPS.length - 1]!;
     const ticks: HTMLElement[] = [];
     const lines: HTMLElement[] = [];
-    for (let t = Math.ceil(v.from / step) * step; t <= v.to; t += step) {
-      const left = `${this.pct(t)}%`;
-      const tick = h('span', { class: 'tick' }, fmtShort(t));
-      tick.style.left = left;
-      ticks.push(tick);
-      const line = h('span', { class: 'grid-line' });
-      line.style.left = left;
-      lines.push(line);
+    const minGapPx = 60;
+    let lastPx = Number.NEGATIVE_INFINITY;
+    const px = (axisMs: number) => (this.pct(axisMs) / 100) * this.laneWidth;
+    // gap labels first: ticks keep clear of them
+    const gapPx = this.timeline.gaps.filter((g) => g.at + g.width >= v.from && g.at <= v.to).map((g) => [px(g.at), px(g.at + g.width)] as const);
+    const centers = gapPx.map(([a, b]) => (a + b) / 2);
+    // a gap's words fit when its neighbours leave room for them; else a bare ⋯ (the words in its tooltip)
+    const roomy = centers.map((c, i) => Math.min(i ? c - centers[i - 1]! : Infinity, i < centers.length - 1 ? centers[i + 1]! - c : Infinity) > 120);
+    const nearGap = (x: number) => gapPx.some(([a, b], i) => x > a - (roomy[i] ? 70 : 20) && x < b + (roomy[i] ? 70 : 20));
+    let gapIndex = 0;
+    // ticks at round real times inside each active stretch (between the compressed gaps)
+    for (const [a, b] of this.timeline.stretches()) {
+      if (this.timeline.toAxis(b) < v.from || this.timeline.toAxis(a) > v.to) continue;
+      for (let t = Math.ceil(a / step) * step; t <= b; t += step) {
+        const at = this.timeline.toAxis(t);
+        if (at < v.from || at > v.to) continue;
+        const x = px(at);
+        if (x - lastPx < minGapPx || nearGap(x)) continue;
+        lastPx = x;
+        const left = `${this.pct(at)}%`;
+        const tick = h('span', { class: 'tick' }, fmtShort(t));
+        tick.style.left = left;
+        ticks.push(tick);
+        const line = h('span', { class: 'grid-line' });
+        line.style.left = left;
+        lines.push(line);
+      }
+    }
+    for (const g of this.timeline.gaps) {
+      if (g.at + g.width < v.from || g.at > v.to) continue;
+      const left = this.pct(Math.max(v.from, g.at));
+      const right = this.pct(Math.min(v.to, g.at + g.width));
+      const band = h('span', { class: 'wf-gap', title: `idle for ${gapLabel(g.to - g.from)}` });
+      band.style.left = `${left}%`;
+      band.style.width = `${Math.max(0.2, right - left)}%`;
+      lines.push(band);
+      const wide = roomy[gapIndex++] ?? false;
+      const label = h('span', { class: 'wf-gap-label', title: `${gapLabel(g.to - g.from)} later` }, wide ? `⋯ ${gapLabel(g.to - g.from)} later ⋯` : '⋯');
+      label.style.left = `${(left + right) / 2}%`;
+      ticks.push(label);
     }
     replaceChildren(this.axis, ticks);
     replaceChildren(this.grid, lines);
@@ -329,7 +446,7 @@ export class WaterfallView implements TabView {
       used.add(r);
       const node = this.rows[i]!;
       const open = node.span.endTime === undefined;
-      const key = `${node.id}|${node.rev}|${i}|${node.id === this.selected ? 1 : 0}|${this.collapsed.has(node.id) ? 1 : 0}|${node.children.length}|${this.matchSet.has(node.id) ? 1 : 0}|${this.matches[this.matchAt]?.id === node.id ? 1 : 0}|${windowKey}|${open ? now : 0}`;
+      const key = `${node.id}|${node.rev}|${i}|${node.id === this.selected ? 1 : 0}|${this.collapsed.has(node.id) ? 1 : 0}|${node.children.length}|${this.matchSet.has(node.id) ? 1 : 0}|${this.matches[this.matchAt]?.id === node.id ? 1 : 0}|${windowKey}|${open ? now : 0}|${this.fresh.has(node.id) ? 1 : 0}`;
       if (force || r.key !== key || r.index !== i) {
         if (r.key !== key) this.fillRow(r.el, node, i);
         r.el.style.transform = `translateY(${i * ROW_H}px)`;
@@ -371,7 +488,7 @@ export class WaterfallView implements TabView {
     const interrupted = isInterrupted(sp);
     const open = sp.endTime === undefined;
     const q = this.query;
-    el.className = `wf-row rk-${sp.kind}${isSel ? ' selected' : ''}${error ? ' error' : ''}${this.matchSet.has(node.id) ? ' match' : ''}${this.matches[this.matchAt]?.id === node.id ? ' current-match' : ''}${index % 2 ? ' odd' : ''}`;
+    el.className = `wf-row rk-${sp.kind}${isSel ? ' selected' : ''}${error ? ' error' : ''}${this.matchSet.has(node.id) ? ' match' : ''}${this.matches[this.matchAt]?.id === node.id ? ' current-match' : ''}${index % 2 ? ' odd' : ''}${this.fresh.has(node.id) ? ' fresh' : ''}`;
     el.dataset.id = node.id;
     el.setAttribute('aria-level', String(node.depth + 1));
     el.setAttribute('aria-selected', String(isSel));
@@ -394,8 +511,10 @@ export class WaterfallView implements TabView {
     );
 
     const lane = h('div', { class: 'wf-lane' });
-    const start = sp.startTime - this.t0;
-    const end = (open ? m.now() : sp.endTime!) - this.t0;
+    const realStart = sp.startTime;
+    const realEnd = open ? m.now() : sp.endTime!;
+    const start = this.ax(realStart);
+    const end = this.ax(realEnd);
     const v = this.view();
     const visibleFrom = Math.max(start, v.from);
     const visibleTo = Math.min(end, v.to);
@@ -407,13 +526,13 @@ export class WaterfallView implements TabView {
       bar.style.width = `max(2px, ${Math.max(0, right - left)}%)`;
       lane.appendChild(bar);
       for (const ev of sp.events ?? []) {
-        const t = ev.time - this.t0;
+        const t = this.ax(ev.time);
         if (t < v.from || t > v.to) continue;
         const mark = h('span', { class: `wf-event ev-${ev.name.replace(/[^a-z_]/gi, '')}`, title: `${ev.name}${ev.attributes?.message ? `: ${String(ev.attributes.message)}` : ''}` });
         mark.style.left = `${this.pct(t)}%`;
         lane.appendChild(mark);
       }
-      const label = h('span', { class: 'wf-dur' }, open ? `${fmtDuration(end - start)} …` : fmtDuration(end - start));
+      const label = h('span', { class: 'wf-dur' }, open ? `${fmtDuration(realEnd - realStart)} …` : fmtDuration(realEnd - realStart));
       if (right <= 82) label.style.left = `${right}%`;
       else if (left >= 18) label.style.right = `${100 - left}%`;
       else {
@@ -446,8 +565,8 @@ export class WaterfallView implements TabView {
     for (let i = 0; i < nodes.length; i++) {
       const sp = nodes[i]!.span;
       if (sp.kind === 'session') continue;
-      const x0 = ((sp.startTime - this.t0) / this.total) * w;
-      const x1 = (((sp.endTime ?? now) - this.t0) / this.total) * w;
+      const x0 = (this.ax(sp.startTime) / this.total) * w;
+      const x1 = (this.ax(sp.endTime ?? now) / this.total) * w;
       ctx.fillStyle = sp.status === 'error' ? '#ef4444' : (KIND_COLOR[sp.kind] ?? '#94a3b8');
       ctx.fillRect(x0, (i / n) * hgt, Math.max(1, x1 - x0), Math.max(1, rowH));
     }
@@ -475,10 +594,12 @@ export class WaterfallView implements TabView {
             zoom: () => this.zoomTo(node),
             close: () => this.selectNode(undefined),
           })
-        : emptyDetail(this.page),
+        : null,
     );
     this.detail.dataset.span = node?.id ?? '';
-    if (sameSpan) this.detail.scrollTop = scroll;
+    this.body.classList.toggle('no-detail', !node);
+    // a different span starts at its top; the same span (a live update) keeps the reader's place
+    this.detail.scrollTop = sameSpan ? scroll : 0;
   }
 
   // ——— selection, expansion ———
@@ -717,8 +838,8 @@ export class WaterfallView implements TabView {
   }
 
   private zoomTo(node: SpanNode): void {
-    const start = node.span.startTime - this.t0;
-    const end = this.page.model.endOf(node.span) - this.t0;
+    const start = this.ax(node.span.startTime);
+    const end = this.ax(this.page.model.endOf(node.span));
     const pad = Math.max(MIN_SPAN_MS * 5, (end - start) * 0.08);
     this.setWindow({ from: start - pad, to: end + pad });
   }

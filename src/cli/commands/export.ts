@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { DEFAULT_RETRY_BUDGET_MS, displayEndpoint, OtlpExportError, OtlpExporter } from '../../../exporters/otlp/exporter.js';
 import { buildResource, msToNanos, SpanConverter, spanShapes, toolCallLookup } from '../../../exporters/otlp/spans.js';
 import { BACKGROUND_ENV, claimWaiter } from '../../../exporters/otlp/background.js';
@@ -5,9 +6,11 @@ import { createProgress, formatBytes } from '../export-progress.js';
 import { exportSession, planSession, type SessionExportResult } from '../../../exporters/otlp/session-export.js';
 import { resolveOtlpDraft, type OtlpDraftSettings } from '../../../exporters/otlp/settings.js';
 import { version } from '../../version.js';
-import { readWatermark } from '../../../exporters/otlp/watermark.js';
+import { readWatermark, watermarkPath } from '../../../exporters/otlp/watermark.js';
 import { defaultConfigPath } from '../../store/paths.js';
 import { logError } from '../../store/log.js';
+import { summaryPath } from '../../store/summary.js';
+import { SessionTooLargeError, TraceFileError } from '../../store/trace-file.js';
 import { cliContext, type CliContext } from '../context.js';
 import { CliError, usageError } from '../errors.js';
 import { paint, plain, useColor } from '../format.js';
@@ -137,6 +140,7 @@ async function exportCommand(ctx: CliContext, sessions: string[], opts: ExportCo
   });
   const started = performance.now();
   const results: SessionExportResult[] = [];
+  const skipped: string[] = [];
   let spans = 0;
   try {
     for (let i = 0; i < ids.length; i++) {
@@ -147,6 +151,13 @@ async function exportCommand(ctx: CliContext, sessions: string[], opts: ExportCo
         // Another background export already waits for this session's lock: it will send our spans too.
         releaseWaiter = claimWaiter(folder);
         if (!releaseWaiter) continue;
+      }
+      const done = alreadyExported(ctx, sessionId, exporter.endpoint);
+      if (done) {
+        // Nothing new since the last export: known from two small files, without reading a span.
+        results.push(done);
+        releaseWaiter?.();
+        continue;
       }
       let sessionSpans = 0;
       let sessionDone = 0;
@@ -174,6 +185,12 @@ async function exportCommand(ctx: CliContext, sessions: string[], opts: ExportCo
           },
         });
         results.push(result);
+      } catch (error) {
+        // One session that cannot be read never stops the export of the others: it is named and skipped.
+        if (!(error instanceof SessionTooLargeError || error instanceof TraceFileError)) throw error;
+        skipped.push(`${sessionId}: ${error.message}`);
+        if (background) logError(ctx.dir, `export of ${sessionId}`, error);
+        else process.stderr.write(`agent-trace: skipped session ${sessionId}: ${error.message}\n`);
       } finally {
         releaseWaiter?.();
       }
@@ -230,13 +247,38 @@ async function exportCommand(ctx: CliContext, sessions: string[], opts: ExportCo
   );
 }
 
+/**
+ * A finished session every span of which this endpoint acknowledged after the trace last changed (the
+ * watermark is newer than summary.json, which is rewritten with every trace.json): its result, else undefined.
+ */
+function alreadyExported(ctx: CliContext, sessionId: string, endpoint: string): SessionExportResult | undefined {
+  const summary = ctx.store.currentSummary(sessionId);
+  if (!summary || summary.spans === undefined || summary.header.status === 'running') return undefined;
+  const folder = ctx.store.folder(sessionId);
+  try {
+    if (statSync(watermarkPath(folder)).mtimeMs <= statSync(summaryPath(folder)).mtimeMs) return undefined;
+  } catch {
+    return undefined;
+  }
+  const watermark = readWatermark(folder, endpoint);
+  if (watermark.torn || watermark.sent.size < summary.spans) return undefined;
+  return { sessionId, sent: 0, alreadySent: summary.spans, open: 0, total: summary.spans };
+}
+
 function dryRun(ctx: CliContext, ids: string[], settings: OtlpDraftSettings, resource: ReturnType<typeof buildResource>, json: boolean): void {
   // Without an endpoint nothing was ever acknowledged anywhere: every finished span would be sent.
   const endpoint = settings.url === undefined ? undefined : displayEndpoint(settings.url);
   const sessions = [];
   let total = 0;
   for (const sessionId of ids) {
-    const doc = ctx.store.load(sessionId);
+    let doc;
+    try {
+      doc = ctx.store.load(sessionId);
+    } catch (error) {
+      if (!(error instanceof SessionTooLargeError || error instanceof TraceFileError)) throw error;
+      process.stderr.write(`agent-trace: skipped session ${sessionId}: ${error.message}\n`);
+      continue;
+    }
     const watermark = endpoint === undefined ? { sent: new Set<string>(), torn: false } : readWatermark(ctx.store.folder(sessionId), endpoint);
     const plan = planSession(doc, sessionId, watermark);
     total += plan.pending.length;

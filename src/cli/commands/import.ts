@@ -1,4 +1,4 @@
-import { closeSync, existsSync, fstatSync, openSync, readdirSync, readSync, realpathSync, statSync, utimesSync } from 'node:fs';
+import { existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { mainTranscriptFor, readClaudeSession, readOrphanAgentFile, type ParsedFile } from '../../adapters/claude-code/import.js';
 import { loadIngestState, saveIngestState, TRANSCRIPT_LOCK } from '../../adapters/claude-code/ingest-state.js';
@@ -6,11 +6,9 @@ import { readHead } from '../../adapters/import-util.js';
 import { IMPORTERS, importerFor } from '../../adapters/registry.js';
 import type { ImportAdapter } from '../../adapters/types.js';
 import type { AgentEvent } from '../../events/types.js';
-import { validateEvent } from '../../events/validate.js';
-import { writeFileAtomicSync } from '../../store/atomic-write.js';
-import { appendSync } from '../../store/fs-util.js';
-import { encodeEvents, readJournal } from '../../store/journal.js';
-import { checkLiveness, DEFAULT_INACTIVITY_MINUTES, importedEnding } from '../../store/liveness.js';
+import { ImportIndex, stampOf } from '../../store/import-index.js';
+import { replaceSessionEvents } from '../../store/import-writer.js';
+import { checkLiveness, DEFAULT_INACTIVITY_MINUTES } from '../../store/liveness.js';
 import { acquireSync } from '../../store/lock.js';
 import type { SessionStore } from '../../store/session-store.js';
 import { cliContext } from '../context.js';
@@ -86,112 +84,6 @@ function pickImporter(path: string, forced: ImportAdapter | undefined): ImportAd
   });
 }
 
-export interface ImportEnding {
-  now: number;
-  /** A session idle for longer than this is over (else it may still be running). */
-  inactivityMs: number;
-}
-
-export interface ReplaceOutcome {
-  /** Events of other sources (hooks, the in-process tracer) are in the journal: their status truth rules. */
-  recorded: boolean;
-}
-
-/**
- * Puts one imported session in the store. The journal is rewritten (atomically, under the session lock):
- * events of the sources this import produced are replaced by the new ones, events of every other source
- * (hooks, liveness) are kept, and all are merged in time order — so importing the same input twice gives
- * the same journal and the same trace, and an import never duplicates what hooks recorded.
- *
- * With `ending`, a session only imports know of that has been idle past the limit gets the end its events show
- * (`importedEnding`: completed, or interrupted when its last turn visibly was); a session the hooks recorded
- * keeps their status truth (SessionEnd, or the liveness check of its agent process).
- */
-export function replaceSessionEvents(store: SessionStore, sessionId: string, events: AgentEvent[], ending?: ImportEnding): ReplaceOutcome {
-  const folder = store.ensureSession(sessionId);
-  const journal = store.journalPath(sessionId);
-  const prepare = (e: AgentEvent) => store.redactor.redactEvent(validateEvent(e));
-  const incoming = events.map(prepare);
-  // An import's own events (its ending included) are always its to replace, whatever this run produces.
-  const sources = new Set(['import', ...incoming.map((e) => e.source ?? '')]);
-  const release = acquireSync(folder, { waitMs: 10_000 });
-  if (!release) throw new CliError(`session ${sessionId} is locked by another agent-trace process; try again`);
-  try {
-    const { events: existing, end } = readJournal(journal);
-    let kept = existing.filter((e) => !sources.has(e.source ?? ''));
-    const recorded = kept.some((e) => e.source !== 'system');
-    if (!recorded) {
-      // Only imports wrote this session: an interruption liveness guessed before is the import's to settle.
-      kept = kept.filter((e) => e.type !== 'session.interrupted');
-      let last = 0;
-      for (const e of events) if (e.time > last) last = e.time;
-      const over = ending && ending.now - last > ending.inactivityMs ? importedEnding(sessionId, events) : undefined;
-      if (over) incoming.push(prepare(over));
-    }
-    const merged = mergeByTime(kept, incoming);
-    // Hooks append without the lock: keep the old file open across the replacement and carry over any
-    // line that landed in it after it was read.
-    let oldFd: number | undefined;
-    try {
-      oldFd = openSync(journal, 'r');
-    } catch {
-      oldFd = undefined;
-    }
-    try {
-      const text = encodeEvents(merged);
-      writeFileAtomicSync(journal, text);
-      const carried = oldFd !== undefined ? carryOver(oldFd, end, journal) : false;
-      // The journal's time is the session's last activity (liveness and retention read it), not the import's.
-      if (!carried) keepActivityTime(journal, Buffer.byteLength(text), merged);
-    } finally {
-      if (oldFd !== undefined) closeSync(oldFd);
-    }
-    return { recorded };
-  } finally {
-    release();
-  }
-}
-
-function keepActivityTime(journal: string, size: number, events: readonly AgentEvent[]): void {
-  let last = 0;
-  for (const e of events) if (e.time > last) last = e.time;
-  if (last <= 0 || last >= Date.now()) return;
-  try {
-    if (statSync(journal).size !== size) return; // a hook appended meanwhile: that is newer activity
-    const at = new Date(last);
-    utimesSync(journal, at, at);
-  } catch {
-    // the time stays as it is
-  }
-}
-
-/** Appends to the new journal what hooks appended to the old one after it was read; true when anything was. */
-function carryOver(fd: number, from: number, journal: string): boolean {
-  const size = fstatSync(fd).size;
-  if (size <= from) return false;
-  const buf = Buffer.alloc(size - from);
-  let read = 0;
-  while (read < buf.length) {
-    const n = readSync(fd, buf, read, buf.length - read, from + read);
-    if (n === 0) break;
-    read += n;
-  }
-  const lastNl = buf.subarray(0, read).lastIndexOf(10);
-  if (lastNl < 0) return false;
-  appendSync(journal, buf.subarray(0, lastNl + 1));
-  return true;
-}
-
-/** Stable merge by time; at equal times a kept session.start goes first and other kept events last. */
-function mergeByTime(kept: AgentEvent[], incoming: AgentEvent[]): AgentEvent[] {
-  const tagged = [
-    ...kept.map((e, i) => ({ e, rank: e.type === 'session.start' ? 0 : 2, i })),
-    ...incoming.map((e, i) => ({ e, rank: 1, i })),
-  ];
-  tagged.sort((a, b) => a.e.time - b.e.time || a.rank - b.rank || a.i - b.i);
-  return tagged.map((t) => t.e);
-}
-
 /** Lets the hook continue from where this import stopped reading each Claude Code transcript. */
 function rememberTranscriptCursors(store: SessionStore, sessionId: string, files: ParsedFile[]): void {
   const folder = store.folder(sessionId);
@@ -225,6 +117,12 @@ function readClaude(path: string, scrub: (text: string) => string): { sessionId:
   return { sessionId, events: files.flatMap((f) => f.events), main: main ?? path, files };
 }
 
+/** Files whose stamp matches what an earlier import read (and whose sessions are still stored): not read again. */
+interface Skipped {
+  path: string;
+  sessions: string[];
+}
+
 export async function runImport(paths: string[], options: ImportOptions): Promise<void> {
   const { store, config } = cliContext(options);
   const agent = options.agent ?? 'auto';
@@ -232,85 +130,143 @@ export async function runImport(paths: string[], options: ImportOptions): Promis
   if (agent !== 'auto' && !forced) throw new CliError(`unknown --agent "${agent}"`, 2);
   for (const p of paths) if (!existsSync(p)) throw new CliError(`${p} does not exist`);
 
+  const inactivityMs = (config.inactivityMinutes && config.inactivityMinutes > 0 ? config.inactivityMinutes : DEFAULT_INACTIVITY_MINUTES) * 60_000;
+  // Inputs imported under other redaction rules are read again.
+  const index = new ImportIndex(store.dir, JSON.stringify({ redaction: config.redaction ?? null, prices: config.prices ?? null }));
   const files = collectFiles(paths);
   const fileSet = new Set(files.map(safeRealpath));
   const plan: Array<{ path: string; importer: ImportAdapter }> = [];
+  const skipped: Skipped[] = [];
+  const dirtyMains = new Set<string>();
+  const unchangedMains = new Map<string, { path: string; sessions: string[] }>();
   for (const f of files) {
+    const real = safeRealpath(f);
+    const sessions = index.unchanged(real, forced?.agent, stampOf(real), (id) => store.hasSession(id));
+    if (sessions) {
+      unchangedMains.set(real, { path: f, sessions });
+      continue;
+    }
     const importer = pickImporter(f, forced);
     if (!importer) continue;
     // A Claude Code subagent file is read with its session's transcript when that is imported too.
     if (importer.agent === 'claude-code') {
       const main = mainTranscriptFor(f);
-      if (main && fileSet.has(safeRealpath(main))) continue;
+      if (main && fileSet.has(safeRealpath(main))) {
+        dirtyMains.add(safeRealpath(main));
+        continue;
+      }
     }
     plan.push({ path: f, importer });
   }
-  if (plan.length === 0) throw nothingToImport(paths, files, forced);
+  for (const [real, { path, sessions }] of unchangedMains) {
+    // A transcript whose subagent file changed (or appeared) is read again with it.
+    if (dirtyMains.has(real)) {
+      const importer = pickImporter(path, forced);
+      if (importer) plan.push({ path, importer });
+    } else skipped.push({ path, sessions });
+  }
+  if (plan.length === 0 && skipped.length === 0) throw nothingToImport(paths, files, forced);
 
   const scrub = (text: string) => store.redactor.redactString(text);
   const tty = process.stderr.isTTY && !options.json;
   const progress = (done: number): void => {
     if (tty && plan.length > 5) process.stderr.write(`\rimporting ${done}/${plan.length} files…`);
   };
-  const sessions = new Map<string, { events: AgentEvent[]; claudeMain?: string; files?: ParsedFile[] }>();
+  const results = new Map<string, ImportResult>();
   const failures: string[] = [];
+  const written = new Set<string>();
+  const readMains = new Set<string>();
+  const now = Date.now();
+  // Each file is parsed, then its sessions written at once: memory holds one file's events, whatever the input.
   for (let i = 0; i < plan.length; i++) {
     const { path, importer } = plan[i]!;
     progress(i);
+    let parsed: Array<{ sessionId: string; events: AgentEvent[]; files?: ParsedFile[] }>;
+    const real = safeRealpath(path);
     try {
       if (importer.agent === 'claude-code') {
         const c = readClaude(path, scrub);
-        const entry = sessions.get(c.sessionId);
-        if (entry?.claudeMain === c.main) continue;
-        if (entry) entry.events.push(...c.events);
-        else sessions.set(c.sessionId, { events: c.events, claudeMain: c.main, ...(c.files ? { files: c.files } : {}) });
-        continue;
-      }
-      for (const s of importer.read(path)) {
-        const entry = sessions.get(s.sessionId);
-        if (entry) entry.events.push(...s.events);
-        else sessions.set(s.sessionId, { events: [...s.events] });
-      }
+        // Two subagent files given without their transcript lead to the same session: read it once.
+        if (readMains.has(safeRealpath(c.main))) continue;
+        readMains.add(safeRealpath(c.main));
+        parsed = [{ sessionId: c.sessionId, events: c.events, ...(c.files ? { files: c.files } : {}) }];
+      } else parsed = importer.read(path).map((s) => ({ sessionId: s.sessionId, events: [...s.events] }));
     } catch (error) {
       failures.push(`${path}: ${(error as Error).message}`);
+      index.forget(real);
+      continue;
     }
+    const sessions: string[] = [];
+    let ok = true;
+    for (const { sessionId, events, files: parsedFiles } of parsed) {
+      if (events.length === 0) continue;
+      try {
+        const merge = written.has(sessionId);
+        // A saved transcript records no session end: an idle one ends as its last turn shows.
+        const { recorded } = replaceSessionEvents(store, sessionId, events, { ending: { now, inactivityMs }, merge });
+        written.add(sessionId);
+        if (parsedFiles) rememberTranscriptCursors(store, sessionId, parsedFiles);
+        let spans: number;
+        if (recorded) {
+          // One the hooks recorded: the status truth of its agent process, as every reader would see it.
+          spans = checkLiveness(store, sessionId, store.materialize(sessionId), { inactivityMs }).spans.length;
+        } else spans = store.materializeSummary(sessionId)?.spans ?? 0;
+        results.set(sessionId, { sessionId, traceFile: store.tracePath(sessionId), spans });
+        sessions.push(sessionId);
+      } catch (error) {
+        ok = false;
+        failures.push(`${sessionId}: ${(error as Error).message}`);
+      }
+    }
+    if (!ok) {
+      index.forget(real);
+      continue;
+    }
+    // Remember what was read, with the files read along with it, so an unchanged input is skipped next time.
+    const withFiles = parsed.flatMap((p) => p.files ?? []).map((f) => safeRealpath(f.path)).filter((p) => p !== real);
+    index.record(real, stampOf(real), importer.agent, sessions, withFiles);
+    for (const other of withFiles) index.record(other, stampOf(other), importer.agent, sessions, [real]);
   }
   progress(plan.length);
-
-  const results: ImportResult[] = [];
-  const inactivityMs = (config.inactivityMinutes && config.inactivityMinutes > 0 ? config.inactivityMinutes : DEFAULT_INACTIVITY_MINUTES) * 60_000;
-  const now = Date.now();
-  let n = 0;
-  for (const [sessionId, { events, files: parsed }] of sessions) {
-    if (tty && sessions.size > 5) process.stderr.write(`\rwriting ${++n}/${sessions.size} sessions…   `);
-    if (events.length === 0) continue;
-    try {
-      // A saved transcript records no session end: an idle one ends as its last turn shows.
-      const { recorded } = replaceSessionEvents(store, sessionId, events, { now, inactivityMs });
-      if (parsed) rememberTranscriptCursors(store, sessionId, parsed);
-      let doc = store.materialize(sessionId);
-      // One the hooks recorded: the status truth of its agent process, as every reader would see it.
-      if (recorded) doc = checkLiveness(store, sessionId, doc, { inactivityMs });
-      results.push({ sessionId, traceFile: store.tracePath(sessionId), spans: doc.spans.length });
-    } catch (error) {
-      failures.push(`${sessionId}: ${(error as Error).message}`);
+  if (tty) process.stderr.write('\r\x1b[K');
+  index.save();
+  // Unchanged inputs: their sessions as they are stored, without reading a span — after the reconcile step
+  // (cheap for a finished session) has settled the status truth of any still marked running.
+  const skippedIds = [...new Set(skipped.flatMap((s) => s.sessions))].filter((id) => !results.has(id));
+  if (skippedIds.length) store.reconcile({ sessions: skippedIds });
+  let unchanged = 0;
+  for (const { sessions } of skipped) {
+    for (const sessionId of sessions) {
+      if (results.has(sessionId)) continue;
+      unchanged++;
+      const summary = safeSummary(store, sessionId);
+      results.set(sessionId, { sessionId, traceFile: store.tracePath(sessionId), spans: summary?.spans ?? 0 });
     }
   }
-  if (tty) process.stderr.write('\r\x1b[K');
 
-  if (results.length === 0) {
+  const list = [...results.values()];
+  if (list.length === 0) {
     // One message, on stderr: nothing on stdout claims an import that did not happen.
     if (failures.length === 0) throw nothingToImport(paths, files, forced);
     for (const f of failures) process.stderr.write(`agent-trace: could not import ${f}\n`);
     throw new CliError(`no session could be imported from ${paths.join(', ')}`);
   }
-  if (options.json) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+  if (options.json) process.stdout.write(`${JSON.stringify(list, null, 2)}\n`);
   else {
-    for (const r of results.slice(0, 50)) process.stdout.write(`${r.sessionId}  ${r.spans} spans  ${r.traceFile}\n`);
-    if (results.length > 50) process.stdout.write(`… and ${results.length - 50} more\n`);
-    process.stdout.write(`imported ${results.length} session(s) into ${store.dir}\n`);
+    for (const r of list.slice(0, 50)) process.stdout.write(`${r.sessionId}  ${r.spans} spans  ${r.traceFile}\n`);
+    if (list.length > 50) process.stdout.write(`… and ${list.length - 50} more\n`);
+    const note = unchanged ? ` (${unchanged} unchanged since the last import, not read again)` : '';
+    process.stdout.write(`imported ${list.length} session(s) into ${store.dir}${note}\n`);
   }
   for (const f of failures) process.stderr.write(`agent-trace: could not import ${f}\n`);
+}
+
+function safeSummary(store: SessionStore, sessionId: string) {
+  try {
+    return store.summary(sessionId);
+  } catch {
+    return undefined;
+  }
 }
 
 /** What each importer reads, for the message that says a path holds none of it. */

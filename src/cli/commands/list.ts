@@ -1,4 +1,5 @@
 import type { TraceDocument } from '../../model/trace.js';
+import type { TraceHeader } from '../../store/trace-file.js';
 import { cliContext } from '../context.js';
 import { formatDuration, formatTime, formatTokens, paint, plain, table, useColor, type Color } from '../format.js';
 import type { GlobalOptions } from '../options.js';
@@ -11,12 +12,12 @@ export const STATUS_COLOR: Record<TraceDocument['status'], Color> = {
   error: 'red',
 };
 
-export function totalTokens(doc: TraceDocument): number {
+export function totalTokens(doc: Pick<TraceDocument, 'summary'>): number {
   const t = doc.summary.tokens;
   return t.input + t.output + t.cacheRead + t.cacheWrite;
 }
 
-export function listEntry(doc: TraceDocument) {
+export function listEntry(doc: TraceHeader) {
   return {
     sessionId: doc.sessionId,
     title: doc.title ?? null,
@@ -31,8 +32,12 @@ export function listEntry(doc: TraceDocument) {
 export async function runList(options: GlobalOptions & { json?: boolean }): Promise<void> {
   const { store, config } = cliContext(options);
   // Exact the instant an agent exits: what the hooks spooled and the transcripts added is ingested first.
-  const { exportWanted } = store.reconcile();
-  const docs = store.list();
+  // Summaries only: listing never reads a span. A session that cannot be read is named and skipped.
+  const { exportWanted, docs } = store.batch(() => {
+    const { exportWanted } = store.reconcile();
+    const docs = store.summaries((problem) => process.stderr.write(`agent-trace: ${problem}\n`)).map((s) => s.header);
+    return { exportWanted, docs };
+  });
   if (exportWanted.length) (await import('./reconcile.js')).exportAfter(store, config, exportWanted);
   if (options.json) {
     process.stdout.write(`${JSON.stringify(docs.map(listEntry), null, 2)}\n`);

@@ -25,7 +25,12 @@ export async function runPrune(options: GlobalOptions & { maxAgeDays?: string; m
   if (maxAgeDays === undefined && maxSessions === undefined) {
     throw new CliError('nothing to prune by: pass --max-age-days or --max-sessions, or set "retention" in the config file');
   }
-  const result = applyRetention(store, { maxAgeDays, maxSessions, dryRun: options.dryRun });
+  const result = applyRetention(store, {
+    maxAgeDays,
+    maxSessions,
+    dryRun: options.dryRun,
+    onProblem: (problem) => process.stderr.write(`agent-trace: ${problem}\n`),
+  });
   if (options.json) process.stdout.write(`${JSON.stringify(result)}\n`);
   else {
     for (const id of result.removed) process.stdout.write(`${options.dryRun ? 'would remove' : 'removed'} ${id}\n`);

@@ -1,26 +1,61 @@
-import { join } from 'node:path';
-import type { TraceDocument } from '../../model/trace.js';
+import { once } from 'node:events';
+import type { TraceDocument, TraceSpan } from '../../model/trace.js';
 import { SessionNotFoundError } from '../../store/session-store.js';
+import { SessionTooLargeError, spanTexts, TraceFileError, type TraceHeader } from '../../store/trace-file.js';
 import { cliContext } from '../context.js';
 import { CliError } from '../errors.js';
 import { formatDuration, formatTime, formatTokens, paint, plain, useColor } from '../format.js';
 import type { GlobalOptions } from '../options.js';
 import { STATUS_COLOR } from './list.js';
 
-export function renderSummary(doc: TraceDocument, color = useColor()): string {
+/** What the summary shows from the spans, gathered one span at a time (a session of any size). */
+export interface SpanDigest {
+  compactions: number;
+  interrupted: number;
+  byTool: Map<string, { calls: number; errors: number }>;
+  errors: Array<{ name: string; statusMessage?: string }>;
+  errorCount: number;
+}
+
+export function digestSpans(spans: Iterable<TraceSpan>): SpanDigest {
+  const digest: SpanDigest = { compactions: 0, interrupted: 0, byTool: new Map(), errors: [], errorCount: 0 };
+  for (const span of spans) {
+    if (span.kind === 'compaction') digest.compactions++;
+    if ((span.kind === 'generation' || span.kind === 'tool') && span.attributes?.['agent_trace.interrupted'] === true) digest.interrupted++;
+    if (span.kind === 'tool') {
+      const name = String(span.attributes?.['gen_ai.tool.name'] ?? span.name);
+      const entry = digest.byTool.get(name) ?? { calls: 0, errors: 0 };
+      entry.calls++;
+      if (span.status === 'error') entry.errors++;
+      digest.byTool.set(name, entry);
+    }
+    if (span.status === 'error' && span.kind !== 'session') {
+      digest.errorCount++;
+      if (digest.errors.length < 10) digest.errors.push({ name: span.name, ...(span.statusMessage !== undefined ? { statusMessage: span.statusMessage } : {}) });
+    }
+  }
+  return digest;
+}
+
+export interface SummaryNotes {
+  /** Journal lines that could not be read (reported, never silently dropped). */
+  skippedLines?: number;
+}
+
+export function renderSummary(doc: TraceDocument | TraceHeader, color = useColor(), digest: SpanDigest = digestSpans('spans' in doc ? doc.spans : []), notes: SummaryNotes = {}): string {
   const s = doc.summary;
   const lines: string[] = [];
   const label = (l: string) => paint(l.padEnd(12), 'gray', color);
   lines.push(paint(plain(doc.title ?? '(untitled)', 100), 'bold', color));
   lines.push(`${label('session')}${doc.sessionId}`);
   lines.push(`${label('status')}${paint(doc.status, STATUS_COLOR[doc.status], color)}`);
+  if (notes.skippedLines) lines.push(`${label('journal')}${paint(`${notes.skippedLines} unreadable journal line${notes.skippedLines === 1 ? '' : 's'} skipped`, 'yellow', color)}`);
   lines.push(`${label('agent')}${plain(doc.agent.name)}${doc.agent.version ? ` ${plain(doc.agent.version)}` : ''}`);
   if (doc.models.length) lines.push(`${label('models')}${doc.models.map((m) => plain(m)).join(', ')}`);
   lines.push(`${label('started')}${formatTime(doc.startTime)}   ${label('duration')}${formatDuration(s.durationMs)}`);
   if (doc.cwd) lines.push(`${label('cwd')}${plain(doc.cwd, 200)}${doc.gitBranch ? ` (${plain(doc.gitBranch)})` : ''}`);
   lines.push(`${label('turns')}${s.turns}   model calls ${s.generations}   tool calls ${s.toolCalls}   tool errors ${s.toolErrors}   subagents ${s.subagents}`);
-  const compactions = doc.spans.filter((sp) => sp.kind === 'compaction').length;
-  const interrupted = doc.spans.filter((sp) => (sp.kind === 'generation' || sp.kind === 'tool') && sp.attributes['agent_trace.interrupted'] === true).length;
+  const { compactions, interrupted, byTool } = digest;
   if (compactions || interrupted) lines.push(`${label('')}compactions ${compactions}   interrupted calls ${interrupted}`);
   const t = s.tokens;
   lines.push(
@@ -34,24 +69,21 @@ export function renderSummary(doc: TraceDocument, color = useColor()): string {
     lines.push(`${label('')}${paint('no price', 'yellow', color)} ${plain(u.model, 80)} (${u.calls} calls): unknown model, not counted in the cost`);
   }
   if (s.cost?.overridden?.length) lines.push(`${label('')}priced from the config file: ${s.cost.overridden.map((m) => plain(m, 80)).join(', ')}`);
-  const byTool = new Map<string, { calls: number; errors: number }>();
-  for (const span of doc.spans) {
-    if (span.kind !== 'tool') continue;
-    const name = String(span.attributes['gen_ai.tool.name'] ?? span.name);
-    const entry = byTool.get(name) ?? { calls: 0, errors: 0 };
-    entry.calls++;
-    if (span.status === 'error') entry.errors++;
-    byTool.set(name, entry);
-  }
   if (byTool.size) {
     const parts = [...byTool.entries()].sort((a, b) => b[1].calls - a[1].calls).map(([n, e]) => `${plain(n, 40)} ${e.calls}${e.errors ? paint(` (${e.errors} failed)`, 'red', color) : ''}`);
     lines.push(`${label('tools')}${parts.join(', ')}`);
   }
-  const errors = doc.spans.filter((sp) => sp.status === 'error' && sp.kind !== 'session');
-  for (const e of errors.slice(0, 10)) lines.push(`${label('error')}${plain(e.name, 40)}: ${plain(e.statusMessage, 100)}`);
-  if (errors.length > 10) lines.push(`${label('')}… ${errors.length - 10} more errors`);
+  for (const e of digest.errors) lines.push(`${label('error')}${plain(e.name, 40)}: ${plain(e.statusMessage, 100)}`);
+  if (digest.errorCount > 10) lines.push(`${label('')}… ${digest.errorCount - 10} more errors`);
   if (s.filesTouched.length) lines.push(`${label('files')}${s.filesTouched.slice(0, 10).map((f) => plain(f, 120)).join('\n' + ' '.repeat(12))}${s.filesTouched.length > 10 ? `\n${' '.repeat(12)}… ${s.filesTouched.length - 10} more` : ''}`);
   return lines.join('\n');
+}
+
+/** Writes pieces to stdout, waiting for it to drain (a pipe to `jq` or a file of any size). */
+async function writeOut(chunks: Iterable<Buffer>): Promise<void> {
+  for (const chunk of chunks) {
+    if (!process.stdout.write(chunk)) await once(process.stdout, 'drain');
+  }
 }
 
 export async function runShow(query: string, options: GlobalOptions & { json?: boolean }): Promise<void> {
@@ -67,11 +99,33 @@ export async function runShow(query: string, options: GlobalOptions & { json?: b
     throw error;
   }
   store.reconcile({ sessions: [sessionId] });
-  const doc = store.load(sessionId);
-  if (!doc) throw new CliError(`session ${sessionId} has no readable trace in ${join(store.dir, 'sessions')}`);
-  if (options.json) {
-    process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
-    return;
+  try {
+    if (options.json) {
+      // Streamed: the trace is never one string, whatever its size.
+      await writeOut(store.traceChunks(sessionId));
+      process.stdout.write('\n');
+      return;
+    }
+    const summary = store.summary(sessionId);
+    if (!summary) throw new CliError(`session ${sessionId}: ${store.tracePath(sessionId)} is missing or not a trace document`);
+    const notes = { skippedLines: summary.journal.skippedLines };
+    let doc: TraceDocument | undefined;
+    try {
+      doc = store.load(sessionId);
+    } catch (error) {
+      if (!(error instanceof SessionTooLargeError)) throw error;
+    }
+    if (doc) {
+      process.stdout.write(`${renderSummary(doc, useColor(), digestSpans(doc.spans), notes)}\n`);
+      return;
+    }
+    // Too large to load whole: the same summary, from the spans streamed one at a time.
+    const spans = (function* () {
+      for (const text of spanTexts(store.tracePath(sessionId))) yield JSON.parse(text) as TraceSpan;
+    })();
+    process.stdout.write(`${renderSummary(summary.header, useColor(), digestSpans(spans), notes)}\n`);
+  } catch (error) {
+    if (error instanceof TraceFileError) throw new CliError(`session ${sessionId}: ${error.message}`);
+    throw error;
   }
-  process.stdout.write(`${renderSummary(doc)}\n`);
 }

@@ -1,0 +1,38 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { readTraceHead, spanTexts, TraceFileError } from '../src/store/trace-file.js';
+import { tempDir } from './helpers/env.js';
+
+describe('streamed trace.json reads', () => {
+  it('yield each span exactly, whatever its strings hold and wherever the chunks cut', () => {
+    const spans: Array<{ spanId: string; input: string; output: unknown }> = [];
+    for (let i = 0; i < 3000; i++) {
+      spans.push({
+        spanId: String(i).padStart(16, '0'),
+        input: `${'a\\"b\\\\'.repeat(i % 7)}"{}[],{"spanId":${'\\'.repeat(i % 5)}${'é日本'.repeat(i % 300)}`,
+        output: { x: [1, { y: '}]' }] },
+      });
+    }
+    const header = { schemaVersion: 1, traceId: 'a'.repeat(32), sessionId: 'x', agent: { name: 't' }, status: 'completed', startTime: 1, title: ',"spans":[ tricky', models: [], summary: { tokens: {} } };
+    const path = join(tempDir(), 'trace.json');
+    writeFileSync(path, JSON.stringify({ ...header, spans }));
+    const got = [...spanTexts(path)];
+    expect(got.length).toBe(spans.length);
+    got.forEach((text, i) => expect(text).toBe(JSON.stringify(spans[i])));
+    const head = readTraceHead(path);
+    expect(head.header.title).toBe(header.title);
+    expect(head.root?.spanId).toBe(spans[0]!.spanId);
+  });
+
+  it('name the file when it is not a trace document', () => {
+    const dir = tempDir();
+    const cases: Array<[string, string]> = [['empty.json', '{}'], ['array.json', '[]'], ['torn.json', '{"schemaVersion":1,"spans":[{"spanId"']];
+    for (const [name, text] of cases) {
+      writeFileSync(join(dir, name), text);
+      expect(() => readTraceHead(join(dir, name))).toThrow(TraceFileError);
+      expect(() => readTraceHead(join(dir, name))).toThrow(name);
+    }
+    expect(() => [...spanTexts(join(dir, 'torn.json'))]).toThrow(/not complete/);
+  });
+});
