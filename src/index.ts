@@ -6,7 +6,7 @@ export { SessionStore, SessionNotFoundError } from './store/session-store.js';
 export { TraceBuilder, buildTrace } from './model/trace-builder.js';
 export { validateEvent, InvalidEventError } from './events/validate.js';
 export { Redactor, DEFAULT_RULES, type RedactionConfig, type RedactionRule } from './redact.js';
-export { DEFAULT_PRICES, PRICES_AS_OF, costOf, type ModelPrice } from './model/pricing.js';
+export { PRICE_SOURCE, PRICES_AS_OF, costOf, priceCall, type CallCost, type ModelPrice, type PriceTable } from './model/pricing.js';
 export { sessionFolderName, defaultDataDir } from './store/paths.js';
 export type * from './events/types.js';
 export type * from './model/trace.js';

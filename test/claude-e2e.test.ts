@@ -80,7 +80,7 @@ describe('Claude Code end to end: install, then a whole session through the inst
     await hook('Stop', { last_assistant_message: 'The login page is in place.', stop_hook_active: false });
     let doc = (await trace());
     expect(doc.summary).toMatchObject({ turns: 1, generations: 2, toolCalls: 3, toolErrors: 0, subagents: 0 });
-    expect(doc.summary.tokens).toEqual({ input: 16, output: 240, cacheRead: 19_200, cacheWrite: 1500, reasoning: 0 });
+    expect(doc.summary.tokens).toEqual({ input: 16, output: 240, cacheRead: 19_200, cacheWrite: 1500, cacheWrite5m: 1500, cacheWrite1h: 0, reasoning: 0 });
     let [turn1] = spansOf(doc, 'turn');
     expect(turn1).toMatchObject({ input: 'add a login page', output: 'The login page is in place.', status: 'ok' });
     expect(turn1!.endTime).toBeDefined();
@@ -153,7 +153,7 @@ describe('Claude Code end to end: install, then a whole session through the inst
     doc = (await trace());
     expect(doc.status).toBe('completed');
     expect(doc.spans.filter((s) => s.endTime === undefined)).toEqual([]);
-    expect(doc.summary.tokens).toEqual({ input: 27, output: 345, cacheRead: 48_300, cacheWrite: 2100, reasoning: 0 });
+    expect(doc.summary.tokens).toEqual({ input: 27, output: 345, cacheRead: 48_300, cacheWrite: 2100, cacheWrite5m: 2100, cacheWrite1h: 0, reasoning: 0 });
     expect(doc.models.sort()).toEqual(['claude-haiku-4-5-20251001', 'claude-opus-4-6']);
 
     // The transcripts imported alone give the same spans (ids included).

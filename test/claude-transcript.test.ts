@@ -90,7 +90,7 @@ describe('what a transcript line means', () => {
       }
     }
     const doc = buildTrace('s', [...p.drain(), ...p.finish()]).toDocument();
-    expect(doc.summary).toMatchObject({ turns: 1, generations: 1, tokens: { input: 1, output: 2, cacheRead: 3, cacheWrite: 4, reasoning: 0 } });
+    expect(doc.summary).toMatchObject({ turns: 1, generations: 1, tokens: { input: 1, output: 2, cacheRead: 3, cacheWrite: 4, cacheWrite5m: 4, cacheWrite1h: 0, reasoning: 0 } });
     const marks = doc.spans.flatMap((s) => s.events ?? []).filter((e) => e.name === 'api_error');
     expect(marks.map((m) => m.attributes?.message)).toEqual(['API Error: 529 Overloaded', 'Rate limited']);
     expect(marks[1]!.attributes?.['agent_trace.retry_attempt']).toBe(2);

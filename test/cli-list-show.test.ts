@@ -146,4 +146,29 @@ describe('agent-trace list / show', () => {
       expect(r.stdout, command).toMatch(/Usage: agent-trace/);
     }
   });
+
+  it('show says what the cost rests on: the named, dated source, the 1-hour cache writes, family stand-ins and unpriced models', async () => {
+    const dir = tempDir();
+    const id = 'cost-notes';
+    const at = Date.parse('2026-06-01T10:00:00Z');
+    const gen = (n: number, model: string, usage: Record<string, number>): AgentEvent => ({ type: 'generation.end', sessionId: id, time: at + n * 10 + 5, startTime: at + n * 10, key: `m${n}`, model, provider: 'anthropic', usage });
+    new SessionStore(dir).append([
+      { type: 'session.start', sessionId: id, time: at, agent: { name: 'claude-code' }, provider: 'anthropic' },
+      { type: 'turn.start', sessionId: id, time: at + 1, prompt: 'price me' },
+      gen(1, 'claude-opus-4-6', { input: 1000, output: 100, cacheWrite: 3000, cacheWrite1h: 2000 }),
+      gen(2, 'claude-haiku-9', { input: 1000, output: 100 }),
+      gen(3, 'house-model-x', { input: 1000, output: 100 }),
+      { type: 'session.end', sessionId: id, time: at + 100 },
+    ]);
+    const r = await cli(['show', id, '--dir', dir], { env: { ...process.env, NO_COLOR: '1', AGENT_TRACE_CONFIG: join(dir, 'none.json') } });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('cache write 3.0k (1 h 2.0k, 5 min 1.0k)');
+    expect(r.stdout).toMatch(/cost\s+~\$0\.\d{4} \(estimated from @pydantic\/genai-prices 0\.1\.8 \(prices as of \d{4}-\d{2}-\d{2}\)\)/);
+    expect(r.stdout).toContain('estimate claude-haiku-9 (1 calls): not in the price source, priced as claude-haiku-4-5 (family fallback)');
+    expect(r.stdout).toContain('no price house-model-x (1 calls): unknown model, not counted in the cost');
+    const doc = JSON.parse((await cli(['show', id, '--json', '--dir', dir])).stdout);
+    // opus 4.6: 1000 × $5 + 1000 × $6.25 (5 min) + 2000 × $10 (1 h) + 100 × $25, per million; haiku as 4.5: 1000 × $1 + 100 × $5.
+    expect(doc.summary.cost.usd).toBeCloseTo((5000 + 6250 + 20_000 + 2500 + 1000 + 500) / 1e6, 9);
+    expect(doc.summary.unpriced).toEqual([{ model: 'house-model-x', calls: 1 }]);
+  });
 });

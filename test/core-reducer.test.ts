@@ -147,7 +147,7 @@ describe('trace reducer', () => {
       toolErrors: 1,
       subagents: 1,
       durationMs: 3300,
-      tokens: { input: 60, output: 320, cacheRead: 5000, cacheWrite: 200, reasoning: 0 },
+      tokens: { input: 60, output: 320, cacheRead: 5000, cacheWrite: 200, cacheWrite5m: 200, cacheWrite1h: 0, reasoning: 0 },
       cost: expect.objectContaining({ estimated: true }),
       filesTouched: ['/repo/a.ts'],
     });

@@ -313,7 +313,7 @@ describe('gemini hook mapper', () => {
     expect(merged.summary.toolCalls).toBe(1);
     expect(merged.summary.generations).toBe(2);
     // the chat file's finer split of the cached tokens wins when it is applied last
-    expect(merged.summary.tokens).toEqual({ input: 200 + 100, output: 100 + 5, cacheRead: 2200, cacheWrite: 0, reasoning: 60 });
+    expect(merged.summary.tokens).toEqual({ input: 200 + 100, output: 100 + 5, cacheRead: 2200, cacheWrite: 0, cacheWrite5m: 0, cacheWrite1h: 0, reasoning: 60 });
     const tool = merged.spans.find((s) => s.kind === 'tool')!;
     expect(tool.attributes['gen_ai.tool.call.id']).toBe('x0m3mt27');
   });

@@ -358,7 +358,7 @@ describe('importing Claude Code folders', () => {
     expect(all.map((r) => r.sessionId).sort()).toEqual(['11111111-1111-4111-8111-111111111111', '22222222-2222-4222-8222-222222222222', '33333333-3333-4333-8333-333333333333']);
     const doc = readTrace(all.find((r) => r.sessionId.startsWith('1111'))!.traceFile);
     expect(doc.summary).toMatchObject({ turns: 1, generations: 5, toolCalls: 3, toolErrors: 1, subagents: 1 });
-    expect(doc.summary.tokens).toEqual({ input: 24, output: 117, cacheRead: 4400, cacheWrite: 150, reasoning: 0 });
+    expect(doc.summary.tokens).toEqual({ input: 24, output: 117, cacheRead: 4400, cacheWrite: 150, cacheWrite5m: 150, cacheWrite1h: 0, reasoning: 0 });
     const [sub] = spansOf(doc, 'subagent');
     expect(parentOf(doc, sub!)!.name).toBe('execute_tool Task');
     expect(sub!.name).toBe('invoke_agent Explore');

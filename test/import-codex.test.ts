@@ -51,7 +51,7 @@ function rawCodexFacts(text: string) {
     })
     .filter(Boolean);
   const totals = new Set<string>();
-  const tokens = { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, reasoning: 0 };
+  const tokens = { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, cacheWrite5m: 0, cacheWrite1h: 0, reasoning: 0 };
   let tools = 0;
   let errors = 0;
   const prompts: string[] = [];
@@ -217,7 +217,7 @@ describe('codex: rollouts written by the test', () => {
     expect(doc.summary.generations).toBe(4); // 3 usage reports + the unanswered call in the aborted turn
     expect(doc.summary.toolCalls).toBe(4);
     expect(doc.summary.toolErrors).toBe(1);
-    expect(doc.summary.tokens).toEqual({ input: 200 + 200 + 100, output: 90, cacheRead: 2800, cacheWrite: 0, reasoning: 20 });
+    expect(doc.summary.tokens).toEqual({ input: 200 + 200 + 100, output: 90, cacheRead: 2800, cacheWrite: 0, cacheWrite5m: 0, cacheWrite1h: 0, reasoning: 20 });
 
     const tool = (key: string) => doc.spans.find((s) => s.kind === 'tool' && s.attributes['gen_ai.tool.call.id'] === key)!;
     expect(tool('call_a').status).toBe('error');
@@ -286,7 +286,7 @@ describe('codex: rollouts written by the test', () => {
     ]);
     const doc = docOf(file);
     expect(doc.summary.generations).toBe(2);
-    expect(doc.summary.tokens).toEqual({ input: 100, output: 15, cacheRead: 150, cacheWrite: 0, reasoning: 0 });
+    expect(doc.summary.tokens).toEqual({ input: 100, output: 15, cacheRead: 150, cacheWrite: 0, cacheWrite5m: 0, cacheWrite1h: 0, reasoning: 0 });
   });
 
   it("skips the parent's history replayed at the top of a forked thread", () => {
@@ -308,7 +308,7 @@ describe('codex: rollouts written by the test', () => {
     expect(doc.sessionId).toBe(child);
     expect(doc.summary.generations).toBe(1);
     expect(doc.summary.toolCalls).toBe(0);
-    expect(doc.summary.tokens).toEqual({ input: 500, output: 200, cacheRead: 1000, cacheWrite: 0, reasoning: 50 });
+    expect(doc.summary.tokens).toEqual({ input: 500, output: 200, cacheRead: 1000, cacheWrite: 0, cacheWrite5m: 0, cacheWrite1h: 0, reasoning: 50 });
     expect(turnPrompts(doc)).toEqual(['child task']);
   });
 

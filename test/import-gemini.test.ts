@@ -65,7 +65,7 @@ describeWithFixtures(['gemini'], 'gemini: real chat file fixture', () => {
     expect(doc.summary.generations).toBe(raw.generations);
     expect(doc.summary.toolCalls).toBe(raw.tools);
     expect(doc.summary.toolErrors).toBe(raw.errors);
-    expect(doc.summary.tokens).toEqual(raw.tokens);
+    expect(doc.summary.tokens).toEqual({ ...raw.tokens, cacheWrite5m: raw.tokens.cacheWrite, cacheWrite1h: 0 });
     expect(doc.sessionId).toBe('8a20078e-2d5e-4f81-a640-9b879bbb7e6d');
     expect(doc.agent.name).toBe('gemini');
     expect(doc.models).toEqual(['gemini-3.1-pro-preview-customtools']);
@@ -185,7 +185,7 @@ describe('gemini: chat files written by the test', () => {
     expect(doc.summary.generations).toBe(2);
     expect(doc.summary.toolCalls).toBe(3);
     expect(doc.summary.toolErrors).toBe(2);
-    expect(doc.summary.tokens).toEqual({ input: 400 + 5 + 200, output: 50 + 5, cacheRead: 1600, cacheWrite: 0, reasoning: 30 });
+    expect(doc.summary.tokens).toEqual({ input: 400 + 5 + 200, output: 50 + 5, cacheRead: 1600, cacheWrite: 0, cacheWrite5m: 0, cacheWrite1h: 0, reasoning: 30 });
     const tool = (id: string) => doc.spans.find((s) => s.attributes['gen_ai.tool.call.id'] === id)!;
     expect(tool('c2').statusMessage).toBe('Command failed: exit 1');
     expect(tool('c3').attributes['error.type']).toBe('cancelled');

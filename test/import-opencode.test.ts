@@ -104,7 +104,7 @@ describeWithFixtures(['opencode'], 'opencode: real export and event-stream fixtu
     expect(doc.summary.generations).toBe(raw.generations);
     expect(doc.summary.toolCalls).toBe(raw.tools);
     expect(doc.summary.toolErrors).toBe(raw.errors);
-    expect(doc.summary.tokens).toEqual(raw.tokens);
+    expect(doc.summary.tokens).toEqual({ ...raw.tokens, cacheWrite5m: raw.tokens.cacheWrite, cacheWrite1h: 0 });
     expect(doc.summary.subagents).toBe(raw.subagents);
     expect(prompts(doc)).toEqual(raw.userPrompts);
     expect(doc.agent.name).toBe('opencode');
@@ -116,7 +116,7 @@ describeWithFixtures(['opencode'], 'opencode: real export and event-stream fixtu
     expect(doc.summary.generations).toBe(raw.generations);
     expect(doc.summary.toolCalls).toBe(raw.tools);
     expect(doc.summary.toolErrors).toBe(raw.errors);
-    expect(doc.summary.tokens).toEqual(raw.tokens);
+    expect(doc.summary.tokens).toEqual({ ...raw.tokens, cacheWrite5m: raw.tokens.cacheWrite, cacheWrite1h: 0 });
     expect(doc.summary.subagents).toBe(raw.subagents);
     expect(prompts(doc)).toEqual(raw.userPrompts);
     // synthetic parts added by the plugin are not the person's words
@@ -163,7 +163,7 @@ describeWithFixtures(['opencode'], 'opencode: real export and event-stream fixtu
 
   it('reads Google usage with reasoning reported apart from output', () => {
     const doc = docOf(path.join(eventsDir, 'real-session-action-buttons.jsonl'));
-    expect(doc.summary.tokens).toEqual({ input: 39043 + 39366, output: 28 + 105 + 6, cacheRead: 0, cacheWrite: 0, reasoning: 105 });
+    expect(doc.summary.tokens).toEqual({ input: 39043 + 39366, output: 28 + 105 + 6, cacheRead: 0, cacheWrite: 0, cacheWrite5m: 0, cacheWrite1h: 0, reasoning: 105 });
   });
 
   it('is deterministic for every fixture', () => {
@@ -288,7 +288,7 @@ describe('opencode: sessions written by the test', () => {
     expect(read.parentSpanId).toBe(sub.spanId);
     const childGens = doc.spans.filter((s: TraceSpan) => s.kind === 'generation' && s.parentSpanId === sub.spanId);
     expect(childGens).toHaveLength(2);
-    expect(doc.summary.tokens).toEqual({ input: 100 + 30 + 40 + 45, output: 20 + 4 + 6 + 2, cacheRead: 50, cacheWrite: 0, reasoning: 0 });
+    expect(doc.summary.tokens).toEqual({ input: 100 + 30 + 40 + 45, output: 20 + 4 + 6 + 2, cacheRead: 50, cacheWrite: 0, cacheWrite5m: 0, cacheWrite1h: 0, reasoning: 0 });
 
     expect(opencodeImporter.read(childFile)).toEqual([]); // imported with its parent
     const alone = write('alone/child.json', child);

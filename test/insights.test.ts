@@ -92,7 +92,7 @@ describe('agent-trace stats', () => {
     const byModel = JSON.parse(await cli(dir, 'stats', '--by', 'model', '--json')) as StatsResult;
     const sonnet = byModel.rows.find((r) => r.key === 'claude-sonnet-4-5')!;
     expect(sonnet.generations).toBe(2);
-    expect(sonnet.tokens).toEqual({ input: 110, output: 250, cacheRead: 11_000, cacheWrite: 1_000, reasoning: 0 });
+    expect(sonnet.tokens).toEqual({ input: 110, output: 250, cacheRead: 11_000, cacheWrite: 1_000, cacheWrite5m: 1_000, cacheWrite1h: 0, reasoning: 0 });
     expect(byModel.rows.find((r) => r.key === 'some-unpriced-model')!.unpricedSessions).toBe(1);
     const byTool = JSON.parse(await cli(dir, 'stats', '--by', 'tool', '--json')) as StatsResult;
     expect(byTool.rows.find((r) => r.key === 'exec_command')).toMatchObject({ toolCalls: 1, toolErrors: 1, failureRate: 1 });

@@ -150,7 +150,7 @@ describe('in-process tracer export (BatchSpanProcessor)', () => {
     expect(receiver.spans).toHaveLength(doc.spans.length);
     expect(receiver.duplicates()).toEqual([]);
     const root = receiver.spans.find((s) => s.parentSpanId === null)!;
-    expect(root).toMatchObject({ name: 'invoke_agent my-agent', traceId: tracer.traceId });
+    expect(root).toMatchObject({ name: 'hello', traceId: tracer.traceId }); // named by the session's title
     expect(root.status.code).toBe(1);
     expect(readWatermark(join(dir, 'sessions', 'tracer-otlp'), receiver.url).sent.size).toBe(doc.spans.length);
 

@@ -43,7 +43,8 @@ describe.each(['http/protobuf', 'http/json'] as const)('OTLP receiver view over 
       expect(r, span.name).toBeDefined();
       expect(r.traceId).toBe(doc.traceId);
       expect(r.parentSpanId).toBe(span.parentSpanId);
-      expect(r.name).toBe(span.name);
+      // The root goes out named by the session's title; every other span by its own name.
+      expect(r.name).toBe(span.parentSpanId === null ? doc.title : span.name);
       expect(r.encoding).toBe(protocol === 'http/json' ? 'json' : 'protobuf');
     }
   });
@@ -71,8 +72,11 @@ describe.each(['http/protobuf', 'http/json'] as const)('OTLP receiver view over 
 
     const root = got.get(find(doc, (s) => s.kind === 'session').spanId)!;
     expect(root.parentSpanId).toBeNull();
-    expect(root.name).toBe('invoke_agent claude-code');
+    // The trace is named by the session's title (every session's root would otherwise read `invoke_agent claude-code`).
+    expect(root.name).toBe(doc.title);
     expect(root.attributes).toMatchObject({
+      'langfuse.trace.name': doc.title,
+      'agent_trace.span.name': 'invoke_agent claude-code',
       'gen_ai.operation.name': 'invoke_agent',
       'gen_ai.agent.name': 'claude-code',
       'gen_ai.conversation.id': doc.sessionId,
@@ -105,7 +109,10 @@ describe.each(['http/protobuf', 'http/json'] as const)('OTLP receiver view over 
       'llm.token_count.prompt_details.cache_write': 1_500,
       'session.id': doc.sessionId,
     });
-    expect(String(gen.attributes['output.value'])).toContain('Let me read the file.');
+    // The conversation, not a home-made blob: Langfuse would show `output.value` instead of the messages.
+    expect(gen.attributes['output.value']).toBeUndefined();
+    expect(String(gen.attributes['gen_ai.output.messages'])).toContain('Let me read the file.');
+    expect(gen.attributes['llm.output_messages.0.message.content']).toContain('Let me read the file.');
 
     const read = got.get(find(doc, (s) => s.attributes['gen_ai.tool.call.id'] === 'toolu_read').spanId)!;
     expect(read.name).toBe('execute_tool Read');
@@ -132,6 +139,9 @@ describe.each(['http/protobuf', 'http/json'] as const)('OTLP receiver view over 
     expect(bash.attributes['error.type']).toBe('tool_error');
     expect(bash.events.map((e) => e.name)).toEqual((bashDoc.events ?? []).map((e) => e.name));
     expect(bash.events.find((e) => e.name === 'permission_request')?.attributes.message).toBe('Claude needs your permission to use Bash');
+    // The same facts as attributes (Langfuse drops span events); a failed tool sends no result, its error instead.
+    expect(bash.attributes).toMatchObject({ 'agent_trace.permission_requests': 1, 'agent_trace.permission.message': 'Claude needs your permission to use Bash', 'error.message': 'exit code 1' });
+    expect(bash.attributes['gen_ai.tool.call.result']).toBeUndefined();
 
     const sub = got.get(find(doc, (s) => s.kind === 'subagent').spanId)!;
     const task = find(doc, (s) => s.attributes['gen_ai.tool.call.id'] === 'toolu_task');

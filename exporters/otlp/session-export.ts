@@ -1,7 +1,7 @@
 import type { Resource } from '@opentelemetry/resources';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import type { OtlpExporter } from './exporter.js';
-import { estimateSpanBytes, SpanConverter, spanShapes, type TraceMode } from './spans.js';
+import { estimateSpanBytes, SpanConverter, spanShapes, toolCallLookup, type TraceMode } from './spans.js';
 import type { TraceDocument, TraceSpan } from '../../src/model/trace.js';
 import type { SessionStore } from '../../src/store/session-store.js';
 import { acquire } from '../../src/store/lock.js';
@@ -145,6 +145,8 @@ async function exportLocked(options: SessionExportOptions, folder: string): Prom
     resource: options.resource,
     shapes: options.traceMode === 'turn' ? spanShapes(doc.spans) : undefined,
     rootSpanId: doc.spans.find((s) => s.parentSpanId === null && s.kind === 'session')?.spanId,
+    toolCall: toolCallLookup(doc.spans),
+    title: doc.title,
   });
   const batchSpans = options.batchSpans ?? DEFAULT_BATCH_SPANS;
   const batchBytes = options.batchBytes ?? DEFAULT_BATCH_BYTES;

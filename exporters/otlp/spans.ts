@@ -4,7 +4,7 @@ import { hrTimeDuration, millisToHrTime, SDK_INFO } from '@opentelemetry/core';
 import { resourceFromAttributes, type Resource } from '@opentelemetry/resources';
 import type { ReadableSpan, TimedEvent } from '@opentelemetry/sdk-trace';
 import type { Attributes } from '../../src/events/types.js';
-import { contentAttributes } from '../../src/model/attributes.js';
+import { contentAttributes, type ToolCallLookup } from '../../src/model/attributes.js';
 import { traceIdFor } from '../../src/model/ids.js';
 import type { SpanKind as TraceSpanKind, TraceSpan } from '../../src/model/trace.js';
 
@@ -95,6 +95,10 @@ export interface SpanConverterOptions {
   /** Span id of the session root (the `session` span), for the links of turn roots. */
   rootSpanId?: string;
   scope?: { name: string; version?: string };
+  /** The tool span of a call id: fills in tool results and arguments of model-call messages. */
+  toolCall?: ToolCallLookup;
+  /** The session's title: names the trace (`langfuse.trace.name` on its root). */
+  title?: string;
 }
 
 const STATUS = { ok: SpanStatusCode.OK, error: SpanStatusCode.ERROR, unset: SpanStatusCode.UNSET } as const;
@@ -170,9 +174,20 @@ export class SpanConverter {
     const endTime = msToHrTime(Math.max(span.endTime, span.startTime));
     // Object.assign and a loop, not object spread: spread into objects with dotted keys is ~10× slower here.
     const attributes: Attributes = Object.assign({}, span.attributes);
-    const content = contentAttributes(span.kind, span.input, span.output);
+    const content = contentAttributes(span, this.options.toolCall);
     for (const key in content) attributes[key] = content[key]!;
     if (this.mode === 'turn' && span.kind === 'turn') attributes['agent_trace.session.trace_id'] = this.options.traceId;
+    // Backends name a trace after its root span, which would be `invoke_agent claude-code` for every session:
+    // the root goes out named by the session's title (its operation and agent stay in `gen_ai.operation.name`
+    // and `gen_ai.agent.name`), and Langfuse, which prefers it, gets `langfuse.trace.name` as well.
+    const title = this.options.title?.trim();
+    let name = span.name;
+    if (title && parentSpanId === null && (span.kind === 'session' || span.kind === 'turn')) {
+      const turn = span.attributes['agent_trace.turn'];
+      name = span.kind === 'turn' && typeof turn === 'number' ? `${title} · turn ${turn}` : title;
+      attributes['langfuse.trace.name'] = name;
+      attributes['agent_trace.span.name'] = span.name;
+    }
     const events: TimedEvent[] = (span.events ?? []).map((e) =>
       e.attributes && Object.keys(e.attributes).length
         ? { name: e.name, time: msToHrTime(e.time), attributes: e.attributes }
@@ -182,7 +197,7 @@ export class SpanConverter {
       ? { code: STATUS[span.status], message: span.statusMessage }
       : { code: STATUS[span.status] ?? SpanStatusCode.UNSET };
     return {
-      name: span.name,
+      name,
       kind: span.kind === 'generation' ? SpanKind.CLIENT : SpanKind.INTERNAL,
       spanContext: () => context,
       parentSpanContext: parent,
@@ -201,6 +216,16 @@ export class SpanConverter {
       droppedLinksCount: 0,
     };
   }
+}
+
+/** Tool spans by call id (`gen_ai.tool.call.id`), for `SpanConverterOptions.toolCall`. */
+export function toolCallLookup(spans: readonly TraceSpan[]): ToolCallLookup {
+  const byId = new Map<string, TraceSpan>();
+  for (const s of spans) {
+    const id = s.kind === 'tool' ? s.attributes['gen_ai.tool.call.id'] : undefined;
+    if (typeof id === 'string') byId.set(id, s);
+  }
+  return (callId) => byId.get(callId);
 }
 
 /** Parent and kind of every span of a document, for `SpanConverterOptions.shapes`. */

@@ -154,6 +154,8 @@ class TracerOtlpExport implements TracerExport {
           resource,
           shapes: this.shapes,
           rootSpanId: this.rootSpanId,
+          toolCall: (callId) => builder.toolCallSpan(callId),
+          title: builder.sessionTitle(),
         }).convert(span);
       };
       return { exporter, processor, convert, resource };

@@ -14,7 +14,10 @@ export interface Usage {
   input?: number;
   output?: number;
   cacheRead?: number;
+  /** Every cache write, whatever its lifetime. */
   cacheWrite?: number;
+  /** Of `cacheWrite`, the tokens written for one hour (billed 2× input; the rest is 5-minute, 1.25×). */
+  cacheWrite1h?: number;
   reasoning?: number;
 }
 

@@ -63,7 +63,7 @@ const TOP_TURNS = 3;
 const PROMPT_CHARS = 160;
 
 function emptyTokens(): TokenTotals {
-  return { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, reasoning: 0 };
+  return { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, cacheWrite5m: 0, cacheWrite1h: 0, reasoning: 0 };
 }
 
 function num(a: Attributes, key: string): number {
@@ -82,6 +82,8 @@ function usageOf(span: TraceSpan): TokenTotals {
     output: num(a, 'gen_ai.usage.output_tokens') || num(a, 'llm.token_count.completion'),
     cacheRead,
     cacheWrite,
+    cacheWrite5m: cacheWrite - Math.min(cacheWrite, num(a, 'agent_trace.usage.cache_creation.1h.input_tokens')),
+    cacheWrite1h: Math.min(cacheWrite, num(a, 'agent_trace.usage.cache_creation.1h.input_tokens')),
     reasoning: num(a, 'gen_ai.usage.reasoning.output_tokens') || num(a, 'llm.token_count.completion_details.reasoning'),
   };
 }

@@ -16,8 +16,10 @@ import {
   turnAttributes,
 } from './attributes.js';
 import { shortHash, spanIdFor, traceIdFor } from './ids.js';
-import { costOf, type PriceTable } from './pricing.js';
+import type { ChatMessage, MessagePart } from './messages.js';
+import { priceCall, PRICE_SOURCE_LABEL, type CallCost, type PriceTable } from './pricing.js';
 import type {
+  PriceEstimate,
   SpanEventRecord,
   SpanKind,
   SpanStatus,
@@ -67,6 +69,16 @@ interface SpanState {
   activity?: number;
   /** Cached serialization (UTF-8, so writers never re-encode it); dropped whenever the span changes. */
   bytes?: Buffer;
+  /** Cached price of a model call (null: none); dropped whenever the span changes. */
+  cost?: CallCost | null;
+  /** Model calls: the previous and next call of the same thread (main thread or one subagent). */
+  prevGen?: SpanState;
+  nextGen?: SpanState;
+  /** Turns: the text of the latest model call that said something, and when that call started. */
+  finalText?: string;
+  finalTextAt?: number;
+  /** Subagents: how many model calls are recorded under it (none: its transcript is missing). */
+  calls?: number;
 }
 
 export interface TraceBuilderOptions {
@@ -119,6 +131,8 @@ export class TraceBuilder {
   /** The OTel root span that became the session span, if any. */
   private adoptedRoot: string | undefined;
   private readonly waitingForParent = new Map<string, SpanState[]>();
+  /** The latest model call of each thread ('' is the main thread, else the subagent's key). */
+  private readonly lastGeneration = new Map<string, SpanState>();
 
   constructor(sessionId: string, options: TraceBuilderOptions = {}) {
     this.sessionId = sessionId;
@@ -336,7 +350,18 @@ export class TraceBuilder {
 
   private onGeneration(e: Extract<AgentEvent, { type: 'generation.start' | 'generation.end' }>): void {
     const start = e.type === 'generation.end' && e.startTime !== undefined ? Math.min(e.startTime, e.time) : e.time;
+    const isNew = !this.spans.has(spanIdFor(this.sessionId, 'generation', e.key));
     const span = this.upsert('generation', e.key, start, e);
+    if (isNew) {
+      // Calls of one thread follow each other: what a call received new is its predecessor's tool results.
+      const thread = e.agentKey ?? '';
+      const prev = this.lastGeneration.get(thread);
+      if (prev) {
+        span.prevGen = prev;
+        prev.nextGen = span;
+      }
+      this.lastGeneration.set(thread, span);
+    }
     if (e.model) {
       span.model = e.model;
       this.noteModel(e.model);
@@ -349,7 +374,10 @@ export class TraceBuilder {
       if (e.usage) span.usage = cleanUsage(e.usage);
       if (e.responseId) span.responseId = e.responseId;
       if (e.finishReasons?.length) span.finishReasons = e.finishReasons;
-      if (e.output) span.output = mergeOutput(span.output as GenerationOutput | undefined, e.output);
+      if (e.output) {
+        span.output = mergeOutput(span.output as GenerationOutput | undefined, e.output);
+        if (e.output.text?.trim()) this.noteFinalText(span, e.output.text);
+      }
       if (e.error) {
         span.status = 'error';
         span.statusMessage = e.error;
@@ -588,10 +616,20 @@ export class TraceBuilder {
   private setParent(span: SpanState, parentId: string, fixed: boolean): void {
     if (span.parentFixed && !fixed) return;
     if (span.parentId !== parentId) {
+      if (span.kind === 'generation') this.countCall(span.parentId, -1);
       span.parentId = parentId;
+      if (span.kind === 'generation') this.countCall(parentId, 1);
       this.touch(span);
     }
     if (fixed) span.parentFixed = true;
+  }
+
+  /** Keeps each subagent's count of model calls (a subagent with none has no record of its work). */
+  private countCall(parentId: string | null, delta: number): void {
+    const parent = parentId ? this.spans.get(parentId) : undefined;
+    if (parent?.kind !== 'subagent') return;
+    parent.calls = Math.max(0, (parent.calls ?? 0) + delta);
+    parent.bytes = undefined;
   }
 
   private subagentSpan(key: string, time: number): SpanState {
@@ -686,6 +724,8 @@ export class TraceBuilder {
   }
 
   private noteTime(time: number): void {
+    // Epoch 0 (or earlier) is a missing time, never a real one: it must not start the session in 1970.
+    if (!(time > 0)) return;
     if (time < this.startTime) {
       this.startTime = time;
       this.root.startTime = time;
@@ -710,12 +750,55 @@ export class TraceBuilder {
 
   private touch(span: SpanState): void {
     span.bytes = undefined;
+    span.cost = undefined;
+    // The next call's derived input names this call's tool calls.
+    if (span.nextGen) span.nextGen.bytes = undefined;
     if (span.parentId === null) return;
     const parent = this.spans.get(span.parentId);
     if (parent) parent.activity = Math.max(parent.activity ?? 0, span.endTime ?? span.startTime);
   }
 
   // ——— output ———
+
+  /** A turn's output is its last word: the text of the latest model call directly under it that said something. */
+  private noteFinalText(gen: SpanState, text: string): void {
+    const parent = gen.parentId ? this.spans.get(gen.parentId) : undefined;
+    if (parent?.kind !== 'turn' || (parent.finalTextAt !== undefined && parent.finalTextAt > gen.startTime)) return;
+    parent.finalText = text;
+    parent.finalTextAt = gen.startTime;
+    this.touch(parent);
+  }
+
+  /**
+   * What was new in a model call, when the source did not record its input: the prompt, for the first call
+   * of a turn or subagent, and the results of the previous call's tool calls (by call id; the results stay on
+   * their tool spans).
+   */
+  private derivedInput(span: SpanState): ChatMessage[] | undefined {
+    const parent = span.parentId ? this.spans.get(span.parentId) : undefined;
+    const prev = span.prevGen && span.prevGen.parentId === span.parentId ? span.prevGen : undefined;
+    const messages: ChatMessage[] = [];
+    if (!prev && (parent?.kind === 'turn' || parent?.kind === 'subagent') && typeof parent.input === 'string') {
+      messages.push({ role: 'user', parts: [{ type: 'text', content: parent.input }, ...imageParts(parent.extra?.['agent_trace.prompt.images'])] });
+    }
+    for (const call of (prev?.output as GenerationOutput | undefined)?.toolCalls ?? []) {
+      // Only calls whose tool span is here: a reference must name a result the exporter can fill in.
+      if (call.id && this.spans.get(spanIdFor(this.sessionId, 'tool', call.id))?.kind === 'tool') {
+        messages.push({ role: 'tool', parts: [{ type: 'tool_call_response', id: call.id }] });
+      }
+    }
+    return messages.length ? messages : undefined;
+  }
+
+  /** The price of a model call, at the time it was made (a span's serialization is cached, so once per change). */
+  private costOf(span: SpanState): CallCost | undefined {
+    if (span.cost === undefined) {
+      span.cost = span.usage && hasTokens(span.usage)
+        ? priceCall(span.model, span.usage, { provider: span.provider ?? this.provider, time: span.startTime, table: this.prices }) ?? null
+        : null;
+    }
+    return span.cost ?? undefined;
+  }
 
   private spanName(span: SpanState): string {
     if (span.otel) return span.otel.name;
@@ -727,7 +810,8 @@ export class TraceBuilder {
       case 'generation':
         return span.model ? `chat ${span.model}` : 'chat';
       case 'tool':
-        return `execute_tool ${span.name ?? 'unknown'}`;
+        // A result whose call was never recorded has no name to give: it is not a tool named "unknown".
+        return span.name ? `execute_tool ${span.name}` : 'execute_tool';
       case 'subagent':
         return `invoke_agent ${span.name ?? 'subagent'}`;
       case 'compaction':
@@ -764,18 +848,24 @@ export class TraceBuilder {
             responseId: span.responseId,
             finishReasons: span.finishReasons,
             usage: span.usage,
+            cost: this.costOf(span),
+            calledTools: Boolean((span.output as GenerationOutput | undefined)?.toolCalls?.length),
+            finished: span.endTime !== undefined && span.status === 'ok' && !span.interrupted,
           });
           break;
         case 'tool':
           a = toolAttributes(this.sessionId, {
-            name: span.name ?? 'unknown',
+            name: span.name,
             callId: span.key,
             toolType: span.toolType,
             errorType: span.errorType,
           });
           break;
         case 'subagent':
-          a = subagentAttributes(this.sessionId, { agentType: span.name ?? 'subagent', agentId: span.key });
+          a = subagentAttributes(this.sessionId, { agentType: span.name ?? 'subagent', agentId: span.key, provider: this.provider, agentVersion: this.agent.version });
+          // Every subagent calls a model: one that finished with none recorded lost its transcript, and its
+          // calls, tools, tokens and duration are unknown, not zero.
+          if (span.endTime !== undefined && !span.calls) a['agent_trace.subagent.unrecorded'] = true;
           break;
         case 'compaction':
           a = compactionAttributes(this.sessionId, span);
@@ -785,6 +875,17 @@ export class TraceBuilder {
     if (span.extra) Object.assign(a, span.extra);
     if (span.interrupted) a['agent_trace.interrupted'] = true;
     return a;
+  }
+
+  /** The session's last word: the final assistant text of its latest turn that has one. */
+  private sessionOutput(): string | undefined {
+    if (this.root.output !== undefined) return typeof this.root.output === 'string' ? this.root.output : undefined;
+    for (let i = this.turns.length - 1; i >= 0; i--) {
+      const t = this.turns[i]!;
+      const text = typeof t.output === 'string' ? t.output : t.finalText;
+      if (text) return text;
+    }
+    return undefined;
   }
 
   private rootStatus(): { status: SpanStatus; message?: string } {
@@ -816,9 +917,10 @@ export class TraceBuilder {
     };
     if (endTime !== undefined) out.endTime = endTime;
     if (status.message !== undefined) out.statusMessage = status.message;
-    const input = isRoot ? this.firstPrompt : span.input;
+    const input = isRoot ? this.firstPrompt : span.kind === 'generation' && span.input === undefined && !span.otel ? this.derivedInput(span) : span.input;
     if (input !== undefined) out.input = input;
-    if (span.output !== undefined) out.output = span.output;
+    const output = isRoot ? this.sessionOutput() : span.output ?? (span.kind === 'turn' ? span.finalText : undefined);
+    if (output !== undefined) out.output = output;
     if (span.events.length) out.events = span.events;
     // Keep the documented field order whatever optional fields were filled in.
     return orderSpanFields(out);
@@ -841,7 +943,10 @@ export class TraceBuilder {
   }
 
   private summary(spans: SpanState[]): TraceSummary {
-    const tokens = { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, reasoning: 0 };
+    const tokens = { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, cacheWrite5m: 0, cacheWrite1h: 0, reasoning: 0 };
+    const estimates = new Map<string, PriceEstimate>();
+    const unpriced = new Map<string, number>();
+    const overridden = new Set<string>();
     const files: string[] = [];
     const seenFiles = new Set<string>();
     let turns = 0;
@@ -864,11 +969,21 @@ export class TraceBuilder {
             tokens.output += s.usage.output ?? 0;
             tokens.cacheRead += s.usage.cacheRead ?? 0;
             tokens.cacheWrite += s.usage.cacheWrite ?? 0;
+            tokens.cacheWrite1h += s.usage.cacheWrite1h ?? 0;
+            tokens.cacheWrite5m += (s.usage.cacheWrite ?? 0) - (s.usage.cacheWrite1h ?? 0);
             tokens.reasoning += s.usage.reasoning ?? 0;
-            const c = costOf(s.model, s.usage, this.prices);
+            const c = this.costOf(s);
             if (c !== undefined) {
-              cost += c;
+              cost += c.usd;
               priced = true;
+              if (c.basis === 'family') {
+                const e = estimates.get(s.model!) ?? { model: s.model!, basis: 'family' as const, pricedAs: c.pricedAs, calls: 0 };
+                e.calls++;
+                estimates.set(s.model!, e);
+              } else if (c.basis === 'override') overridden.add(s.model!);
+            } else if (hasTokens(s.usage)) {
+              const model = s.model ?? 'unknown model';
+              unpriced.set(model, (unpriced.get(model) ?? 0) + 1);
             }
           }
           break;
@@ -899,7 +1014,18 @@ export class TraceBuilder {
       subagents,
       durationMs: Math.max(0, (this.endTime ?? this.lastTime) - start),
       tokens,
-      ...(priced ? { cost: { usd: Math.round(cost * 1e6) / 1e6, estimated: true as const } } : {}),
+      ...(priced
+        ? {
+            cost: {
+              usd: Math.round(cost * 1e6) / 1e6,
+              estimated: true as const,
+              source: PRICE_SOURCE_LABEL,
+              ...(overridden.size ? { overridden: [...overridden] } : {}),
+              ...(estimates.size ? { estimates: [...estimates.values()] } : {}),
+            },
+          }
+        : {}),
+      ...(unpriced.size ? { unpriced: [...unpriced].map(([model, calls]) => ({ model, calls })) } : {}),
       filesTouched: files,
     };
     return summary;
@@ -922,6 +1048,17 @@ export class TraceBuilder {
     if (this.cwd) doc.cwd = this.cwd;
     if (this.gitBranch) doc.gitBranch = this.gitBranch;
     return orderDocFields(doc);
+  }
+
+  /** The tool span of a call id as the document has it (exporters fill model-call messages from it). */
+  toolCallSpan(callId: string): TraceSpan | undefined {
+    const span = this.spans.get(spanIdFor(this.sessionId, 'tool', callId));
+    return span && span.kind === 'tool' ? this.toTraceSpan(span) : undefined;
+  }
+
+  /** The session's title as the document gives it. */
+  sessionTitle(): string | undefined {
+    return this.title ?? titleFrom(this.firstPrompt);
   }
 
   toDocument(): TraceDocument {
@@ -985,9 +1122,34 @@ function compact(attrs: Record<string, unknown>): Attributes {
   return out;
 }
 
+/**
+ * Images a prompt carried (`agent_trace.prompt.images`: type, size, data when small) as message parts: a
+ * GenAI blob when the data was kept, else a placeholder part naming what the image was.
+ */
+function imageParts(value: unknown): MessagePart[] {
+  if (typeof value !== 'string') return [];
+  let images: unknown;
+  try {
+    images = JSON.parse(value);
+  } catch {
+    return [];
+  }
+  if (!Array.isArray(images)) return [];
+  return images.map((raw): MessagePart => {
+    const i = (raw ?? {}) as { media_type?: string; bytes?: number; data?: string };
+    const mime = typeof i.media_type === 'string' ? i.media_type : 'image';
+    if (typeof i.data === 'string') return { type: 'blob', modality: 'image', mime_type: mime, content: i.data };
+    return { type: 'image', modality: 'image', mime_type: mime, ...(typeof i.bytes === 'number' ? { size_bytes: i.bytes } : {}), content: '[image not kept]' };
+  });
+}
+
+function hasTokens(u: Usage): boolean {
+  return Boolean(u.input || u.output || u.cacheRead || u.cacheWrite);
+}
+
 function cleanUsage(u: Usage): Usage {
   const out: Usage = {};
-  for (const k of ['input', 'output', 'cacheRead', 'cacheWrite', 'reasoning'] as const) {
+  for (const k of ['input', 'output', 'cacheRead', 'cacheWrite', 'cacheWrite1h', 'reasoning'] as const) {
     const v = u[k];
     if (typeof v === 'number' && Number.isFinite(v) && v > 0) out[k] = v;
   }

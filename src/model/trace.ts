@@ -30,8 +30,36 @@ export interface TokenTotals {
   input: number;
   output: number;
   cacheRead: number;
+  /** Every cache write; `cacheWrite5m + cacheWrite1h` (billed at different rates). */
   cacheWrite: number;
+  cacheWrite5m: number;
+  cacheWrite1h: number;
   reasoning: number;
+}
+
+/** A model the price source does not know, priced as its family's model `pricedAs`. */
+export interface PriceEstimate {
+  model: string;
+  basis: 'family';
+  pricedAs: string;
+  calls: number;
+}
+
+export interface CostSummary {
+  usd: number;
+  estimated: true;
+  /** The price source, named and dated (`@pydantic/genai-prices 0.1.8 (prices as of …)`). */
+  source: string;
+  /** Models priced from the config file's `prices`. */
+  overridden?: string[];
+  /** Models priced as a stand-in. */
+  estimates?: PriceEstimate[];
+}
+
+/** A model with token usage but no price at all: its calls are not in `cost`. */
+export interface UnpricedModel {
+  model: string;
+  calls: number;
 }
 
 export interface TraceSummary {
@@ -42,7 +70,9 @@ export interface TraceSummary {
   subagents: number;
   durationMs: number;
   tokens: TokenTotals;
-  cost?: { usd: number; estimated: true };
+  cost?: CostSummary;
+  /** Models with no price (unknown to the price source and to `prices`). */
+  unpriced?: UnpricedModel[];
   filesTouched: string[];
 }
 

@@ -50,7 +50,7 @@ export interface StatsResult {
 }
 
 function emptyTokens(): TokenTotals {
-  return { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, reasoning: 0 };
+  return { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, cacheWrite5m: 0, cacheWrite1h: 0, reasoning: 0 };
 }
 
 export function emptyRow(key: string): UsageRow {
@@ -62,6 +62,9 @@ function addTokens(into: TokenTotals, t: TokenTotals): void {
   into.output += t.output;
   into.cacheRead += t.cacheRead;
   into.cacheWrite += t.cacheWrite;
+  // Documents written before the split was kept count their writes as 5-minute ones.
+  into.cacheWrite1h += t.cacheWrite1h ?? 0;
+  into.cacheWrite5m += t.cacheWrite - Math.min(t.cacheWrite, t.cacheWrite1h ?? 0);
   into.reasoning += t.reasoning;
 }
 

@@ -33,7 +33,7 @@ export interface IndependentCount {
   generations: number;
   toolCalls: number;
   toolErrors: number;
-  tokens: { input: number; output: number; cacheRead: number; cacheWrite: number };
+  tokens: { input: number; output: number; cacheRead: number; cacheWrite: number; cacheWrite5m: number; cacheWrite1h: number };
   models: string[];
 }
 
@@ -65,12 +65,16 @@ export function countTranscript(lines: Record<string, unknown>[]): IndependentCo
     const data = line.data as Record<string, unknown> | undefined;
     if (line.type === 'progress' && data?.type === 'agent_progress' && data.message && typeof data.message === 'object') visit(data.message as Record<string, unknown>);
   }
-  const tokens = { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 };
+  const tokens = { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, cacheWrite5m: 0, cacheWrite1h: 0 };
   for (const u of lastUsage.values()) {
     tokens.input += u.input_tokens ?? 0;
     tokens.output += u.output_tokens ?? 0;
     tokens.cacheRead += u.cache_read_input_tokens ?? 0;
     tokens.cacheWrite += u.cache_creation_input_tokens ?? 0;
+    const split = (u as Record<string, unknown>).cache_creation as Record<string, number> | undefined;
+    const oneHour = split?.ephemeral_1h_input_tokens ?? 0;
+    tokens.cacheWrite1h += oneHour;
+    tokens.cacheWrite5m += (u.cache_creation_input_tokens ?? 0) - oneHour;
   }
   return { generations: lastUsage.size, toolCalls: toolIds.size, toolErrors: [...errorIds].filter((id) => toolIds.has(id)).length, tokens, models: [...models] };
 }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { DEFAULT_PRICES, PRICES_AS_OF, type PriceTable } from '../../src/model/pricing.js';
+import { PRICE_SOURCE_LABEL, PRICES_AS_OF, type PriceTable } from '../../src/model/pricing.js';
 import type { SessionStore } from '../../src/store/session-store.js';
 import { packagePath } from '../../src/package-root.js';
 import { version } from '../../src/version.js';
@@ -140,7 +140,8 @@ export async function buildViewerApp(options: ViewerOptions): Promise<{ app: Fas
     version: options.version ?? version,
     dir: store.dir,
     pricesAsOf: PRICES_AS_OF,
-    prices: { ...DEFAULT_PRICES, ...options.prices },
+    priceSource: PRICE_SOURCE_LABEL,
+    prices: { ...options.prices },
     priceOverrides: Object.keys(options.prices ?? {}),
   }));
 

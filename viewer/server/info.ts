@@ -5,6 +5,9 @@ export interface ViewerInfo {
   version: string;
   dir: string;
   pricesAsOf: string;
+  /** The price source, named and dated. */
+  priceSource: string;
+  /** The config file's `prices` overrides (costs themselves are computed into the trace). */
   prices: PriceTable;
   priceOverrides: string[];
 }

@@ -14,7 +14,7 @@ import { themeToggle } from './theme.js';
  */
 const app = document.getElementById('app')!;
 const shared = embeddedSession();
-let info: ViewerInfo = shared?.info ?? { version: '', dir: '', pricesAsOf: '', prices: {}, priceOverrides: [] };
+let info: ViewerInfo = shared?.info ?? { version: '', dir: '', pricesAsOf: '', priceSource: '', prices: {}, priceOverrides: [] };
 // fetched alongside the first page's data, not before it
 const infoReady: Promise<ViewerInfo> = shared
   ? Promise.resolve(info)

@@ -1,12 +1,12 @@
 import { h, icon, kindIcon, type Child } from './dom.js';
 import { fmtClock, fmtCost, fmtDuration, fmtInt, fmtOffset, fmtTokens, shortModel } from './format.js';
 import { renderMarkdown } from './markdown.js';
-import { generationOutput, isInterrupted, modelOf, toolName, usageOf, type SpanNode } from './model.js';
+import { durationKnown, generationOutput, isInterrupted, modelOf, toolName, usageOf, type SpanNode } from './model.js';
 import { contentView, promptImages, section, toolInputView, valueView } from './content.js';
 import { turnWaits, type WaitKind } from './critical-path.js';
 import type { SessionHost } from './host.js';
 import { sessionHref } from './shared.js';
-import { spanCost, spanSubtitle, spanTitle, usageCost } from './spans.js';
+import { spanCost, spanSubtitle, spanTitle, sideCost } from './spans.js';
 
 /** The detail panel of a span: facts, input, output, events and every attribute. */
 export function spanDetail(page: SessionHost, node: SpanNode, actions: { zoom: () => void; close: () => void }): HTMLElement {
@@ -22,10 +22,16 @@ export function spanDetail(page: SessionHost, node: SpanNode, actions: { zoom: (
   fact('Kind', sp.kind);
   fact('Status', h('span', { class: `status-text st-${sp.status}` }, sp.status), isInterrupted(sp) ? h('span', { class: 'chip warn' }, icon('bolt'), 'interrupted') : null, running ? h('span', { class: 'chip run' }, 'open') : null);
   fact('Start', `${fmtClock(sp.startTime)} (${fmtOffset(sp.startTime - hd.startTime)})`);
-  fact('Duration', running ? `${fmtDuration(m.now() - sp.startTime)} so far` : fmtDuration(sp.endTime! - sp.startTime));
+  fact('Duration', running ? `${fmtDuration(m.now() - sp.startTime)} so far` : durationKnown(sp) ? fmtDuration(sp.endTime! - sp.startTime) : h('span', { class: 'dim unknown' }, 'unknown (not recorded by the source)'));
+  if (sp.attributes['agent_trace.subagent.unrecorded'] === true) fact('Record', h('span', { class: 'warn-text' }, 'its transcript is missing: its model calls, tools and tokens are not known'));
+  if (sp.attributes['agent_trace.tool.orphan_result'] === true) fact('Call', h('span', { class: 'warn-text' }, 'this result has no recorded call: its tool name and input are not known'));
   if (model) fact('Model', shortModel(model));
-  if (u) fact('Tokens', `${fmtInt(u.input)} in · ${fmtInt(u.output)} out · ${fmtInt(u.cacheRead)} cache read · ${fmtInt(u.cacheWrite)} cache write${u.reasoning ? ` · ${fmtInt(u.reasoning)} reasoning` : ''}`);
-  if (cost !== undefined) fact('Cost', `${fmtCost(cost)} (estimated)`);
+  if (u) fact('Tokens', `${fmtInt(u.input)} in · ${fmtInt(u.output)} out${sp.attributes['agent_trace.usage.provisional'] === true ? ' (provisional: the count streamed so far; the final one was not recorded)' : ''} · ${fmtInt(u.cacheRead)} cache read · ${fmtInt(u.cacheWrite)} cache write${u.cacheWrite1h ? ` (${fmtInt(u.cacheWrite1h)} for 1 hour)` : ''}${u.reasoning ? ` · ${fmtInt(u.reasoning)} reasoning` : ''}`);
+  if (cost !== undefined) {
+    const basis = sp.attributes['agent_trace.cost.basis'];
+    const pricedAs = sp.attributes['agent_trace.cost.priced_as'];
+    fact('Cost', `${fmtCost(cost)} (estimated${basis === 'family' ? `: model not in the price source, priced as ${String(pricedAs)}` : basis === 'override' ? ': price from your config file' : ''})`);
+  } else if (u && model) fact('Cost', h('span', { class: 'dim' }, 'unknown: no price for this model'));
   fact('Span id', h('code', { class: 'selectable' }, sp.spanId));
   if (node.parent) fact('Parent', h('a', { href: sessionHref(m.id, 'waterfall', node.parent.id) }, spanTitle(node.parent.span, hd)));
   if (node.children.length) fact('Children', fmtInt(node.children.length));
@@ -180,19 +186,21 @@ function generationSections(page: SessionHost, node: SpanNode): Child[] {
   if (!out.text?.trim() && !out.thinking?.trim() && !out.toolCalls?.length && sp.output !== undefined && typeof sp.output !== 'object') parts.push(section('Output', valueView(sp.output)));
   const u = usageOf(sp);
   if (u) {
-    const model = modelOf(sp);
-    const prices = page.info.prices;
-    const kinds: Array<[string, number, Parameters<typeof usageCost>[1]]> = [
-      ['Input', u.input, { input: u.input }],
-      ['Cache read', u.cacheRead, { cacheRead: u.cacheRead }],
-      ['Cache write', u.cacheWrite, { cacheWrite: u.cacheWrite }],
-      ['Output', u.output, { output: u.output }],
+    // Costs as the trace computed them: the input side (uncached, cache reads, 5-minute and 1-hour writes at
+    // their rates) on the first input row, the output on its row.
+    const kinds: Array<[string, number, number | undefined]> = [
+      ['Input', u.input, undefined],
+      ['Cache read', u.cacheRead, undefined],
+      ['Cache write', u.cacheWrite, undefined],
+      ...(u.cacheWrite1h ? ([['of which 1 hour', u.cacheWrite1h, undefined]] as Array<[string, number, number | undefined]>) : []),
+      ['Output', u.output, sideCost(sp, 'output')],
     ];
-    const rows = kinds.filter(([, n]) => n > 0).map(([label, n, usage]) => {
-      const c = usageCost(model, usage, prices);
-      return h('tr', null, h('td', null, label), h('td', { class: 'num' }, fmtInt(n)), h('td', { class: 'num' }, c === undefined ? '–' : fmtCost(c)));
+    const inputCost = sideCost(sp, 'input');
+    const rows = kinds.filter(([, n]) => n > 0).map(([label, n, c], i) => {
+      const cost = i === 0 ? inputCost : c;
+      return h('tr', null, h('td', null, label), h('td', { class: 'num' }, fmtInt(n)), h('td', { class: 'num', title: i === 0 ? 'all input tokens, cached or not, at their rates' : '' }, cost === undefined ? '' : `${fmtCost(cost)}${i === 0 ? ' (all input)' : ''}`));
     });
-    const total = usageCost(model, u, prices);
+    const total = sideCost(sp, 'total');
     parts.push(
       section(
         'Tokens and cost',

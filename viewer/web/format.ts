@@ -1,4 +1,13 @@
 /** Number, time and size formatting shared by the pages. */
+
+const EARLIEST = Date.UTC(2000, 0, 1);
+/**
+ * Whether a session's time range can be real: it starts after 2000 and does not end before it starts. A range
+ * that cannot (a time taken from a line without one) is shown as unknown rather than as decades.
+ */
+export function plausibleRange(start: number, durationMs: number): boolean {
+  return Number.isFinite(start) && start >= EARLIEST && Number.isFinite(durationMs) && durationMs >= 0 && start + durationMs <= Date.now() + 86_400_000;
+}
 export function fmtDuration(ms: number | undefined): string {
   if (ms === undefined || !Number.isFinite(ms)) return '–';
   if (ms < 0) ms = 0;

@@ -1,5 +1,5 @@
 import { debounce, h, icon, isTyping, replaceChildren } from './dom.js';
-import { fmtAgo, fmtCost, fmtDate, fmtDuration, fmtInt, fmtTokens, oneLine, shortModel } from './format.js';
+import { fmtAgo, fmtCost, fmtDate, fmtDuration, fmtInt, fmtTokens, oneLine, plausibleRange, shortModel } from './format.js';
 import { sessionHref, statusBadge } from './shared.js';
 import type { SessionListEntry } from '../server/sessions.js';
 
@@ -42,8 +42,9 @@ function tokensOf(e: ListEntry): number {
   return t.input + t.output + t.cacheRead + t.cacheWrite;
 }
 
-function durationOf(e: ListEntry, now: number): number {
-  return e.status === 'running' ? Math.max(e.summary.durationMs, now - e.startTime) : e.summary.durationMs;
+function durationOf(e: ListEntry, now: number): number | undefined {
+  const ms = e.status === 'running' ? Math.max(e.summary.durationMs, now - e.startTime) : e.summary.durationMs;
+  return plausibleRange(e.startTime, ms) ? ms : undefined;
 }
 
 function sortValue(e: ListEntry, key: SortKey, now: number): number {
@@ -51,7 +52,7 @@ function sortValue(e: ListEntry, key: SortKey, now: number): number {
     case 'start':
       return e.startTime;
     case 'duration':
-      return durationOf(e, now);
+      return durationOf(e, now) ?? -1;
     case 'tokens':
       return tokensOf(e);
     case 'cost':

@@ -291,8 +291,14 @@ export function isInterrupted(span: TraceSpan): boolean {
 }
 
 export function toolName(span: TraceSpan): string {
+  if (span.attributes['agent_trace.tool.orphan_result'] === true) return 'result without a recorded call';
   const a = span.attributes['gen_ai.tool.name'] ?? span.attributes['tool.name'];
   return typeof a === 'string' ? a : span.name.replace(/^execute_tool /, '');
+}
+
+/** Whether a span's duration was measured: a source without timings (or a missing record) leaves it unknown. */
+export function durationKnown(span: TraceSpan): boolean {
+  return span.attributes['agent_trace.duration_unknown'] !== true && span.attributes['agent_trace.subagent.unrecorded'] !== true;
 }
 
 export function modelOf(span: TraceSpan): string | undefined {
@@ -316,8 +322,9 @@ export function usageOf(span: TraceSpan): Required<Usage> | undefined {
   const cacheRead = num(span, 'gen_ai.usage.cache_read.input_tokens', 'llm.token_count.prompt_details.cache_read');
   const cacheWrite = num(span, 'gen_ai.usage.cache_creation.input_tokens', 'llm.token_count.prompt_details.cache_write');
   const reasoning = num(span, 'gen_ai.usage.reasoning.output_tokens', 'llm.token_count.completion_details.reasoning');
+  const cacheWrite1h = num(span, 'agent_trace.usage.cache_creation.1h.input_tokens');
   if (!prompt && !output && !cacheRead && !cacheWrite) return undefined;
-  return { input: Math.max(0, prompt - cacheRead - cacheWrite), output, cacheRead, cacheWrite, reasoning };
+  return { input: Math.max(0, prompt - cacheRead - cacheWrite), output, cacheRead, cacheWrite, cacheWrite1h, reasoning };
 }
 
 export function totalTokens(u: Usage | undefined): number {

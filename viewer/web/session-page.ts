@@ -16,7 +16,7 @@ const TAB_LABEL: Record<Tab, string> = { summary: 'Summary', chat: 'Chat', water
 export class SessionPage implements SessionHost {
   readonly el: HTMLElement;
   readonly model: SessionModel;
-  info: ViewerInfo = { version: '', dir: '', pricesAsOf: '', prices: {}, priceOverrides: [] };
+  info: ViewerInfo = { version: '', dir: '', pricesAsOf: '', priceSource: '', prices: {}, priceOverrides: [] };
   private readonly infoReady: Promise<ViewerInfo>;
   tab: Tab = 'summary';
   selected: string | undefined;

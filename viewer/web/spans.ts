@@ -1,4 +1,4 @@
-import { costOf, type PriceTable } from '../../src/model/pricing.js';
+import type { PriceTable } from '../../src/model/pricing.js';
 import { toolSummary } from './content.js';
 import { fmtTokens, oneLine, shortModel } from './format.js';
 import { generationOutput, modelOf, toolName, usageOf, type SpanNode, type TraceHeader, type TraceSpan } from './model.js';
@@ -63,10 +63,11 @@ export function spanSubtitle(span: TraceSpan, header?: TraceHeader): string {
   }
 }
 
-export function spanCost(span: TraceSpan, prices: PriceTable | undefined): number | undefined {
-  const u = usageOf(span);
-  if (!u) return undefined;
-  return costOf(modelOf(span), u, prices);
+/** The cost the trace computed for a model call (`gen_ai.usage.cost`), when it had a price. */
+export function spanCost(span: TraceSpan, _prices?: PriceTable): number | undefined {
+  if (span.kind !== 'generation') return undefined;
+  const usd = span.attributes['gen_ai.usage.cost'] ?? span.attributes['llm.cost.total'];
+  return typeof usd === 'number' && Number.isFinite(usd) ? usd : undefined;
 }
 
 /** Every descendant of a node, depth first. */
@@ -89,15 +90,18 @@ export interface SubtreeStats {
   tokens: number;
   usd: number;
   priced: boolean;
+  /** Some output counts are what had streamed when the source copied them (provisional). */
+  provisional: boolean;
 }
 
 export function subtreeStats(node: SpanNode, prices: PriceTable | undefined): SubtreeStats {
-  const stats: SubtreeStats = { generations: 0, tools: 0, toolErrors: 0, tokens: 0, usd: 0, priced: false };
+  const stats: SubtreeStats = { generations: 0, tools: 0, toolErrors: 0, tokens: 0, usd: 0, priced: false, provisional: false };
   for (const n of descendants(node)) {
     if (n.span.kind === 'generation') {
       stats.generations++;
       const u = usageOf(n.span);
       if (u) stats.tokens += u.input + u.output + u.cacheRead + u.cacheWrite;
+      if (n.span.attributes['agent_trace.usage.provisional'] === true) stats.provisional = true;
       const c = spanCost(n.span, prices);
       if (c !== undefined) {
         stats.usd += c;
@@ -111,7 +115,12 @@ export function subtreeStats(node: SpanNode, prices: PriceTable | undefined): Su
   return stats;
 }
 
-/** The estimated cost of some usage of a model (one kind of tokens, or all), from the viewer's price table. */
-export function usageCost(model: string | undefined, usage: Parameters<typeof costOf>[1], prices: PriceTable | undefined): number | undefined {
-  return costOf(model, usage, prices);
+/**
+ * A model call's cost by side, as the trace computed it (the price catalogue is not in the browser):
+ * `input` (uncached input, cache reads and writes together), `output`, or the `total`.
+ */
+export function sideCost(span: TraceSpan, side: 'input' | 'output' | 'total'): number | undefined {
+  const key = side === 'input' ? 'llm.cost.prompt' : side === 'output' ? 'llm.cost.completion' : 'gen_ai.usage.cost';
+  const v = span.attributes[key];
+  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
 }

@@ -1,7 +1,6 @@
-import { findPrice } from '../../src/model/pricing.js';
 import { h, icon, kindIcon, replaceChildren, type Child } from './dom.js';
-import { fmtClock, fmtCost, fmtDate, fmtDuration, fmtInt, fmtOffset, fmtTokens, oneLine, plural, shortModel } from './format.js';
-import { isInterrupted, modelOf, toolName, usageOf, type ModelChange, type SpanNode } from './model.js';
+import { fmtClock, fmtCost, fmtDate, fmtDuration, fmtInt, fmtOffset, fmtTokens, oneLine, plausibleRange, plural, shortModel } from './format.js';
+import { durationKnown, isInterrupted, modelOf, toolName, usageOf, type ModelChange, type SpanNode, type TraceHeader } from './model.js';
 import { shortPath, toolSummary, valueView } from './content.js';
 import type { SessionHost, TabView } from './host.js';
 import { foldedMarkdown } from './fold.js';
@@ -53,7 +52,7 @@ export class SummaryView implements TabView {
   }
 
   tick(): void {
-    const d = this.inner.querySelector('.stat-duration .stat-value');
+    const d = this.inner.querySelector('.stat-duration:not(.stat-unknown) .stat-value');
     const m = this.page.model;
     if (d) d.textContent = fmtDuration(Math.max(m.header.summary.durationMs, Date.now() - m.header.startTime));
   }
@@ -75,8 +74,8 @@ export class SummaryView implements TabView {
     // ——— gather ———
     const errors: ErrorItem[] = [];
     const interruptions: SpanNode[] = [];
-    const tools = new Map<string, { calls: number; errors: number; ms: number; first: SpanNode }>();
-    const perModel = new Map<string, { calls: number; input: number; output: number; cacheRead: number; cacheWrite: number; usd: number; priced: boolean }>();
+    const tools = new Map<string, { calls: number; errors: number; ms: number; untimed: number; first: SpanNode }>();
+    const perModel = new Map<string, { calls: number; input: number; output: number; cacheRead: number; cacheWrite: number; cacheWrite1h: number; usd: number; priced: boolean; pricedAs?: string; basis?: string }>();
     const subagents: SpanNode[] = [];
     const fileSpans = new Map<string, SpanNode>();
     let modelMs = 0;
@@ -96,10 +95,11 @@ export class SummaryView implements TabView {
       if (isInterrupted(sp)) interruptions.push(n);
       if (sp.kind === 'tool') {
         const name = toolName(sp);
-        const t = tools.get(name) ?? { calls: 0, errors: 0, ms: 0, first: n };
+        const t = tools.get(name) ?? { calls: 0, errors: 0, ms: 0, untimed: 0, first: n };
         t.calls++;
         if (sp.status === 'error') t.errors++;
-        t.ms += end - sp.startTime;
+        if (durationKnown(sp)) t.ms += end - sp.startTime;
+        else t.untimed++;
         tools.set(name, t);
         if (!n.parent || n.parent.span.kind !== 'subagent') toolMs += end - sp.startTime;
         const input = sp.input as Record<string, unknown> | undefined;
@@ -109,13 +109,18 @@ export class SummaryView implements TabView {
         if (!n.parent || n.parent.span.kind !== 'subagent') modelMs += end - sp.startTime;
         const u = usageOf(sp);
         const model = modelOf(sp) ?? 'unknown model';
-        const row = perModel.get(model) ?? { calls: 0, input: 0, output: 0, cacheRead: 0, cacheWrite: 0, usd: 0, priced: false };
+        const row = perModel.get(model) ?? { calls: 0, input: 0, output: 0, cacheRead: 0, cacheWrite: 0, cacheWrite1h: 0, usd: 0, priced: false };
         row.calls++;
+        const basis = sp.attributes['agent_trace.cost.basis'];
+        const pricedAs = sp.attributes['agent_trace.cost.priced_as'];
+        if (typeof basis === 'string') row.basis = basis;
+        if (typeof pricedAs === 'string') row.pricedAs = pricedAs;
         if (u) {
           row.input += u.input;
           row.output += u.output;
           row.cacheRead += u.cacheRead;
           row.cacheWrite += u.cacheWrite;
+          row.cacheWrite1h += u.cacheWrite1h;
           const c = spanCost(sp, prices);
           if (c !== undefined) {
             row.usd += c;
@@ -161,13 +166,15 @@ export class SummaryView implements TabView {
     const stats = h(
       'div',
       { class: 'stats' },
-      stat('stat-duration', 'Duration', fmtDuration(duration), `${fmtClock(hd.startTime)} → ${hd.endTime ? fmtClock(hd.endTime) : 'now'}`),
+      plausibleRange(hd.startTime, duration)
+        ? stat('stat-duration', 'Duration', fmtDuration(duration), `${fmtClock(hd.startTime)} → ${hd.endTime ? fmtClock(hd.endTime) : 'now'}`)
+        : stat('stat-duration stat-unknown', 'Duration', 'unknown', 'the recorded times cannot be real'),
       stat('stat-turns', 'Turns', fmtInt(s.turns), 'prompts'),
       stat('stat-generations', 'Model calls', fmtInt(s.generations), hd.models.map(shortModel).join(', ') || '–'),
       stat('stat-tools', 'Tool calls', fmtInt(s.toolCalls), s.toolErrors ? h('span', { class: 'error-text' }, `${fmtInt(s.toolErrors)} failed`) : 'none failed'),
       stat('stat-subagents', 'Subagents', fmtInt(s.subagents)),
       stat('stat-tokens', 'Tokens', fmtTokens(totalTok), `${fmtTokens(t.output)} output`),
-      stat('stat-cost', 'Estimated cost', s.cost ? fmtCost(s.cost.usd) : '–', s.cost ? `prices as of ${this.page.info.pricesAsOf}` : 'no price for these models'),
+      stat('stat-cost', 'Estimated cost', s.cost ? fmtCost(s.cost.usd) : '–', s.cost ? (s.cost.estimates?.length || s.unpriced?.length ? 'partly estimated: see Estimated cost' : `list prices as of ${this.page.info.pricesAsOf}`) : 'no price for these models'),
     );
 
     // ——— facts ———
@@ -192,7 +199,7 @@ export class SummaryView implements TabView {
     const kinds: Array<[string, number, string]> = [
       ['Input', t.input, 'input tokens billed at the input price (not read from or written to the cache)'],
       ['Cache read', t.cacheRead, 'input tokens read from the prompt cache'],
-      ['Cache write', t.cacheWrite, 'input tokens written to the prompt cache'],
+      ['Cache write', t.cacheWrite, `input tokens written to the prompt cache${t.cacheWrite1h ? ` (${fmtInt(t.cacheWrite5m ?? t.cacheWrite - t.cacheWrite1h)} for 5 minutes, ${fmtInt(t.cacheWrite1h)} for 1 hour)` : ''}`],
       ['Output', t.output, 'generated tokens (reasoning included)'],
     ];
     const cacheable = t.input + t.cacheRead + t.cacheWrite;
@@ -214,6 +221,7 @@ export class SummaryView implements TabView {
           'tbody',
           null,
           kinds.map(([label, n, title], i) => h('tr', { title }, h('td', null, h('span', { class: `swatch seg-${i}` }), label), h('td', { class: 'num' }, fmtInt(n)))),
+          t.cacheWrite1h ? h('tr', { title: 'billed at 2× the input price (5-minute writes: 1.25×)' }, h('td', null, h('span', { class: 'swatch' }), 'of the cache writes, 1 hour'), h('td', { class: 'num' }, fmtInt(t.cacheWrite1h))) : null,
           t.reasoning ? h('tr', null, h('td', null, h('span', { class: 'swatch' }), 'of which reasoning'), h('td', { class: 'num' }, fmtInt(t.reasoning))) : null,
           h('tr', { class: 'total' }, h('td', null, 'Total'), h('td', { class: 'num' }, fmtInt(totalTok))),
         ),
@@ -241,42 +249,20 @@ export class SummaryView implements TabView {
               h('td', { class: 'num' }, fmtInt(r.calls)),
               h('td', { class: 'num' }, fmtTokens(r.input)),
               h('td', { class: 'num' }, fmtTokens(r.output)),
-              h('td', { class: 'num' }, `${fmtTokens(r.cacheRead)} / ${fmtTokens(r.cacheWrite)}`),
-              h('td', { class: 'num' }, r.priced ? fmtCost(r.usd) : 'no price'),
+              h('td', { class: 'num', title: r.cacheWrite1h ? `${fmtInt(r.cacheWrite1h)} of the writes are 1-hour writes` : '' }, `${fmtTokens(r.cacheRead)} / ${fmtTokens(r.cacheWrite)}${r.cacheWrite1h ? ` (1 h: ${fmtTokens(r.cacheWrite1h)})` : ''}`),
+              h('td', { class: 'num' }, r.priced ? `${fmtCost(r.usd)}${r.basis === 'family' ? ' *' : ''}` : 'no price'),
             ),
           ),
         ),
       ),
+      priceNotes(s, [...perModel.entries()]),
       h(
-        'details',
-        { class: 'price-table' },
-        h('summary', null, `Price table (USD per million tokens, list prices as of ${this.page.info.pricesAsOf})`),
-        h(
-          'table',
-          { class: 'data-table' },
-          h('thead', null, h('tr', null, h('th', null, 'Model'), h('th', { class: 'num' }, 'Input'), h('th', { class: 'num' }, 'Output'), h('th', { class: 'num' }, 'Cache read'), h('th', { class: 'num' }, 'Cache write'))),
-          h(
-            'tbody',
-            null,
-            modelRows.map(([model]) => {
-              const p = findPrice(model, prices);
-              return h(
-                'tr',
-                null,
-                h('td', null, shortModel(model)),
-                ...(p ? [p.input, p.output, p.cacheRead ?? p.input, p.cacheWrite ?? p.input].map((v) => h('td', { class: 'num' }, `$${v}`)) : [h('td', { class: 'dim', attrs: { colspan: '4' } }, 'unknown model: not counted')]),
-              );
-            }),
-          ),
-        ),
-        h(
-          'p',
-          { class: 'note' },
-          'Estimates from published list prices: batch discounts, long-context tiers and negotiated rates are not modelled. Override or add models with ',
-          h('code', null, '"prices": { "model-prefix": { "input": 3, "output": 15, "cacheRead": 0.3, "cacheWrite": 3.75 } }'),
-          ' in the config file.',
-          this.page.info.priceOverrides.length ? ` Overridden here: ${this.page.info.priceOverrides.join(', ')}.` : '',
-        ),
+        'p',
+        { class: 'note price-source' },
+        `Estimates from list prices: ${s.cost?.source ?? this.page.info.priceSource ?? `prices as of ${this.page.info.pricesAsOf}`}. 5-minute and 1-hour cache writes and long-context tiers are priced at their own rates; batch discounts and negotiated rates are not modelled. Override or add models with `,
+        h('code', null, '"prices": { "model-prefix": { "input": 3, "output": 15, "cacheRead": 0.3, "cacheWrite": 3.75, "cacheWrite1h": 6 } }'),
+        ' in the config file.',
+        this.page.info.priceOverrides.length ? ` Overridden here: ${this.page.info.priceOverrides.join(', ')}.` : '',
       ),
     );
 
@@ -329,7 +315,7 @@ export class SummaryView implements TabView {
                   h('td', null, this.link(r.first, name)),
                   h('td', { class: 'num' }, fmtInt(r.calls)),
                   h('td', { class: `num${r.errors ? ' error-text' : ''}` }, fmtInt(r.errors)),
-                  h('td', { class: 'num' }, fmtDuration(r.ms)),
+                  h('td', { class: 'num', title: r.untimed ? `${r.untimed} of these calls have no recorded duration` : '' }, r.untimed === r.calls ? 'unknown' : r.untimed ? `${fmtDuration(r.ms)} + ${r.untimed} unknown` : fmtDuration(r.ms)),
                   h('td', { class: 'bar-cell' }, bar),
                 );
               }),
@@ -407,6 +393,15 @@ export class SummaryView implements TabView {
               subagents.map((n) => {
                 const st = subtreeStats(n, prices);
                 const task = typeof n.span.input === 'string' ? oneLine(n.span.input, 90) : '';
+                if (n.span.attributes['agent_trace.subagent.unrecorded'] === true) {
+                  return h(
+                    'tr',
+                    { class: `unrecorded${n.span.status === 'error' ? ' row-error' : ''}` },
+                    h('td', null, this.link(n, [kindIcon('subagent'), spanTitle(n.span, hd).replace(/ subagent$/, '')])),
+                    h('td', { class: 'dim' }, task),
+                    h('td', { class: 'dim', attrs: { colspan: '4' } }, 'transcript missing: duration, calls, tools and tokens not known'),
+                  );
+                }
                 return h(
                   'tr',
                   { class: n.span.status === 'error' ? 'row-error' : '' },
@@ -415,7 +410,7 @@ export class SummaryView implements TabView {
                   h('td', { class: 'num' }, n.span.endTime === undefined ? 'running' : fmtDuration(n.span.endTime - n.span.startTime)),
                   h('td', { class: 'num' }, fmtInt(st.generations)),
                   h('td', { class: 'num' }, fmtInt(st.tools), st.toolErrors ? h('span', { class: 'error-text' }, ` (${st.toolErrors} failed)`) : null),
-                  h('td', { class: 'num' }, fmtTokens(st.tokens)),
+                  h('td', { class: 'num', title: st.provisional ? 'provisional: output counts as streamed when the transcript copied them' : '' }, `${st.provisional ? '≈ ' : ''}${fmtTokens(st.tokens)}`),
                 );
               }),
             ),
@@ -439,6 +434,20 @@ export class SummaryView implements TabView {
     });
     this.el.scrollTop = scroll;
   }
+}
+
+/** Which prices are estimates and why: a family stand-in, or no price at all. */
+function priceNotes(s: TraceHeader['summary'], rows: Array<[string, { basis?: string; pricedAs?: string; calls: number }]>): HTMLElement | null {
+  const items: Child[] = [];
+  for (const e of s.cost?.estimates ?? []) {
+    items.push(h('li', { class: 'price-estimate' }, h('code', null, e.model), ` (${plural(e.calls, 'call')}): not in the price source; priced as its family's `, h('code', null, e.pricedAs), ' * (family fallback).'));
+  }
+  for (const u of s.unpriced ?? []) {
+    items.push(h('li', { class: 'price-unknown' }, h('code', null, u.model), ` (${plural(u.calls, 'call')}): unknown model, no price; not counted in the cost.`));
+  }
+  const overridden = rows.filter(([, r]) => r.basis === 'override').map(([m, r]) => `${m} (as ${r.pricedAs ?? m})`);
+  if (overridden.length) items.push(h('li', null, `Priced from your config file: ${overridden.join(', ')}.`));
+  return items.length ? h('ul', { class: 'note price-notes' }, items) : null;
 }
 
 function card(title: string, ...body: Child[]): HTMLElement {

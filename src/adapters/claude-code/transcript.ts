@@ -45,6 +45,8 @@ interface OpenMessage {
   turnKey?: string;
   /** Changed since it was last emitted (a response may grow across reads: re-emitted whole). */
   dirty?: boolean;
+  /** Seen only through `agent_progress` copies, whose usage is what had streamed so far. */
+  provisional?: boolean;
 }
 
 interface ThreadState {
@@ -96,6 +98,8 @@ export interface ParserState {
   last?: number;
   /** The last assistant text of the main thread (lets a Stop hook tell whether the transcript caught up). */
   lastText?: string;
+  /** A title seen before any timestamped line. */
+  pendingTitle?: string;
 }
 
 export function emptyState(): ParserState {
@@ -116,13 +120,39 @@ export interface ParserOptions {
 type Line = Record<string, unknown>;
 type Block = Record<string, unknown>;
 
+/** Inline images up to this size keep their data (a thumbnail); larger ones only their type and size. */
+const THUMBNAIL_BYTES = 6_144;
+
+export interface ImageNote {
+  type: 'image';
+  media_type: string;
+  /** Decoded size, when the data was inline. */
+  bytes?: number;
+  /** Base64 data, only for a small inline image. */
+  data?: string;
+}
+
+/** What an image block was, without its data unless it is small: media type and size. */
+export function imageNote(block: Block): ImageNote {
+  const source = block.source && typeof block.source === 'object' ? (block.source as Record<string, unknown>) : {};
+  const media = str(source.media_type) ?? str(block.media_type) ?? 'image';
+  const data = typeof source.data === 'string' ? source.data : undefined;
+  const bytes = data !== undefined ? Math.floor((data.length * 3) / 4) - (data.endsWith('==') ? 2 : data.endsWith('=') ? 1 : 0) : undefined;
+  return { type: 'image', media_type: media, ...(bytes !== undefined ? { bytes } : {}), ...(data !== undefined && bytes !== undefined && bytes <= THUMBNAIL_BYTES ? { data } : {}) };
+}
+
+function imageText(note: ImageNote): string {
+  const size = note.bytes === undefined ? '' : note.bytes >= 1024 ? `, ${Math.round(note.bytes / 1024)} KB` : `, ${note.bytes} bytes`;
+  return `[image: ${note.media_type}${size}]`;
+}
+
 export function toolResultText(content: unknown): unknown {
   if (typeof content === 'string') return content;
   if (!Array.isArray(content)) return content;
   const parts: string[] = [];
   for (const b of content as Block[]) {
     if (b?.type === 'text' && typeof b.text === 'string') parts.push(b.text);
-    else if (b?.type === 'image') parts.push('[image]');
+    else if (b?.type === 'image') parts.push(imageText(imageNote(b)));
     else if (b && typeof b === 'object') parts.push(JSON.stringify(b));
   }
   return parts.join('\n');
@@ -131,12 +161,18 @@ export function toolResultText(content: unknown): unknown {
 export function usageOf(raw: unknown): Usage | undefined {
   if (!raw || typeof raw !== 'object') return undefined;
   const u = raw as Record<string, unknown>;
-  const n = (k: string) => (typeof u[k] === 'number' && Number.isFinite(u[k]) ? (u[k] as number) : 0);
+  const n = (k: string, from: Record<string, unknown> = u) => (typeof from[k] === 'number' && Number.isFinite(from[k]) ? (from[k] as number) : 0);
+  // `cache_creation` splits the writes by lifetime (1-hour writes cost 2× input, 5-minute ones 1.25×);
+  // without it (older versions) every write was a 5-minute one.
+  const split = u.cache_creation && typeof u.cache_creation === 'object' ? (u.cache_creation as Record<string, unknown>) : undefined;
+  const cacheWrite = n('cache_creation_input_tokens');
+  const cacheWrite1h = split ? Math.min(cacheWrite, n('ephemeral_1h_input_tokens', split)) : 0;
   return {
     input: n('input_tokens'),
     output: n('output_tokens'),
     cacheRead: n('cache_read_input_tokens'),
-    cacheWrite: n('cache_creation_input_tokens'),
+    cacheWrite,
+    ...(cacheWrite1h > 0 ? { cacheWrite1h } : {}),
   };
 }
 
@@ -221,10 +257,20 @@ export class TranscriptParser {
     const type = line.type;
     const time = timeOf(line, this.state.last);
     if (time === undefined) {
-      if (type === 'custom-title' && str(line.customTitle)) this.meta(line, this.state.last ?? 0, str(line.customTitle));
+      // A title written before any timestamped line waits for the first time the transcript gives (a
+      // session never starts in 1970).
+      if (type === 'custom-title' && str(line.customTitle)) {
+        if (this.state.last !== undefined) this.meta(line, this.state.last, str(line.customTitle));
+        else this.state.pendingTitle = str(line.customTitle);
+      }
       return;
     }
     if (this.state.last === undefined || time > this.state.last) this.state.last = time;
+    if (this.state.pendingTitle !== undefined) {
+      const title = this.state.pendingTitle;
+      this.state.pendingTitle = undefined;
+      this.meta({}, time, title);
+    }
     switch (type) {
       case 'assistant':
         this.meta(line, time);
@@ -355,6 +401,7 @@ export class TranscriptParser {
     }
     m.time = Math.max(m.time, time);
     m.dirty = true;
+    if (line.progressCopy === true) m.provisional = true;
     if (model) m.model = model;
     const usage = usageOf(msg.usage);
     if (usage) m.usage = usage;
@@ -465,7 +512,9 @@ export class TranscriptParser {
       this.seen('', time);
       return;
     }
-    this.startTurn(this.scrub(c.text), time);
+    // Images pasted into the prompt are kept as what they were (type, size; a thumbnail when small).
+    const images = Array.isArray(content) ? (content as Block[]).filter((b) => b?.type === 'image').map(imageNote) : [];
+    this.startTurn(this.scrub(c.text), time, images);
   }
 
   private toolResult(b: Block, line: Line, time: number, agentKey: string | undefined): void {
@@ -592,6 +641,7 @@ export class TranscriptParser {
       requestId: inner.requestId,
       isMeta: inner.isMeta,
       isApiErrorMessage: inner.isApiErrorMessage,
+      progressCopy: true,
     };
     const t = timeOf(innerLine, time) ?? time;
     if (inner.type === 'assistant') this.assistant(innerLine, t, agentId);
@@ -637,7 +687,7 @@ export class TranscriptParser {
 
   // ——— turns, subagents, messages ———
 
-  private startTurn(prompt: string, time: number): void {
+  private startTurn(prompt: string, time: number, images: ImageNote[] = []): void {
     const s = this.state;
     this.emitMessage('', true);
     s.pendingCommand = undefined;
@@ -645,7 +695,8 @@ export class TranscriptParser {
     const n = (s.prompts[hash] ?? 0) + 1;
     s.prompts[hash] = n;
     const key = turnKeyFor(prompt, n);
-    this.emit({ type: 'turn.start', key, prompt, time });
+    const attributes = images.length ? { attributes: { 'agent_trace.prompt.images': JSON.stringify(images) } } : {};
+    this.emit({ type: 'turn.start', key, prompt, time, ...attributes });
     s.turnKey = key;
     s.turnLast = time;
     this.seen('', time);
@@ -675,6 +726,8 @@ export class TranscriptParser {
 
   private startAgent(key: string, time: number, info: { parent?: string; agentType?: string; prompt?: string }): void {
     const a = (this.state.agents[key] ??= {});
+    // Claude Code runs /compact (and auto-compaction) as an agent of its own (`agent-acompact-…`): not a subagent.
+    if (!a.type && !info.agentType && /^acompact/.test(key)) info = { ...info, agentType: 'compaction' };
     const learnParent = info.parent !== undefined && a.parent !== info.parent;
     const learnType = info.agentType !== undefined && a.type !== info.agentType;
     const learnPrompt = info.prompt !== undefined && !a.prompted;
@@ -731,6 +784,7 @@ export class TranscriptParser {
       ...(m.model ? { model: m.model } : {}),
       ...(m.stop ? { finishReasons: [m.stop] } : {}),
       ...(m.usage ? { usage: m.usage } : {}),
+      ...(m.usage && m.provisional ? { attributes: { 'agent_trace.usage.provisional': true } } : {}),
       ...(Object.keys(output).length ? { output } : {}),
       ...(agentKey ? { agentKey } : m.turnKey ? { turnKey: m.turnKey } : {}),
     });

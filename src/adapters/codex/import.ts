@@ -207,6 +207,7 @@ export function readCodexRollout(text: string, path = 'rollout.jsonl', options: 
   const turnIdUses = new Map<string, number>();
   let openTurn: TurnStartEvent | undefined;
   const toolNames = new Map<string, string>();
+  const callTimes = new Map<string, number>();
 
   const startSession = (time: number) => {
     if (started) return;
@@ -520,6 +521,7 @@ export function readCodexRollout(text: string, path = 'rollout.jsonl', options: 
           });
         }
         outputItem(time).toolCalls.push({ id: callId, name });
+        callTimes.set(callId, time);
         events.push({
           ...base,
           type: 'tool.start',
@@ -541,6 +543,8 @@ export function readCodexRollout(text: string, path = 'rollout.jsonl', options: 
           type: 'tool.end',
           key,
           time,
+          // The rollout records the search once, done: how long it took is not known.
+          attributes: { 'agent_trace.duration_unknown': true },
           ...(p.status === 'failed' ? { error: 'web search failed' } : {}),
         });
         break;
@@ -558,11 +562,14 @@ export function readCodexRollout(text: string, path = 'rollout.jsonl', options: 
           const thread = nonEmpty(out?.agent_id) ?? nonEmpty(out?.thread_id) ?? nonEmpty(out?.agent_thread_id);
           if (thread) spawn.thread ??= thread;
         }
+        const calledAt = callTimes.get(callId);
         events.push({
           ...base,
           type: 'tool.end',
           key: callId,
           time,
+          // Call and result written at the same instant: the rollout holds no timing for this tool.
+          ...(calledAt !== undefined && time <= calledAt ? { attributes: { 'agent_trace.duration_unknown': true } } : {}),
           ...(toolNames.has(callId) ? {} : { name: 'tool' }),
           output: toolOutputValue(p.output),
           ...(failure ? { error: failure.error, errorType: failure.errorType } : {}),

@@ -1,6 +1,6 @@
 import { statSync } from 'node:fs';
 import { DEFAULT_RETRY_BUDGET_MS, displayEndpoint, OtlpExportError, OtlpExporter } from '../../../exporters/otlp/exporter.js';
-import { buildResource, msToNanos, SpanConverter, spanShapes } from '../../../exporters/otlp/spans.js';
+import { buildResource, msToNanos, SpanConverter, spanShapes, toolCallLookup } from '../../../exporters/otlp/spans.js';
 import { BACKGROUND_ENV, claimWaiter } from '../../../exporters/otlp/background.js';
 import { createProgress, formatBytes } from '../export-progress.js';
 import { exportSession, planSession, type SessionExportResult } from '../../../exporters/otlp/session-export.js';
@@ -288,6 +288,8 @@ function dryRun(ctx: CliContext, ids: string[], settings: OtlpDraftSettings, res
           resource,
           shapes: settings.traceMode === 'turn' ? spanShapes(doc.spans) : undefined,
           rootSpanId: doc.spans.find((s) => s.parentSpanId === null)?.spanId,
+          toolCall: toolCallLookup(doc.spans),
+          title: doc.title,
         })
       : undefined;
     sessions.push({

@@ -1,6 +1,6 @@
 import { writeFileSync, renameSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { DEFAULT_PRICES, PRICES_AS_OF } from '../../model/pricing.js';
+import { PRICE_SOURCE_LABEL, PRICES_AS_OF } from '../../model/pricing.js';
 import { Redactor } from '../../redact.js';
 import { version } from '../../version.js';
 import { SessionNotFoundError } from '../../store/session-store.js';
@@ -26,7 +26,7 @@ export async function runShare(query: string, options: GlobalOptions & { output?
   if (!webRoot) throw new CliError('the viewer front end is not built; run `npm run build`');
   const html = buildSharedPage({
     doc: redactDocument(doc, new Redactor(config.redaction)),
-    info: { version, dir: '', pricesAsOf: PRICES_AS_OF, prices: { ...DEFAULT_PRICES, ...config.prices }, priceOverrides: Object.keys(config.prices ?? {}) },
+    info: { version: version, dir: '', pricesAsOf: PRICES_AS_OF, priceSource: PRICE_SOURCE_LABEL, prices: { ...config.prices }, priceOverrides: Object.keys(config.prices ?? {}) },
     webRoot,
   });
   const target = resolve(options.output ?? `${sessionId}.html`);

@@ -59,9 +59,16 @@ export function renderSummary(doc: TraceDocument | TraceHeader, color = useColor
   if (compactions || interrupted) lines.push(`${label('')}compactions ${compactions}   interrupted calls ${interrupted}`);
   const t = s.tokens;
   lines.push(
-    `${label('tokens')}input ${formatTokens(t.input)}   output ${formatTokens(t.output)}   cache read ${formatTokens(t.cacheRead)}   cache write ${formatTokens(t.cacheWrite)}${t.reasoning ? `   reasoning ${formatTokens(t.reasoning)}` : ''}`,
+    `${label('tokens')}input ${formatTokens(t.input)}   output ${formatTokens(t.output)}   cache read ${formatTokens(t.cacheRead)}   cache write ${formatTokens(t.cacheWrite)}${t.cacheWrite1h ? ` (1 h ${formatTokens(t.cacheWrite1h)}, 5 min ${formatTokens(t.cacheWrite5m ?? t.cacheWrite - t.cacheWrite1h)})` : ''}${t.reasoning ? `   reasoning ${formatTokens(t.reasoning)}` : ''}`,
   );
-  if (s.cost) lines.push(`${label('cost')}~$${s.cost.usd.toFixed(4)} (estimated)`);
+  if (s.cost) lines.push(`${label('cost')}~$${s.cost.usd.toFixed(4)} (estimated from ${plain(s.cost.source ?? 'list prices', 120)})`);
+  for (const e of s.cost?.estimates ?? []) {
+    lines.push(`${label('')}${paint('estimate', 'yellow', color)} ${plain(e.model, 80)} (${e.calls} calls): not in the price source, priced as ${plain(e.pricedAs, 80)} (family fallback)`);
+  }
+  for (const u of s.unpriced ?? []) {
+    lines.push(`${label('')}${paint('no price', 'yellow', color)} ${plain(u.model, 80)} (${u.calls} calls): unknown model, not counted in the cost`);
+  }
+  if (s.cost?.overridden?.length) lines.push(`${label('')}priced from the config file: ${s.cost.overridden.map((m) => plain(m, 80)).join(', ')}`);
   if (byTool.size) {
     const parts = [...byTool.entries()].sort((a, b) => b[1].calls - a[1].calls).map(([n, e]) => `${plain(n, 40)} ${e.calls}${e.errors ? paint(` (${e.errors} failed)`, 'red', color) : ''}`);
     lines.push(`${label('tools')}${parts.join(', ')}`);
