@@ -227,7 +227,7 @@ describe('viewer in Chromium', () => {
     expect(await page.locator('.wf-row .kind-icon.kind-subagent').count()).toBe(1);
     expect(await page.locator('.wf-bar.kind-generation').count()).toBe(15);
     expect(await page.locator('.wf-bar.error').count()).toBe(2);
-    expect(await page.locator('.wf-bar.interrupted').count()).toBe(1);
+    expect(await page.locator('.wf-bar.interrupted').count()).toBe(2); // the interrupted tool and its turn
     expect(await page.locator('.wf-axis .tick').count()).toBeGreaterThan(2);
     expect(await page.locator('canvas.wf-minimap-canvas').count()).toBe(1);
     const subRow = page.locator(`.wf-row[data-id="${demoSpan('subagent', 'a1')}"]`);
