@@ -138,6 +138,39 @@ function buildProgram(): Command {
     });
 
   program
+    .command('stats')
+    .description('usage across sessions: tokens, cost, sessions, turns, model and tool calls, failures')
+    .addOption(new Option('--by <grouping>', 'group by').choices(['day', 'week', 'month', 'session', 'project', 'agent', 'model', 'branch', 'tool']).default('day'))
+    .option('--since <date>', 'sessions started on or after this local date (YYYY-MM-DD, YYYYMMDD, Nd for N days ago)')
+    .option('--until <date>', 'sessions started on or before this local date (inclusive)')
+    .option('--json', 'print {by, since, until, timeZone, rows, totals}')
+    .option('--csv', 'print CSV, one line per group and a total line')
+    .action(async (opts, cmd: Command) => {
+      const { runStats } = await import('./commands/stats.js');
+      await runStats({ ...globals(cmd), ...opts });
+    });
+
+  program
+    .command('search')
+    .description('full-text search through every session: prompts, answers, tool inputs and outputs, paths, errors')
+    .argument('<words...>', 'words to find (each as a word start; "quoted words" together)')
+    .option('--project <folder>', 'only sessions run in this folder')
+    .option('--branch <branch>', 'only sessions on this git branch')
+    .option('--agent <agent>', 'only sessions of this agent')
+    .option('--model <model>', 'only sessions that used this model')
+    .addOption(new Option('--status <status>', 'only sessions with this status').choices(['running', 'completed', 'crashed', 'interrupted', 'error']))
+    .option('--errors', 'only sessions with a failed tool call or an error')
+    .option('--tool <tool>', 'only sessions that called this tool')
+    .option('--since <date>', 'sessions started on or after this local date')
+    .option('--until <date>', 'sessions started on or before this local date (inclusive)')
+    .option('--limit <n>', 'hits to print', '20')
+    .option('--json', 'print {q, sessions, hits, totalHits, totals}')
+    .action(async (words: string[], opts, cmd: Command) => {
+      const { runSearch } = await import('./commands/search.js');
+      await runSearch(words, { ...globals(cmd), ...opts });
+    });
+
+  program
     .command('prune')
     .description('apply retention: remove the oldest finished sessions by age and count (never a live one)')
     .option('--max-age-days <days>', 'remove sessions inactive for longer than this')

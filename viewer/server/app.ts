@@ -8,6 +8,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import { DEFAULT_PRICES, PRICES_AS_OF, type PriceTable } from '../../src/model/pricing.js';
 import type { SessionStore } from '../../src/store/session-store.js';
 import type { ViewerInfo } from './info.js';
+import { insightsRoutes } from './insights-routes.js';
 import { LiveHub, SseStream } from './live-hub.js';
 import { isAllowedHost, isLoopbackHost, isValidSessionId, isValidSpanId, SECURITY_HEADERS, urlHost } from './security.js';
 import { SessionTooLargeError } from '../../src/store/trace-file.js';
@@ -216,6 +217,8 @@ export async function buildViewerApp(options: ViewerOptions): Promise<{ app: Fas
     request.raw.on('close', () => hub.remove(stream));
     return stream;
   };
+
+  await app.register(insightsRoutes, { store, prices: options.prices });
 
   app.get('/api/live', async (request, reply) => {
     const known = Number((request.query as { version?: string }).version);

@@ -1,6 +1,8 @@
 import { h, isTyping, replaceChildren } from './dom.js';
 import type { ViewerInfo } from './host.js';
+import { InsightsPage } from './insights.js';
 import { ListView } from './list.js';
+import { SearchPage } from './search.js';
 import { SessionPage } from './session-page.js';
 import { parseRoute, type Route } from './shared.js';
 import { embeddedSession } from './source.js';
@@ -25,16 +27,24 @@ const infoReady: Promise<ViewerInfo> = shared
  * Links of the top bar, one per page of the viewer. Another page (insights, search) adds its link here, its
  * route in shared.ts's parseRoute and a case in route() below; the top bar keeps room for them.
  */
-const TOP_LINKS: Array<{ href: string; label: string }> = shared ? [] : [{ href: '#/', label: 'Sessions' }];
+const TOP_LINKS: Array<{ href: string; label: string; page: Route['page'] }> = shared
+  ? []
+  : [
+      { href: '#/', label: 'Sessions', page: 'list' },
+      { href: '#/insights', label: 'Insights', page: 'insights' },
+      { href: '#/search', label: 'Search', page: 'search' },
+    ];
 let list: ListView | undefined;
 let session: SessionPage | undefined;
 let help: HTMLElement | undefined;
+let insights: InsightsPage | undefined;
+let search: SearchPage | undefined;
 
 const topbar = h(
   'header',
   { class: 'topbar' },
   h('a', { class: 'brand', href: '#/', title: 'All sessions' }, h('span', { class: 'brand-mark' }), 'agent-trace'),
-  h('nav', { class: 'top-links', attrs: { 'aria-label': 'Pages' } }, TOP_LINKS.map((l) => h('a', { href: l.href, class: 'top-link' }, l.label))),
+  h('nav', { class: 'top-links', attrs: { 'aria-label': 'Pages' } }, TOP_LINKS.map((l) => h('a', { href: l.href, class: 'top-link', dataset: { page: l.page } }, l.label))),
   h('span', { class: 'spacer' }),
   shared ? h('span', { class: 'dim small shared-note' }, 'shared copy · offline') : null,
   themeToggle(),
@@ -56,6 +66,11 @@ function route(): void {
   const r = currentRoute();
   const initial = firstRoute;
   firstRoute = false;
+  for (const a of topbar.querySelectorAll<HTMLAnchorElement>('a.top-link')) {
+    if (a.dataset.page === r.page) a.setAttribute('aria-current', 'page');
+    else a.removeAttribute('aria-current');
+  }
+  if (routeExtra(r)) return;
   if (r.page === 'list') {
     if (session) {
       session.destroy();
@@ -81,6 +96,33 @@ function route(): void {
     if (!initial) session.focusHeading();
   }
   session.show(r.tab, r.span);
+}
+
+/** The Insights and Search pages (viewer/web/insights.ts, search.ts); true when the route was one of them. */
+function routeExtra(r: Route): r is Extract<Route, { page: 'insights' | 'search' }> {
+  if (r.page !== 'insights' && insights) {
+    insights.destroy();
+    insights = undefined;
+  }
+  if (r.page !== 'search' && search) {
+    search.destroy();
+    search = undefined;
+  }
+  if (r.page !== 'insights' && r.page !== 'search') return false;
+  session?.destroy();
+  session = undefined;
+  list?.destroy();
+  list = undefined;
+  if (r.page === 'insights') {
+    if (insights) insights.setQuery(r.query);
+    else replaceChildren(main, (insights = new InsightsPage(r.query)).el);
+    document.title = 'Insights · agent-trace';
+  } else {
+    if (search) search.setQuery(r.query);
+    else replaceChildren(main, (search = new SearchPage(r.query)).el);
+    document.title = 'Search · agent-trace';
+  }
+  return true;
 }
 
 function toggleHelp(): void {
@@ -126,7 +168,7 @@ document.addEventListener('keydown', (e) => {
     e.preventDefault();
     return;
   }
-  const handled = session ? session.onKey(e) : list ? list.onKey(e) : false;
+  const handled = session ? session.onKey(e) : list ? list.onKey(e) : search ? search.onKey(e) : false;
   if (handled) e.preventDefault();
 });
 

@@ -12,6 +12,8 @@ export function sessionHref(id: string, tab?: Tab, spanId?: string): string {
 
 export type Route =
   | { page: 'list'; query: string }
+  | { page: 'insights'; query: string }
+  | { page: 'search'; query: string }
   | { page: 'session'; id: string; tab: Tab; span?: string };
 
 export function parseRoute(hash: string): Route {
@@ -30,7 +32,10 @@ export function parseRoute(hash: string): Route {
     return span ? { page: 'session', id, tab, span } : { page: 'session', id, tab };
   }
   const q = raw.indexOf('?');
-  return { page: 'list', query: q >= 0 ? raw.slice(q + 1) : '' };
+  const query = q >= 0 ? raw.slice(q + 1) : '';
+  const path = q >= 0 ? raw.slice(0, q) : raw;
+  if (path === '/insights' || path === '/search') return { page: path.slice(1) as 'insights' | 'search', query };
+  return { page: 'list', query };
 }
 
 const STATUS_LABEL: Record<string, string> = {
