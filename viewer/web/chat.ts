@@ -1,7 +1,7 @@
 import { debounce, h, icon, isTyping, kindIcon, replaceChildren, type Child } from './dom.js';
 import { fmtClock, fmtCost, fmtDuration, fmtInt, fmtTokens, oneLine, shortModel } from './format.js';
 import { renderMarkdown } from './markdown.js';
-import { generationOutput, isInterrupted, modelOf, searchText, toolName, usageOf, type ModelChange, type SpanNode } from './model.js';
+import { generationOutput, isInterrupted, modelOf, searchText, stringify, toolName, usageOf, type ModelChange, type SpanNode } from './model.js';
 import { contentView, promptImages, section, toolInputView, toolSummary, valueView } from './content.js';
 import { foldedMarkdown } from './fold.js';
 import type { SessionHost, TabView } from './host.js';
@@ -188,7 +188,7 @@ export class ChatView implements TabView {
     this.matches = [];
     if (q) {
       this.entries.forEach((e, i) => {
-        if (e.node && !e.key.startsWith('turn:') && searchText(e.node).includes(q)) this.matches.push(i);
+        if (e.node && !e.key.startsWith('turn:') && chatSearchText(e.node).includes(q)) this.matches.push(i);
       });
     }
     this.matchAt = -1;
@@ -804,4 +804,14 @@ export class ChatView implements TabView {
     });
     return d;
   }
+}
+
+/**
+ * What the chat's search looks through for one block. A model call's block shows only what it answered: the
+ * input it received (the prompt, tool results) is shown by the blocks before it, so matching it there would
+ * count one prompt twice.
+ */
+function chatSearchText(node: SpanNode): string {
+  if (node.span.kind !== 'generation') return searchText(node);
+  return `${node.span.name}\n${node.span.statusMessage ?? ''}\n${stringify(node.span.output, 20_000)}`.toLowerCase();
 }
