@@ -79,4 +79,16 @@ describe('the numbers in the viewer', () => {
     await page.waitForFunction(() => document.querySelector('.wf-detail')?.textContent?.includes('claude-haiku-4-5'));
     expect(await detail.textContent()).toContain('model not in the price source, priced as claude-haiku-4-5');
   });
+
+  it('the waterfall and the chat say a duration the source did not record is unknown, never 0 ms', async () => {
+    await open(`#/s/${ID}/waterfall`);
+    const row = page.locator(`.wf-row[data-id="${spanIdFor(ID, 'tool', 'ws_1')}"]`);
+    await row.waitFor();
+    expect(await row.locator('.wf-dur').textContent()).toBe('duration unknown');
+    await open(`#/s/${ID}/chat`);
+    const card = page.locator('.chat .tool-card', { hasText: 'web_search' }).first();
+    await card.waitFor();
+    expect(await card.textContent()).toContain('duration unknown');
+    expect(await card.textContent()).not.toMatch(/\b0 ms\b/);
+  });
 });

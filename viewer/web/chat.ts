@@ -1,7 +1,7 @@
 import { debounce, h, icon, isTyping, kindIcon, replaceChildren, type Child } from './dom.js';
 import { fmtClock, fmtCost, fmtDuration, fmtInt, fmtTokens, oneLine, shortModel } from './format.js';
 import { renderMarkdown } from './markdown.js';
-import { generationOutput, isInterrupted, modelOf, searchText, stringify, toolName, usageOf, type ModelChange, type SpanNode } from './model.js';
+import { durationKnown, generationOutput, isInterrupted, modelOf, searchText, stringify, toolName, usageOf, type ModelChange, type SpanNode } from './model.js';
 import { contentView, promptImages, section, toolInputView, toolSummary, valueView } from './content.js';
 import { foldedMarkdown } from './fold.js';
 import type { SessionHost, TabView } from './host.js';
@@ -550,7 +550,7 @@ export class ChatView implements TabView {
         { class: `turn-sep${sp.status === 'error' ? ' error' : ''}` },
         h('span', { class: 'turn-name' }, spanTitle(sp, m.header)),
         h('span', null, fmtClock(sp.startTime)),
-        sp.endTime !== undefined ? h('span', null, fmtDuration(sp.endTime - sp.startTime)) : h('span', { class: 'running-text' }, 'running'),
+        sp.endTime !== undefined ? h('span', null, spanDuration(sp)) : h('span', { class: 'running-text' }, 'running'),
         st.tools ? h('span', null, `${fmtInt(st.tools)} tool call${st.tools === 1 ? '' : 's'}`) : null,
         st.tokens ? h('span', null, `${fmtTokens(st.tokens)} tokens`) : null,
         st.priced ? h('span', null, fmtCost(st.usd)) : null,
@@ -623,7 +623,7 @@ export class ChatView implements TabView {
       if (u.cacheRead) foot.push(h('span', { title: 'input tokens read from the cache' }, `${fmtTokens(u.cacheRead)} cache read`));
       if (u.cacheWrite) foot.push(h('span', { title: 'input tokens written to the cache' }, `${fmtTokens(u.cacheWrite)} cache write`));
     }
-    foot.push(running ? h('span', { dataset: { runningSince: String(sp.startTime) } }, fmtDuration(Date.now() - sp.startTime)) : h('span', { title: 'duration' }, fmtDuration(sp.endTime! - sp.startTime)));
+    foot.push(running ? h('span', { dataset: { runningSince: String(sp.startTime) } }, fmtDuration(Date.now() - sp.startTime)) : h('span', { title: 'duration' }, spanDuration(sp)));
     if (cost !== undefined) foot.push(h('span', { title: 'estimated cost' }, fmtCost(cost)));
     return this.selectable(
       h(
@@ -655,7 +655,7 @@ export class ChatView implements TabView {
       subagents.length ? h('span', { class: 'chip sub' }, `${subagents.length} subagent${subagents.length > 1 ? 's' : ''}`) : null,
       error ? h('span', { class: 'chip err' }, 'failed') : null,
       interrupted ? h('span', { class: 'chip warn' }, icon('bolt'), 'interrupted') : null,
-      running ? h('span', { class: 'chip run' }, h('span', { class: 'spinner' }), h('span', { dataset: { runningSince: String(sp.startTime) } }, fmtDuration(Date.now() - sp.startTime))) : h('span', { class: 'dur' }, fmtDuration(sp.endTime! - sp.startTime)),
+      running ? h('span', { class: 'chip run' }, h('span', { class: 'spinner' }), h('span', { dataset: { runningSince: String(sp.startTime) } }, fmtDuration(Date.now() - sp.startTime))) : h('span', { class: 'dur' }, spanDuration(sp)),
     ];
     const card = this.details(`tool:${n.id}`, subagents.length > 0, `tool-card${error ? ' error' : ''}${interrupted ? ' interrupted' : ''}`, summary, () => {
       const parts: Child[] = [section('Input', toolInputView(name, sp.input, cwd))];
@@ -686,7 +686,7 @@ export class ChatView implements TabView {
       h('span', { class: 'dim' }, `${fmtInt(st.generations)} model calls · ${fmtInt(st.tools)} tools · ${fmtTokens(st.tokens)} tokens${st.priced ? ` · ${fmtCost(st.usd)}` : ''}`),
       h('span', { class: 'spacer' }),
       sp.status === 'error' ? h('span', { class: 'chip err' }, 'failed') : null,
-      sp.endTime === undefined ? h('span', { class: 'chip run' }, h('span', { class: 'spinner' }), 'running') : h('span', { class: 'dur' }, fmtDuration(sp.endTime - sp.startTime)),
+      sp.endTime === undefined ? h('span', { class: 'chip run' }, h('span', { class: 'spinner' }), 'running') : h('span', { class: 'dur' }, spanDuration(sp)),
     ];
     const el = this.details(`sub:${n.id}`, true, `subagent${sp.status === 'error' ? ' error' : ''}`, head, () => {
       const parts: Child[] = [];
@@ -735,7 +735,7 @@ export class ChatView implements TabView {
   private otherSpan(n: SpanNode): HTMLElement {
     const sp = n.span;
     return this.selectable(
-      this.details(`other:${n.id}`, false, `tool-card${sp.status === 'error' ? ' error' : ''}`, [kindIcon(sp.kind), h('span', { class: 'tool-name' }, sp.name), h('span', { class: 'spacer' }), sp.endTime !== undefined ? h('span', { class: 'dur' }, fmtDuration(sp.endTime - sp.startTime)) : null], () =>
+      this.details(`other:${n.id}`, false, `tool-card${sp.status === 'error' ? ' error' : ''}`, [kindIcon(sp.kind), h('span', { class: 'tool-name' }, sp.name), h('span', { class: 'spacer' }), sp.endTime !== undefined ? h('span', { class: 'dur' }, spanDuration(sp)) : null], () =>
         h('div', { class: 'card-body' }, sp.input !== undefined ? section('Input', valueView(sp.input)) : null, sp.output !== undefined ? section('Output', valueView(sp.output)) : null, n.children.map((c) => this.block(c))),
       ),
       n,
@@ -814,4 +814,9 @@ export class ChatView implements TabView {
 function chatSearchText(node: SpanNode): string {
   if (node.span.kind !== 'generation') return searchText(node);
   return `${node.span.name}\n${node.span.statusMessage ?? ''}\n${stringify(node.span.output, 20_000)}`.toLowerCase();
+}
+
+/** A finished span's duration, or says it is unknown when the source recorded no timing (never a measured-looking 0 ms). */
+function spanDuration(sp: SpanNode['span']): string {
+  return durationKnown(sp) ? fmtDuration(sp.endTime! - sp.startTime) : 'duration unknown';
 }

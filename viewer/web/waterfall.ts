@@ -1,6 +1,6 @@
 import { debounce, h, highlighted, icon, isTyping, kindIcon, replaceChildren } from './dom.js';
 import { fmtDuration, fmtShort } from './format.js';
-import { isInterrupted, searchText, type ModelChange, type SpanNode } from './model.js';
+import { durationKnown, isInterrupted, searchText, type ModelChange, type SpanNode } from './model.js';
 import { spanDetail } from './detail.js';
 import type { SessionHost, TabView } from './host.js';
 import { spanSubtitle, spanTitle } from './spans.js';
@@ -532,7 +532,7 @@ export class WaterfallView implements TabView {
         mark.style.left = `${this.pct(t)}%`;
         lane.appendChild(mark);
       }
-      const label = h('span', { class: 'wf-dur' }, open ? `${fmtDuration(realEnd - realStart)} …` : fmtDuration(realEnd - realStart));
+      const label = h('span', { class: 'wf-dur' }, open ? `${fmtDuration(realEnd - realStart)} …` : durationKnown(sp) ? fmtDuration(realEnd - realStart) : 'duration unknown');
       if (right <= 82) label.style.left = `${right}%`;
       else if (left >= 18) label.style.right = `${100 - left}%`;
       else {
