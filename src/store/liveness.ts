@@ -4,6 +4,7 @@ import type { AgentEvent, SessionEndEvent, SessionInterruptedEvent, TurnStartEve
 import type { TraceDocument } from '../model/trace.js';
 import { FILE_MODE } from './fs-util.js';
 import { acquireSync } from './lock.js';
+import { isMissing, logErrorLimited } from './log.js';
 import { isPidAlive, procInfo } from './process-info.js';
 import type { LivenessStore } from './store-api.js';
 
@@ -147,7 +148,8 @@ export function whyNotRunning(store: LivenessStore, sessionId: string, doc: Trac
 export function recordNotRunning(store: LivenessStore, sessionId: string, doc: TraceDocument, dead: { reason: string; idle: boolean }): TraceDocument {
   try {
     return markInterrupted(store, sessionId, doc, dead.reason, dead.idle);
-  } catch {
+  } catch (error) {
+    logErrorLimited(store.dir, `session ${sessionId}: interruption not recorded`, error);
     return doc;
   }
 }
@@ -199,8 +201,9 @@ function markInterrupted(store: LivenessStore, sessionId: string, doc: TraceDocu
       const after = statSync(journal);
       const added = Buffer.byteLength(`${JSON.stringify(stored)}\n`);
       if (after.size === before.size + added) utimesSync(journal, before.atime, before.mtime);
-    } catch {
+    } catch (error) {
       // the time stays as it is
+      if (!isMissing(error)) logErrorLimited(store.dir, `session ${sessionId}: journal time not kept`, error);
     }
     return store.materialize(sessionId);
   } finally {

@@ -100,12 +100,12 @@ function ingestFile(store: ReconcileStore, source: ReconcileSource, entry: Spool
   } catch (error) {
     // Not JSON (a hostile or truncated payload): refused, one short line, nothing else touched.
     logError(store.dir, `reconcile: ${entry.agent} ${entry.event} payload refused`, error instanceof Error ? error.message.slice(0, 200) : String(error));
-    doneSpool(claimed);
+    doneSpool(store.dir, claimed);
     return;
   }
   if (!payload || typeof payload !== 'object' || Array.isArray(payload)) {
     if (payload !== undefined) logError(store.dir, `reconcile: ${entry.agent} ${entry.event}`, 'payload is not a JSON object');
-    doneSpool(claimed);
+    doneSpool(store.dir, claimed);
     return;
   }
   const item: SpoolItem = { ...entry, payload: payload as Record<string, unknown> };
@@ -114,12 +114,12 @@ function ingestFile(store: ReconcileStore, source: ReconcileSource, entry: Spool
     out = source.ingest(item, ctx);
   } catch (error) {
     logError(store.dir, `reconcile: ${entry.agent} ${entry.event}`, error);
-    doneSpool(claimed);
+    doneSpool(store.dir, claimed);
     return;
   }
   const sessionId = out.sessionId;
   if (sessionId && recovered && journalHolds(store, sessionId, entry.name)) {
-    doneSpool(claimed);
+    doneSpool(store.dir, claimed);
     return;
   }
   // The hook's own events carry the spool file's name: a claim taken back after a kill is recognised.
@@ -127,7 +127,7 @@ function ingestFile(store: ReconcileStore, source: ReconcileSource, entry: Spool
   const first = out.events.length - own;
   const events = out.events.map((e, i) => (i >= first ? ({ ...e, spool: entry.name } as AgentEvent) : e));
   appendValid(store, events);
-  doneSpool(claimed);
+  doneSpool(store.dir, claimed);
   result.drained++;
   if (sessionId && events.length) {
     if (!result.changed.includes(sessionId)) result.changed.push(sessionId);

@@ -8,6 +8,7 @@ import type { SessionSummary } from './summary.js';
 
 /** The part of the store liveness uses: a session's folder and journal, its events, append, materialize. */
 export interface LivenessStore {
+  readonly dir: string;
   folder(sessionId: string): string;
   journalPath(sessionId: string): string;
   readEvents(sessionId: string): AgentEvent[];
@@ -18,7 +19,6 @@ export interface LivenessStore {
 
 /** The part of the store reconcile uses (it hands the store on to liveness, hence the extension). */
 export interface ReconcileStore extends LivenessStore {
-  readonly dir: string;
   readonly redactor: Redactor;
   load(sessionId: string): TraceDocument | undefined;
   currentSummary(sessionId: string): SessionSummary | undefined;
