@@ -1,4 +1,4 @@
-import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { AgentEvent } from '../src/events/types.js';
@@ -182,6 +182,35 @@ describe('retention', () => {
 });
 
 describe('error log', () => {
+  function logOf(dir: string): string {
+    const path = join(dir, 'agent-trace.log');
+    return existsSync(path) ? readFileSync(path, 'utf8') : '';
+  }
+
+  it('has a line when trace.json cannot be written (once a minute per message), and the reader still gets the trace', () => {
+    const store = new SessionStore(tempDir());
+    store.append(sessionEvents('w1', T0, false));
+    // A folder where trace.json should be: the atomic rename onto it fails (even for root).
+    mkdirSync(join(store.tracePath('w1'), 'x'), { recursive: true });
+    store.reconcile();
+    expect(store.materialize('w1').summary.toolCalls).toBe(1);
+    const lines = logOf(store.dir).split('\n').filter((l) => /session w1: trace\.json not written/.test(l));
+    expect(lines, logOf(store.dir)).toHaveLength(1);
+  });
+
+  it.skipIf(process.getuid?.() === 0)('has a line when the session folder is read-only', () => {
+    const store = new SessionStore(tempDir());
+    store.append(sessionEvents('w2', T0, false));
+    chmodSync(store.folder('w2'), 0o555);
+    try {
+      store.reconcile();
+    } finally {
+      chmodSync(store.folder('w2'), 0o700);
+    }
+    expect(existsSync(store.tracePath('w2'))).toBe(false);
+    expect(logOf(store.dir)).toMatch(/session w2: trace\.json not written/);
+  });
+
   it('stays bounded in size', () => {
     const dir = tempDir();
     mkdirSync(dir, { recursive: true });

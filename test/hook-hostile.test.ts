@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { AgentEvent } from '../src/events/types.js';
@@ -65,12 +65,11 @@ describe('the hook never disturbs the agent', () => {
     expect(journal(dir, 'h-1').every((e) => e.sessionId === 'h-1')).toBe(true);
   });
 
-  it('records a 30 MB payload (cut to size) without breaking, in well under the hook timeout', async () => {
+  // How fast the hook handles it is measured by `npm run bench`, not here.
+  it('records a 30 MB payload, cut to size, without breaking', async () => {
     const { home, dir } = freshDataDir();
     const big = JSON.stringify({ session_id: 'big-1', hook_event_name: 'PostToolUse', tool_name: 'Read', tool_use_id: 'toolu_big', tool_input: { file_path: '/huge' }, tool_response: { content: 'x'.repeat(30 * 1024 * 1024) } });
-    const t0 = Date.now();
     const r = await cli(['hook', '--dir', dir], { env: isolatedEnv(home), input: big });
-    expect(Date.now() - t0).toBeLessThan(20_000);
     expect(r).toMatchObject({ code: 0, stdout: '', stderr: '' });
     const [end] = journal(dir, 'big-1').filter((e) => e.type === 'tool.end');
     expect(end).toBeDefined();
@@ -116,7 +115,7 @@ describe('the hook never disturbs the agent', () => {
     }
   });
 
-  it('takes over a transcript lock left by a dead process, and does not wait long on a live one', async () => {
+  it('takes over a transcript lock left by a dead process, and leaves a live one to its holder', async () => {
     const { home, dir } = freshDataDir();
     const env = isolatedEnv(home);
     const sessionId = 'l-1';
@@ -128,11 +127,14 @@ describe('the hook never disturbs the agent', () => {
     const old = new Date(Date.now() - 10 * 60_000);
     utimesSync(join(folder, 'transcript.lock'), old, old);
     const stop = JSON.stringify({ session_id: sessionId, hook_event_name: 'Stop', transcript_path: w.path, last_assistant_message: 'Hi there.' });
-    let t0 = Date.now();
     let r = await cli(['hook', '--dir', dir], { env, input: stop });
     expect(r).toMatchObject({ code: 0, stdout: '', stderr: '' });
-    expect(Date.now() - t0).toBeLessThan(5_000);
+    // Taken over at once, not waited out: the catch-up ran under it, and it was released (the dead one is gone,
+    // nothing moved aside is left) without the hook ever seeing it as live.
     expect(journal(dir, sessionId).filter((e) => e.type === 'generation.end')).toHaveLength(1);
+    expect(existsSync(join(folder, 'transcript.lock'))).toBe(false);
+    expect(readdirSync(folder).filter((n) => n.startsWith('transcript.lock'))).toEqual([]);
+    expect(log(dir)).not.toMatch(/held by a live process/);
 
     // A lock a live process holds (this test's own): the hook records its own event and leaves the catch-up
     // for later — a hook never waits on a lock.
@@ -140,11 +142,13 @@ describe('the hook never disturbs the agent', () => {
     w.response('msg_l2', [{ text: 'Again.' }], { input: 3, output: 5, cacheRead: 0, cacheWrite: 0 });
     mkdirSync(join(folder, 'transcript.lock'), { recursive: true });
     writeFileSync(join(folder, 'transcript.lock', 'owner'), JSON.stringify({ pid: process.pid }));
-    t0 = Date.now();
     r = await cli(['hook', '--dir', dir], { env, input: stop.replace('Hi there.', 'Again.') });
     expect(r).toMatchObject({ code: 0, stdout: '', stderr: '' });
-    expect(Date.now() - t0).toBeLessThan(8_000);
+    // When the hook has exited: its own event is recorded, the lock is still its holder's (not taken over), and
+    // the transcript's new generation was left for later, with a log line saying so.
     expect(journal(dir, sessionId).filter((e) => e.type === 'turn.end')).toHaveLength(2);
+    expect(JSON.parse(readFileSync(join(folder, 'transcript.lock', 'owner'), 'utf8'))).toMatchObject({ pid: process.pid });
+    expect(journal(dir, sessionId).filter((e) => e.type === 'generation.end')).toHaveLength(1);
     expect(log(dir)).toMatch(/transcript lock of session l-1 is held by a live process/);
     // Once the holder lets go, the next reconcile (any read) catches up what was left.
     rmSync(join(folder, 'transcript.lock'), { recursive: true });

@@ -250,3 +250,6 @@ export type EventInput = AgentEvent extends infer E
     ? Omit<E, 'sessionId' | 'time'> & { sessionId?: string; time?: number }
     : never
   : never;
+
+/** An event as an adapter builds it, before its session id and source are stamped on. */
+export type EventBody = AgentEvent extends infer E ? (E extends AgentEvent ? Omit<E, 'sessionId' | 'source'> : never) : never;

@@ -6,6 +6,7 @@ import { appendSync } from './fs-util.js';
 import { encodeEvents, readJournal } from './journal.js';
 import { importedEnding } from './liveness.js';
 import { acquireSync } from './lock.js';
+import { isMissing, logErrorLimited } from './log.js';
 import type { SessionStore } from './session-store.js';
 
 /**
@@ -94,7 +95,7 @@ export function replaceSessionEvents(store: SessionStore, sessionId: string, eve
       writeFileAtomicSync(journal, text);
       const carried = oldFd !== undefined ? carryOver(oldFd, end, journal) : false;
       // The journal's time is the session's last activity (liveness and retention read it), not the import's.
-      if (!carried) keepActivityTime(journal, Buffer.byteLength(text), merged);
+      if (!carried) keepActivityTime(store.dir, journal, Buffer.byteLength(text), merged);
     } finally {
       if (oldFd !== undefined) closeSync(oldFd);
     }
@@ -104,7 +105,7 @@ export function replaceSessionEvents(store: SessionStore, sessionId: string, eve
   }
 }
 
-function keepActivityTime(journal: string, size: number, events: readonly AgentEvent[]): void {
+function keepActivityTime(dir: string, journal: string, size: number, events: readonly AgentEvent[]): void {
   let last = 0;
   for (const e of events) if (e.time > last) last = e.time;
   if (last <= 0 || last >= Date.now()) return;
@@ -112,8 +113,9 @@ function keepActivityTime(journal: string, size: number, events: readonly AgentE
     if (statSync(journal).size !== size) return; // a hook appended meanwhile: that is newer activity
     const at = new Date(last);
     utimesSync(journal, at, at);
-  } catch {
+  } catch (error) {
     // the time stays as it is
+    if (!isMissing(error)) logErrorLimited(dir, `import: journal time of ${journal} not kept`, error);
   }
 }
 

@@ -4,8 +4,9 @@ import type { AgentEvent, SessionEndEvent, SessionInterruptedEvent, TurnStartEve
 import type { TraceDocument } from '../model/trace.js';
 import { FILE_MODE } from './fs-util.js';
 import { acquireSync } from './lock.js';
+import { isMissing, logErrorLimited } from './log.js';
 import { isPidAlive, procInfo } from './process-info.js';
-import type { SessionStore } from './session-store.js';
+import type { LivenessStore } from './store-api.js';
 
 /**
  * Status truth for sessions whose end may never be reported (SessionEnd does not fire on a killed terminal,
@@ -131,7 +132,7 @@ export interface LivenessOptions {
  * Why a session that claims to be running is not (its agent process is gone, or it has been idle past the
  * limit), or undefined while it lives. Reads only; never throws.
  */
-export function whyNotRunning(store: SessionStore, sessionId: string, doc: TraceDocument, options: LivenessOptions = {}): { reason: string; idle: boolean } | undefined {
+export function whyNotRunning(store: LivenessStore, sessionId: string, doc: TraceDocument, options: LivenessOptions = {}): { reason: string; idle: boolean } | undefined {
   if (doc.status !== 'running') return undefined;
   try {
     return deadReason(store, sessionId, doc, options);
@@ -144,21 +145,22 @@ export function whyNotRunning(store: SessionStore, sessionId: string, doc: Trace
  * Records the interruption of a session found not running (part of the store's reconcile step, never of a
  * read). Returns the trace as it now is. Never throws: status truth must not break a reader.
  */
-export function recordNotRunning(store: SessionStore, sessionId: string, doc: TraceDocument, dead: { reason: string; idle: boolean }): TraceDocument {
+export function recordNotRunning(store: LivenessStore, sessionId: string, doc: TraceDocument, dead: { reason: string; idle: boolean }): TraceDocument {
   try {
     return markInterrupted(store, sessionId, doc, dead.reason, dead.idle);
-  } catch {
+  } catch (error) {
+    logErrorLimited(store.dir, `session ${sessionId}: interruption not recorded`, error);
     return doc;
   }
 }
 
 /** Both steps at once, for callers that have nothing to catch up in between (import). */
-export function checkLiveness(store: SessionStore, sessionId: string, doc: TraceDocument, options: LivenessOptions = {}): TraceDocument {
+export function checkLiveness(store: LivenessStore, sessionId: string, doc: TraceDocument, options: LivenessOptions = {}): TraceDocument {
   const dead = whyNotRunning(store, sessionId, doc, options);
   return dead ? recordNotRunning(store, sessionId, doc, dead) : doc;
 }
 
-function deadReason(store: SessionStore, sessionId: string, doc: TraceDocument, options: LivenessOptions): { reason: string; idle: boolean } | undefined {
+function deadReason(store: LivenessStore, sessionId: string, doc: TraceDocument, options: LivenessOptions): { reason: string; idle: boolean } | undefined {
   const folder = store.folder(sessionId);
   const root = doc.spans.find((s) => s.parentSpanId === null && s.kind === 'session');
   const pidAttr = root?.attributes['agent_trace.agent_pid'];
@@ -173,13 +175,13 @@ function deadReason(store: SessionStore, sessionId: string, doc: TraceDocument, 
 }
 
 /** For a session only an import wrote (no hook, no tracer), the end its transcript shows; else undefined. */
-function importedSessionEnding(store: SessionStore, sessionId: string): AgentEvent | undefined {
+function importedSessionEnding(store: LivenessStore, sessionId: string): AgentEvent | undefined {
   const events = store.readEvents(sessionId);
   if (!events.length || !events.every((e) => IMPORT_SOURCES.has(e.source ?? ''))) return undefined;
   return importedEnding(sessionId, events);
 }
 
-function markInterrupted(store: SessionStore, sessionId: string, doc: TraceDocument, reason: string, idle: boolean): TraceDocument {
+function markInterrupted(store: LivenessStore, sessionId: string, doc: TraceDocument, reason: string, idle: boolean): TraceDocument {
   const folder = store.folder(sessionId);
   const release = acquireSync(folder, { name: LIVENESS_LOCK, waitMs: 1_000 });
   if (!release) return doc;
@@ -199,8 +201,9 @@ function markInterrupted(store: SessionStore, sessionId: string, doc: TraceDocum
       const after = statSync(journal);
       const added = Buffer.byteLength(`${JSON.stringify(stored)}\n`);
       if (after.size === before.size + added) utimesSync(journal, before.atime, before.mtime);
-    } catch {
+    } catch (error) {
       // the time stays as it is
+      if (!isMissing(error)) logErrorLimited(store.dir, `session ${sessionId}: journal time not kept`, error);
     }
     return store.materialize(sessionId);
   } finally {

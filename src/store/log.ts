@@ -25,3 +25,28 @@ export function logError(dir: string, context: string, error: unknown): void {
     // The log is the last resort; there is nowhere left to report to.
   }
 }
+
+const REPEAT_MS = 60_000;
+const lastLogged = new Map<string, number>();
+
+/**
+ * `logError` for failures that can repeat on every read or drain (a full disk, a read-only folder): at most one
+ * line per distinct context and message per minute in this process, so a viewer polling a broken session does
+ * not fill the log.
+ */
+export function logErrorLimited(dir: string, context: string, error: unknown): void {
+  // A system error is keyed by its code: its message names temp files that differ on every try.
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  const key = `${dir}\0${context}\0${typeof code === 'string' ? code : errorMessage(error)}`;
+  const now = Date.now();
+  const last = lastLogged.get(key);
+  if (last !== undefined && now - last < REPEAT_MS) return;
+  if (lastLogged.size >= 1_000) lastLogged.clear();
+  lastLogged.set(key, now);
+  logError(dir, context, error);
+}
+
+/** A missing file: the expected outcome of removing or reading what may already be gone, not worth a log line. */
+export function isMissing(error: unknown): boolean {
+  return (error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
+}

@@ -6,7 +6,7 @@ import { recordNotRunning, whyNotRunning } from './liveness.js';
 import { logError } from './log.js';
 import { JOURNAL_FILE } from './paths.js';
 import type { ReconcileSource, SourceContext, SpoolItem } from './reconcile-source.js';
-import type { SessionStore } from './session-store.js';
+import type { ReconcileStore } from './store-api.js';
 import { bySpoolOrder, claimSpool, doneSpool, noteFired, pendingSpool, readClaimed, spoolAgents, spoolDir, type SpoolEntry } from './spool.js';
 
 /**
@@ -47,7 +47,7 @@ export interface ReconcileResult {
 const DRAIN_LOCK = 'drain.lock';
 const TAIL_BYTES = 4 * 1024 * 1024;
 
-function sourceContext(store: SessionStore, patient: boolean, quick = false): SourceContext {
+function sourceContext(store: ReconcileStore, patient: boolean, quick = false): SourceContext {
   return {
     quick,
     dir: store.dir,
@@ -58,7 +58,7 @@ function sourceContext(store: SessionStore, patient: boolean, quick = false): So
 }
 
 /** Whether the journal's tail already holds events from this spool file (a claim taken back after a kill). */
-function journalHolds(store: SessionStore, sessionId: string, name: string): boolean {
+function journalHolds(store: ReconcileStore, sessionId: string, name: string): boolean {
   let fd: number;
   try {
     fd = openSync(join(store.folder(sessionId), JOURNAL_FILE), 'r');
@@ -77,7 +77,7 @@ function journalHolds(store: SessionStore, sessionId: string, name: string): boo
 }
 
 /** Appends events one by one when a batch is refused, so one bad event never costs the others. */
-function appendValid(store: SessionStore, events: AgentEvent[]): void {
+function appendValid(store: ReconcileStore, events: AgentEvent[]): void {
   if (!events.length) return;
   try {
     store.append(events);
@@ -92,7 +92,7 @@ function appendValid(store: SessionStore, events: AgentEvent[]): void {
   }
 }
 
-function ingestFile(store: SessionStore, source: ReconcileSource, entry: SpoolEntry, claimed: string, recovered: boolean, ctx: SourceContext, result: ReconcileResult, boundary: Set<string>): void {
+function ingestFile(store: ReconcileStore, source: ReconcileSource, entry: SpoolEntry, claimed: string, recovered: boolean, ctx: SourceContext, result: ReconcileResult, boundary: Set<string>): void {
   let payload: unknown;
   try {
     const bytes = readClaimed(claimed);
@@ -100,12 +100,12 @@ function ingestFile(store: SessionStore, source: ReconcileSource, entry: SpoolEn
   } catch (error) {
     // Not JSON (a hostile or truncated payload): refused, one short line, nothing else touched.
     logError(store.dir, `reconcile: ${entry.agent} ${entry.event} payload refused`, error instanceof Error ? error.message.slice(0, 200) : String(error));
-    doneSpool(claimed);
+    doneSpool(store.dir, claimed);
     return;
   }
   if (!payload || typeof payload !== 'object' || Array.isArray(payload)) {
     if (payload !== undefined) logError(store.dir, `reconcile: ${entry.agent} ${entry.event}`, 'payload is not a JSON object');
-    doneSpool(claimed);
+    doneSpool(store.dir, claimed);
     return;
   }
   const item: SpoolItem = { ...entry, payload: payload as Record<string, unknown> };
@@ -114,12 +114,12 @@ function ingestFile(store: SessionStore, source: ReconcileSource, entry: SpoolEn
     out = source.ingest(item, ctx);
   } catch (error) {
     logError(store.dir, `reconcile: ${entry.agent} ${entry.event}`, error);
-    doneSpool(claimed);
+    doneSpool(store.dir, claimed);
     return;
   }
   const sessionId = out.sessionId;
   if (sessionId && recovered && journalHolds(store, sessionId, entry.name)) {
-    doneSpool(claimed);
+    doneSpool(store.dir, claimed);
     return;
   }
   // The hook's own events carry the spool file's name: a claim taken back after a kill is recognised.
@@ -127,7 +127,7 @@ function ingestFile(store: SessionStore, source: ReconcileSource, entry: SpoolEn
   const first = out.events.length - own;
   const events = out.events.map((e, i) => (i >= first ? ({ ...e, spool: entry.name } as AgentEvent) : e));
   appendValid(store, events);
-  doneSpool(claimed);
+  doneSpool(store.dir, claimed);
   result.drained++;
   if (sessionId && events.length) {
     if (!result.changed.includes(sessionId)) result.changed.push(sessionId);
@@ -137,7 +137,7 @@ function ingestFile(store: SessionStore, source: ReconcileSource, entry: SpoolEn
 }
 
 /** Drains every agent's spool (oldest first). Sessions that reached a boundary are added to `boundary`. */
-export function drainSpool(store: SessionStore, sources: readonly ReconcileSource[], patient: boolean, result: ReconcileResult, boundary: Set<string>, quick = false): void {
+export function drainSpool(store: ReconcileStore, sources: readonly ReconcileSource[], patient: boolean, result: ReconcileResult, boundary: Set<string>, quick = false): void {
   const ctx = sourceContext(store, patient, quick);
   const fired = new Map<string, Map<string, number>>();
   for (const agent of spoolAgents(store.dir)) {
@@ -182,7 +182,7 @@ export function drainSpool(store: SessionStore, sources: readonly ReconcileSourc
 }
 
 /** Catches up, checks liveness and materializes one session. */
-export function reconcileSession(store: SessionStore, sessionId: string, sources: readonly ReconcileSource[], options: ReconcileOptions, result: ReconcileResult, force: boolean): void {
+export function reconcileSession(store: ReconcileStore, sessionId: string, sources: readonly ReconcileSource[], options: ReconcileOptions, result: ReconcileResult, force: boolean): void {
   const ctx = sourceContext(store, options.patient === true, options.quick === true);
   // A finished session whose summary.json reflects its whole journal needs nothing (no catch-up, no liveness
   // check, no rewrite): checked from that small file, so a reconcile of every session costs per session, not
@@ -219,7 +219,7 @@ export function reconcileSession(store: SessionStore, sessionId: string, sources
   if (grew && !result.changed.includes(sessionId)) result.changed.push(sessionId);
 }
 
-export function reconcile(store: SessionStore, sources: readonly ReconcileSource[], options: ReconcileOptions = {}): ReconcileResult {
+export function reconcile(store: ReconcileStore, sources: readonly ReconcileSource[], options: ReconcileOptions = {}): ReconcileResult {
   const result: ReconcileResult = { changed: [], exportWanted: [], drained: 0 };
   const boundary = new Set<string>();
   try {

@@ -9,7 +9,7 @@ import { sweepTempFiles, writeFileAtomicSync } from './atomic-write.js';
 import { ensureDir, errorMessage, readTextIfExists } from './fs-util.js';
 import { appendEvents, completeLength, forEachJournalEvent, journalSize, readJournal } from './journal.js';
 import { acquireSync } from './lock.js';
-import { logError } from './log.js';
+import { isMissing, logError, logErrorLimited } from './log.js';
 import { reconcile, type ReconcileOptions, type ReconcileResult } from './reconcile.js';
 import type { ReconcileSource } from './reconcile-source.js';
 import { HeadTap, makeSummary, readSummaryFile, summaryOfBuilder, summaryPath, writeSummaryFile, type SessionSummary } from './summary.js';
@@ -160,8 +160,8 @@ export class SessionStore {
   clearCrashMarker(sessionId: string): void {
     try {
       unlinkSync(join(this.folder(sessionId), CRASH_MARKER));
-    } catch {
-      // none
+    } catch (error) {
+      if (!isMissing(error)) logErrorLimited(this.dir, `session ${sessionId}: removing ${CRASH_MARKER}`, error);
     }
   }
 
@@ -212,8 +212,9 @@ export class SessionStore {
       }
       // No head to summarize: leave no summary that claims to be current.
       unlinkSync(summaryPath(folder));
-    } catch {
-      // readers will rebuild; nothing is lost
+    } catch (error) {
+      // Readers will rebuild; nothing is lost — but a summary that cannot be written is worth a line.
+      if (!isMissing(error)) logErrorLimited(this.dir, `session ${sessionId}: writing summary.json`, error);
     }
   }
 
@@ -258,15 +259,24 @@ export class SessionStore {
    */
   private rebuildAndWrite(sessionId: string, waitMs: number): { builder: TraceBuilder; summary: SessionSummary | undefined } {
     const folder = this.folder(sessionId);
-    const release = safe(() => acquireSync(folder, { waitMs }));
+    let release: (() => void) | undefined;
+    try {
+      release = acquireSync(folder, { waitMs });
+    } catch (error) {
+      // Not a live holder (that returns undefined): the folder cannot take a lock (read-only, full, gone).
+      if (!isMissing(error)) logErrorLimited(this.dir, `session ${sessionId}: trace.json not written (lock)`, error);
+    }
     try {
       const { builder, journalBytes, skipped } = this.rebuildFull(sessionId);
       let summary: SessionSummary | undefined;
       if (release) {
-        summary = safe(() => {
+        try {
           sweepTempFiles(folder);
-          return this.writeTrace(builder, journalBytes, skipped);
-        });
+          summary = this.writeTrace(builder, journalBytes, skipped);
+        } catch (error) {
+          // The rebuilt trace is still returned; trace.json stays as it was (stale) until a write succeeds.
+          logErrorLimited(this.dir, `session ${sessionId}: trace.json not written`, error);
+        }
       }
       summary ??= summaryOfBuilder(builder, journalBytes, skipped);
       return { builder, summary };

@@ -1,6 +1,7 @@
 import { closeSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { ensureDir, FILE_MODE } from './fs-util.js';
+import { isMissing, logErrorLimited } from './log.js';
 import { isPidAlive } from './process-info.js';
 
 /**
@@ -120,8 +121,8 @@ export function pendingSpool(dir: string, agent: string): PendingSpool {
       // A writer killed mid-write: what it wrote was never accepted.
       try {
         if (Date.now() - statSync(join(folder, n)).mtimeMs > 60_000) unlinkSync(join(folder, n));
-      } catch {
-        // gone
+      } catch (error) {
+        if (!isMissing(error)) logErrorLimited(dir, `spool of ${agent}: removing ${n}`, error);
       }
     }
   }
@@ -146,7 +147,9 @@ export function claimSpool(dir: string, agent: string, name: string, from?: stri
   try {
     renameSync(join(folder, from ?? name), claimed);
     return claimed;
-  } catch {
+  } catch (error) {
+    // Missing: another reconciler claimed it first. Anything else leaves it in the spool for the next drain.
+    if (!isMissing(error)) logErrorLimited(dir, `spool of ${agent}: claiming ${name}`, error);
     return undefined;
   }
 }
@@ -155,11 +158,12 @@ export function readClaimed(path: string): Buffer {
   return readFileSync(path);
 }
 
-export function doneSpool(path: string): void {
+export function doneSpool(dir: string, path: string): void {
   try {
     unlinkSync(path);
-  } catch {
-    // already gone
+  } catch (error) {
+    // Missing: already gone. Left behind, it is taken back later and skipped, since the journal holds it.
+    if (!isMissing(error)) logErrorLimited(dir, `spool: removing ${basename(path)}`, error);
   }
 }
 
@@ -181,8 +185,9 @@ export function noteFired(dir: string, fired: Map<string, Map<string, number>>):
     const tmp = `${path}.${process.pid}.tmp`;
     writeFileSync(tmp, JSON.stringify(current), { mode: FILE_MODE });
     renameSync(tmp, path);
-  } catch {
+  } catch (error) {
     // doctor will say less
+    logErrorLimited(dir, `spool: writing ${FIRED_FILE}`, error);
   }
 }
 

@@ -38,6 +38,12 @@ function toolKey(p: Payload): string | undefined {
   return str(p.tool_use_id) ?? str(p.toolUseId) ?? str(p.tool_call_id);
 }
 
+/** `{ [name]: v }` when `v` is a non-empty string, else nothing: an optional string field from the payload. */
+function strField<K extends string>(name: K, v: unknown): { [P in K]?: string } {
+  const s = str(v);
+  return s === undefined ? {} : ({ [name]: s } as { [P in K]?: string });
+}
+
 function errorText(v: unknown): string | undefined {
   if (typeof v === 'string') return v || undefined;
   if (v && typeof v === 'object') {
@@ -60,7 +66,7 @@ export const mapHook: HookMapper = (payload: Payload, context: HookContext): Age
   if (!sessionId || !event) return [];
   const time = context.now;
   const base = { sessionId, time, source: 'hook' as const };
-  const out: Record<string, unknown>[] = [];
+  const out: AgentEvent[] = [];
   const cwd = str(payload.cwd);
   switch (event) {
     case 'SessionStart':
@@ -69,9 +75,9 @@ export const mapHook: HookMapper = (payload: Payload, context: HookContext): Age
         type: 'session.start',
         agent: { name: AGENT_NAME },
         provider: 'anthropic',
-        ...(str(payload.source) ? { reason: payload.source } : {}),
+        ...strField('reason', payload.source),
         ...(cwd ? { cwd } : {}),
-        ...(str(payload.model) ? { model: payload.model } : {}),
+        ...strField('model', payload.model),
         ...(context.agentPid !== undefined ? { agentPid: context.agentPid } : {}),
       });
       break;
@@ -95,10 +101,10 @@ export const mapHook: HookMapper = (payload: Payload, context: HookContext): Age
         ...base,
         type: 'tool.end',
         key,
-        ...(str(payload.tool_name) ? { name: payload.tool_name } : {}),
+        ...strField('name', payload.tool_name),
         ...(payload.tool_input !== undefined ? { input: payload.tool_input } : {}),
         error: reason,
-        errorType: 'interrupted',
+        errorType: 'interrupted' as const,
         ...placement(payload),
       });
       break;
@@ -128,10 +134,10 @@ export const mapHook: HookMapper = (payload: Payload, context: HookContext): Age
         ...base,
         type: 'tool.end',
         key,
-        ...(str(payload.tool_name) ? { name: payload.tool_name } : {}),
+        ...strField('name', payload.tool_name),
         ...(payload.tool_input !== undefined ? { input: payload.tool_input } : {}),
         ...(!failed && payload.tool_response !== undefined ? { output: toolOutput(payload.tool_response) } : {}),
-        ...(failed ? { error, errorType: payload.is_interrupt === true ? 'interrupted' : 'tool_error' } : {}),
+        ...(failed ? { error, errorType: payload.is_interrupt === true ? ('interrupted' as const) : ('tool_error' as const) } : {}),
         ...placement(payload),
       });
       break;
@@ -141,7 +147,7 @@ export const mapHook: HookMapper = (payload: Payload, context: HookContext): Age
       out.push({
         ...base,
         type: 'permission',
-        ...(str(payload.tool_name) ? { toolName: payload.tool_name } : {}),
+        ...strField('toolName', payload.tool_name),
         ...(toolKey(payload) ? { toolKey: toolKey(payload) } : {}),
         ...(input !== undefined ? { message: typeof input === 'string' ? input : JSON.stringify(input) } : {}),
         ...(str(payload.permission_mode) ? { attributes: { 'agent_trace.permission_mode': payload.permission_mode as string } } : {}),
@@ -153,14 +159,14 @@ export const mapHook: HookMapper = (payload: Payload, context: HookContext): Age
       out.push({
         ...base,
         type: 'notification',
-        ...(str(payload.message) ? { message: payload.message } : {}),
+        ...strField('message', payload.message),
         ...(str(payload.notification_type) ? { attributes: { 'agent_trace.notification_type': payload.notification_type as string } } : {}),
       });
       break;
     case 'SubagentStart': {
       const key = str(payload.agent_id);
       if (!key) break;
-      out.push({ ...base, type: 'subagent.start', key, ...(str(payload.agent_type) ? { agentType: payload.agent_type } : {}) });
+      out.push({ ...base, type: 'subagent.start', key, ...strField('agentType', payload.agent_type) });
       break;
     }
     case 'SubagentStop': {
@@ -171,8 +177,8 @@ export const mapHook: HookMapper = (payload: Payload, context: HookContext): Age
         type: 'subagent.end',
         key,
         status: 'ok',
-        ...(str(payload.agent_type) ? { agentType: payload.agent_type } : {}),
-        ...(str(payload.last_assistant_message) ? { output: payload.last_assistant_message } : {}),
+        ...strField('agentType', payload.agent_type),
+        ...strField('output', payload.last_assistant_message),
       });
       break;
     }
@@ -189,8 +195,8 @@ export const mapHook: HookMapper = (payload: Payload, context: HookContext): Age
         ...base,
         type: 'compaction.end',
         ...(context.compactionKey ? { key: context.compactionKey } : {}),
-        ...(str(payload.trigger) ? { trigger: payload.trigger } : {}),
-        ...(str(payload.compact_summary) ? { summary: payload.compact_summary } : {}),
+        ...strField('trigger', payload.trigger),
+        ...strField('summary', payload.compact_summary),
       });
       break;
     case 'Stop':
@@ -198,7 +204,7 @@ export const mapHook: HookMapper = (payload: Payload, context: HookContext): Age
         ...base,
         type: 'turn.end',
         status: 'ok',
-        ...(str(payload.last_assistant_message) ? { output: payload.last_assistant_message } : {}),
+        ...strField('output', payload.last_assistant_message),
       });
       break;
     case 'StopFailure': {
@@ -209,12 +215,12 @@ export const mapHook: HookMapper = (payload: Payload, context: HookContext): Age
       break;
     }
     case 'SessionEnd':
-      out.push({ ...base, type: 'session.end', status: 'completed', ...(str(payload.reason) ? { reason: payload.reason } : {}) });
+      out.push({ ...base, type: 'session.end', status: 'completed', ...strField('reason', payload.reason) });
       break;
     default:
       break;
   }
-  return out as unknown as AgentEvent[];
+  return out;
 };
 
 declare module '../hook-types.js' {

@@ -22,7 +22,7 @@
  * - background (async) Task agents return at once (`toolUseResult.status: async_launched`, `agentId`) and
  *   report completion later through a `<task-notification>` queue item.
  */
-import type { AgentEvent, GenerationOutput, Usage } from '../../events/types.js';
+import type { AgentEvent, EventBody, GenerationOutput, Usage } from '../../events/types.js';
 import { shortHash } from '../../model/ids.js';
 import { AGENT_NAME, classifyUserText, noticeOf, tag, turnKeyFor, type Notice } from './prompt.js';
 
@@ -800,8 +800,8 @@ export class TranscriptParser {
     return info.turnKey ? { turnKey: info.turnKey } : {};
   }
 
-  private emit(e: Record<string, unknown>): void {
-    this.out.push({ sessionId: this.sessionId, source: 'transcript', ...e } as unknown as AgentEvent);
+  private emit(e: EventBody): void {
+    this.out.push({ ...e, sessionId: this.sessionId, source: 'transcript' });
   }
 }
 

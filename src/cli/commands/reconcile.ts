@@ -2,7 +2,7 @@ import { readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AgentTraceConfig } from '../../config.js';
 import { FILE_MODE, ensureDir } from '../../store/fs-util.js';
-import { logError } from '../../store/log.js';
+import { isMissing, logError, logErrorLimited } from '../../store/log.js';
 import { liveWorker, pendingSpool, spoolAgents, spoolRoot, WORKER_PID_FILE } from '../../store/spool.js';
 import type { SessionStore } from '../../store/session-store.js';
 import { cliContext } from '../context.js';
@@ -31,8 +31,9 @@ function removePid(dir: string): void {
   const path = join(spoolRoot(dir), WORKER_PID_FILE);
   try {
     if (readFileSync(path, 'utf8').trim() === String(process.pid)) unlinkSync(path);
-  } catch {
-    // gone
+  } catch (error) {
+    // Missing: gone. Left behind, it names a dead pid, which liveWorker reads as no worker.
+    if (!isMissing(error)) logErrorLimited(dir, `reconcile worker: removing ${WORKER_PID_FILE}`, error);
   }
 }
 
