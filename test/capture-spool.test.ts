@@ -249,7 +249,10 @@ describe('Claude Code 2.1.332 through the recorder, read by `show` with no worke
     expect((await cli(['install', '--dir', dir], { env })).code).toBe(0);
     const payload = { session_id: 'w-1', hook_event_name: 'SessionStart', source: 'startup', cwd: home };
     expect((await record(dir, 'SessionStart', JSON.stringify(payload), { node: process.execPath })).code).toBe(0);
-    // The worker (detached) ingests it and writes the trace; wait for that, not for a time.
+    // The worker starts when the turn ends (not while the agent works).
+    const stop = { session_id: 'w-1', hook_event_name: 'Stop', cwd: home };
+    expect((await record(dir, 'Stop', JSON.stringify(stop), { node: process.execPath })).code).toBe(0);
+    // The worker (detached) ingests both and writes the trace; wait for that, not for a time.
     await new Promise<void>((resolve) => {
       const look = () => (existsSync(join(dir, 'sessions', 'w-1', 'trace.json')) ? resolve() : setTimeout(look, 20));
       look();
@@ -263,6 +266,6 @@ describe('Claude Code 2.1.332 through the recorder, read by `show` with no worke
     expect(claude.lastFired.SessionStart).toBeGreaterThan(Date.now() - 60_000);
     const text = await cli(['doctor', '--dir', dir], { env });
     expect(text.stdout).toMatch(/Claude Code: found/);
-    expect(text.stdout).toMatch(/last fired: SessionStart/);
+    expect(text.stdout).toMatch(/last fired: .*SessionStart/);
   });
 });

@@ -4,7 +4,7 @@
 #   record.sh AGENT EVENT NODE DIR        (installed by `agent-trace install`; DIR may be empty)
 #
 # It copies stdin, byte for byte, to <dir>/spool/<agent>/<ns>-<pid>-<ppid>-<event>.json through a temporary
-# name, so a file there is always complete, and on a turn or session boundary starts the reconcile worker
+# name, so a file there is always complete, and when a turn or session ends starts the reconcile worker
 # (detached from the agent, so the agent can neither wait for it nor cancel it) unless one is alive. Everything
 # else — reading the transcript, building the trace, exporting — happens in that worker or when you read a
 # session. It never fails the agent: it always exits 0 and prints nothing, whatever happens.
@@ -20,6 +20,13 @@ case $event in *[!A-Za-z0-9_.]*|'') event=unknown ;; esac
 boundary=
 case $event in
   SessionStart|UserPromptSubmit|Stop|StopFailure|SubagentStop|PreCompact|PostCompact|SessionEnd|BeforeAgent|AfterAgent|notify|session.idle) boundary=1 ;;
+esac
+# The worker starts when a turn ends, not when one begins: while the agent works, every CPU cycle the worker
+# took would slow it (measured: a scripted `claude -p` session 1.22x with the worker started at SessionStart),
+# and nothing needs it then — list, show, view and export reconcile for themselves.
+worker=
+case $event in
+  Stop|StopFailure|SessionEnd|AfterAgent|notify|session.idle) worker=1 ;;
 esac
 
 # The agent's process: our parent, or past the shells it ran us through (Linux: /proc, shell built-ins only).
@@ -51,16 +58,19 @@ else
   exit 0
 fi
 
-[ -n "$boundary" ] || exit 0
+[ -n "$worker" ] || exit 0
 pidfile=$dir/spool/worker.pid
 if [ -r "$pidfile" ]; then
   read -r wpid <"$pidfile" 2>/dev/null
   case $wpid in ''|*[!0-9]*) ;; *) kill -0 "$wpid" 2>/dev/null && exit 0 ;; esac
 fi
 bin=${0%/*}/../bin/agent-trace.js
+# A moment's delay: the agent finishes its turn (or exits, for a one-shot `claude -p`) before the worker's
+# start-up takes a core; nothing waits for the worker, and every reader reconciles for itself meanwhile.
+start='sleep 1; exec "$0" "$@"'
 if command -v setsid >/dev/null 2>&1; then
-  (setsid "$node" "$bin" reconcile --worker --dir "$dir" </dev/null >/dev/null 2>&1 &) 2>/dev/null
+  (setsid sh -c "$start" "$node" "$bin" reconcile --worker --dir "$dir" </dev/null >/dev/null 2>&1 &) 2>/dev/null
 else
-  (nohup "$node" "$bin" reconcile --worker --dir "$dir" </dev/null >/dev/null 2>&1 &) 2>/dev/null
+  (nohup sh -c "$start" "$node" "$bin" reconcile --worker --dir "$dir" </dev/null >/dev/null 2>&1 &) 2>/dev/null
 fi
 exit 0
