@@ -1,7 +1,7 @@
 // `npm run bench`: every row compares a measurement with a baseline measured in the same run (SPEC §8),
 // prints a table of ratios and writes bench/results.json. Rows live in bench/rows/*.mjs; each exports
 // `rows(ctx)`, an async function returning [{ name, value, unit, baseline?, baselineName?, ratio?, target, pass }].
-import { readdirSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -45,8 +45,18 @@ function print(r) {
   );
 }
 
+// A run of some rows (`npm run bench store`) replaces those groups' rows and keeps the others' last results.
+let kept = [];
+if (only.length) {
+  try {
+    const ran = new Set(results.map((r) => r.group));
+    kept = JSON.parse(readFileSync(join(here, 'results.json'), 'utf8')).results.filter((r) => !ran.has(r.group));
+  } catch {
+    kept = []; // no earlier results: this run's rows are all there is
+  }
+}
 writeFileSync(
   join(here, 'results.json'),
-  `${JSON.stringify({ date: new Date().toISOString(), node: process.version, cpus: (await import('node:os')).cpus().length, results }, null, 2)}\n`,
+  `${JSON.stringify({ date: new Date().toISOString(), node: process.version, cpus: (await import('node:os')).cpus().length, results: [...kept, ...results] }, null, 2)}\n`,
 );
 console.log(`\n${results.filter((r) => r.pass).length}/${results.length} rows within target; written to bench/results.json`);
