@@ -30,7 +30,7 @@ describe('Claude Code end to end: install, then a whole session through the inst
     mkdirSync(join(home, '.claude'), { recursive: true });
     const original = `${JSON.stringify({ model: 'opus', hooks: { PostToolUse: [{ matcher: 'Write', hooks: [{ type: 'command', command: 'prettier --write "$FILE"' }] }] } }, null, 2)}\n`;
     writeFileSync(join(home, '.claude', 'settings.json'), original);
-    const install = await cli(['install', '--dir', dir], { env });
+    const install = await cli(['install', '--dir', dir, '--tool-events'], { env });
     expect(install.code, install.stderr).toBe(0);
     expect(install.stdout).toMatch(/installed agent-trace hooks for 14 Claude Code events/);
     const settings = JSON.parse(readFileSync(join(home, '.claude', 'settings.json'), 'utf8')) as Settings;

@@ -37,11 +37,27 @@ function setup(version = '2.1.80') {
   const project = join(home, 'project');
   mkdirSync(project);
   const env = isolatedEnv(home, version ? { AGENT_TRACE_CLAUDE_VERSION: version } : {});
-  const run = (args: string[]) => cli(args, { env, cwd: project });
+  // These tests check every event install can register; `--tool-events` adds the per-tool-call ones (the default
+  // leaves them out: see the test of the default below).
+  const run = (args: string[]) => cli(args[0] === 'install' ? [...args, '--tool-events'] : args, { env, cwd: project });
   return { home, project, env, run, user: join(home, '.claude', 'settings.json') };
 }
 
 describe('agent-trace install / uninstall (Claude Code)', () => {
+  it('by default leaves out the hooks that fire on every tool call (the transcript has those facts), and says how to add them', async () => {
+    const { user, env, project } = setup('2.1.332');
+    const r = await cli(['install'], { env, cwd: project });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout + r.stderr).toMatch(/--tool-events/);
+    const events = Object.keys((JSON.parse(readFileSync(user, 'utf8')) as { hooks: Record<string, unknown> }).hooks);
+    for (const e of ['SessionStart', 'UserPromptSubmit', 'PostToolUseFailure', 'PermissionRequest', 'SubagentStop', 'PreCompact', 'Stop', 'SessionEnd']) expect(events).toContain(e);
+    for (const e of ['PreToolUse', 'PostToolUse', 'PostToolBatch']) expect(events).not.toContain(e);
+    const full = await cli(['install', '--tool-events'], { env, cwd: project });
+    expect(full.code, full.stderr).toBe(0);
+    const all = Object.keys((JSON.parse(readFileSync(user, 'utf8')) as { hooks: Record<string, unknown> }).hooks);
+    for (const e of ['PreToolUse', 'PostToolUse', 'PostToolBatch']) expect(all).toContain(e);
+  });
+
   it('registers every event in the user, project and local settings files, keeping everything the user has', async () => {
     const { home, project, run } = setup();
     const files = { user: join(home, '.claude', 'settings.json'), project: join(project, '.claude', 'settings.json'), local: join(project, '.claude', 'settings.local.json') };
@@ -260,10 +276,10 @@ describe('agent-trace install / uninstall (Claude Code)', () => {
     expect(Object.keys(ours(JSON.parse(readFileSync(unknown.user, 'utf8')) as Settings)).sort()).toEqual([...EVERY_VERSION].sort());
 
     // After an upgrade, install again adds the newer events; after a downgrade it takes them away again.
-    const upgraded = await cli(['install'], { env: { ...old.env, AGENT_TRACE_CLAUDE_VERSION: '2.1.62' }, cwd: old.project });
+    const upgraded = await cli(['install', '--tool-events'], { env: { ...old.env, AGENT_TRACE_CLAUDE_VERSION: '2.1.62' }, cwd: old.project });
     expect(upgraded.code).toBe(0);
     expect(Object.keys(ours(JSON.parse(readFileSync(old.user, 'utf8')) as Settings)).sort()).toEqual([...EVERY_VERSION, 'PostToolUseFailure', 'PermissionRequest', 'SubagentStart'].sort());
-    await cli(['install'], { env: { ...old.env, AGENT_TRACE_CLAUDE_VERSION: '2.0.30' }, cwd: old.project });
+    await cli(['install', '--tool-events'], { env: { ...old.env, AGENT_TRACE_CLAUDE_VERSION: '2.0.30' }, cwd: old.project });
     expect(Object.keys(ours(JSON.parse(readFileSync(old.user, 'utf8')) as Settings)).sort()).toEqual([...EVERY_VERSION].sort());
   });
 

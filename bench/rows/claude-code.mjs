@@ -99,11 +99,11 @@ export async function rows(ctx) {
 }
 
 /** A temporary HOME with `agent-trace install` done (claude on PATH, so every event this version knows). */
-function installedHome(ctx, env, name, claudeBin) {
+function installedHome(ctx, env, name, claudeBin, extra = []) {
   const home = join(ctx.work, name);
   mkdirSync(join(home, '.claude'), { recursive: true });
   const henv = { ...env, HOME: home, XDG_CONFIG_HOME: join(home, '.config'), XDG_DATA_HOME: join(home, '.local', 'share'), PATH: `${dirname(claudeBin)}:${env.PATH ?? ''}` };
-  const r = spawnSync(process.execPath, [ctx.bin, 'install'], { env: henv, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [ctx.bin, 'install', ...extra], { env: henv, encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`agent-trace install failed: ${r.stderr}`);
   const settings = JSON.parse(readFileSync(join(home, '.claude', 'settings.json'), 'utf8'));
   return { home, henv, settings };
@@ -121,7 +121,7 @@ function installedCommand(settings, event) {
  */
 function hookEventRows(ctx, env) {
   const claudeBin = installAgent('claude-code');
-  const { home, henv, settings } = installedHome(ctx, env, 'claude-hooks-home', claudeBin);
+  const { home, henv, settings } = installedHome(ctx, env, 'claude-hooks-home', claudeBin, ['--tool-events']);
   const sessionId = 'bench-events-0000-4000-8000-000000000001';
   const tdir = join(home, '.claude', 'projects', '-work-bench');
   mkdirSync(tdir, { recursive: true });

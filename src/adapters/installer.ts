@@ -53,6 +53,14 @@ export interface Detection {
   where?: string;
 }
 
+export interface InstallOptions {
+  uninstall: boolean;
+  version?: string;
+  memo?: Record<string, unknown>;
+  /** Also register the hooks that fire on every tool call, where the agent's own file already has the same facts. */
+  toolEvents?: boolean;
+}
+
 export interface AgentInstaller {
   agent: AgentId;
   /** Human name: "Claude Code". */
@@ -63,7 +71,7 @@ export interface AgentInstaller {
    * The edits for install (or uninstall) at a scope. `memo` is what this installer kept for that file at the last
    * install (undefined when none). Throws InstallError (a one-line message) to refuse, changing nothing.
    */
-  plan(ie: InstallEnv, scope: InstallScope, options: { uninstall: boolean; version?: string; memo?: Record<string, unknown> }): InstallPlan;
+  plan(ie: InstallEnv, scope: InstallScope, options: InstallOptions): InstallPlan;
   /** For doctor: every scope where its hooks are installed. */
   status(ie: InstallEnv): InstalledAt[];
 }

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { InstallError, type AgentInstaller, type InstallEnv, type InstallPlan, type InstallScope, type InstalledAt } from '../installer.js';
+import { InstallError, type AgentInstaller, type InstallEnv, type InstallOptions, type InstallPlan, type InstallScope, type InstalledAt } from '../installer.js';
 import { addHooks, createdBetween, eventsFor, EVENTS, hookCommand, installedEvents, removeHooks, type Created } from './settings.js';
 
 /** Claude Code: hooks in `settings.json` (user), `.claude/settings.json` (project) or `.claude/settings.local.json` (local). */
@@ -57,7 +57,7 @@ function render(value: Record<string, unknown>, like: string | undefined): strin
   return like === undefined || like.endsWith('\n') || !like.trim() ? `${text}\n` : text;
 }
 
-function plan(ie: InstallEnv, scope: InstallScope, options: { uninstall: boolean; version?: string; memo?: Record<string, unknown> }): InstallPlan {
+function plan(ie: InstallEnv, scope: InstallScope, options: InstallOptions): InstallPlan {
   const path = settingsPath(scope, ie);
   const text = readText(path);
   const settings = parse(path, text);
@@ -76,20 +76,22 @@ function plan(ie: InstallEnv, scope: InstallScope, options: { uninstall: boolean
     };
   }
   const version = options.version;
-  const events = eventsFor(version);
+  const events = eventsFor(version, { toolEvents: options.toolEvents === true });
   let r;
   try {
     r = addHooks(settings, (event) => hookCommand(ie.recordScript, event, ie.node, ie.dataDir), events, known);
   } catch (error) {
     throw new InstallError(`${path}: ${(error as Error).message}; fix it, then run this again — nothing was changed`);
   }
-  const skipped = EVENTS.length - events.length;
+  // Events this version does not know (the per-tool-call ones left out by choice are not counted here).
+  const skipped = EVENTS.filter((e) => options.toolEvents || !e.perToolCall).length - events.length;
   const notes = [
     (r.changed ? `installed agent-trace hooks for ${events.length} Claude Code events in ${path}` : `agent-trace hooks are already installed in ${path}; nothing to change`) +
       (version ? ` (Claude Code ${version})` : ''),
   ];
   if (skipped && !version) notes.push(`note: Claude Code's version is unknown (\`claude --version\` failed), so only the ${events.length} events every version supports were registered; run \`agent-trace install\` again once \`claude\` is on PATH to add ${skipped} more`);
   if (skipped && version) notes.push(`note: ${skipped} newer hook events are not registered for Claude Code ${version}; run \`agent-trace install\` again after upgrading it`);
+  if (!options.toolEvents && r.changed) notes.push('note: tool calls are read from the transcript; `--tool-events` also hooks every tool call (exact start times while it runs, ~5 ms of Claude Code\'s time per hook)');
   if (scope === 'project' && r.changed) notes.push('note: the command holds absolute paths of this machine; for a shared repository prefer --scope local');
   if (/[\\/]_npx[\\/]/.test(ie.bin)) notes.push("note: agent-trace runs from npx's temporary cache, which npm may clean; install it (npm install -g agent-trace) and run install again");
   if (!r.changed) return { edits: [], notes };

@@ -29,6 +29,7 @@ export interface InstallOptions extends GlobalOptions {
   scope?: string;
   dryRun?: boolean;
   uninstall: boolean;
+  toolEvents?: boolean;
 }
 
 /** Where install remembers what it created in each settings file. */
@@ -222,10 +223,11 @@ export async function runInstall(options: InstallOptions): Promise<void> {
     let plan;
     try {
       // Which file the installer would edit is known only from its plan: memos are looked up per path.
-      const probe = installer.plan(ie, scope, { uninstall: options.uninstall, ...(version ? { version } : {}) });
+      const base = { uninstall: options.uninstall, toolEvents: options.toolEvents === true, ...(version ? { version } : {}) };
+      const probe = installer.plan(ie, scope, base);
       const path = probe.edits[0]?.path;
       const memo = path ? record.files[resolve(path)] : undefined;
-      plan = memo ? installer.plan(ie, scope, { uninstall: options.uninstall, ...(version ? { version } : {}), memo }) : probe;
+      plan = memo ? installer.plan(ie, scope, { ...base, memo }) : probe;
     } catch (error) {
       if (error instanceof InstallError) throw new CliError(error.message);
       throw error;
