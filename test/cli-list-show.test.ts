@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { AgentEvent } from '../src/events/types.js';
 import { SessionStore } from '../src/store/session-store.js';
-import { cli, tempDir } from './helpers/env.js';
+import { binPath, cli, run, tempDir } from './helpers/env.js';
 
 const T0 = 1_700_000_000_000;
 
@@ -170,5 +170,19 @@ describe('agent-trace list / show', () => {
     // opus 4.6: 1000 × $5 + 1000 × $6.25 (5 min) + 2000 × $10 (1 h) + 100 × $25, per million; haiku as 4.5: 1000 × $1 + 100 × $5.
     expect(doc.summary.cost.usd).toBeCloseTo((5000 + 6250 + 20_000 + 2500 + 1000 + 500) / 1e6, 9);
     expect(doc.summary.unpriced).toEqual([{ model: 'house-model-x', calls: 1 }]);
+  });
+
+  it('leaves quietly (exit 0, nothing on stderr) when the reader of its output stops reading: `show --json | head`', async () => {
+    const dir = tempDir();
+    const store = new SessionStore(dir);
+    const events: AgentEvent[] = [{ type: 'session.start', sessionId: 'big-1', time: T0, agent: { name: 'claude-code' } }, { type: 'turn.start', sessionId: 'big-1', time: T0 + 1, prompt: 'many tools' }];
+    for (let i = 0; i < 3000; i++) {
+      events.push({ type: 'tool.start', sessionId: 'big-1', time: T0 + 2 + i, key: `t${i}`, name: 'Bash', input: { command: `echo ${'x'.repeat(200)} ${i}` } });
+      events.push({ type: 'tool.end', sessionId: 'big-1', time: T0 + 3 + i, key: `t${i}`, output: 'y'.repeat(200) });
+    }
+    store.append(events);
+    const r = await run('bash', ['-c', `"${process.execPath}" "${binPath}" show big-1 --json --dir "${dir}" | head -c 100 >/dev/null; echo "status \${PIPESTATUS[0]}"`]);
+    expect(r.stdout.trim()).toBe('status 0');
+    expect(r.stderr).toBe('');
   });
 });
