@@ -16,7 +16,9 @@ import {
   turnAttributes,
 } from './attributes.js';
 import { shortHash, spanIdFor, traceIdFor } from './ids.js';
-import type { ChatMessage, MessagePart } from './messages.js';
+import { cleanUsage, compact, filePathsOf, hasTokens, imageParts, mergeOutput, titleFrom, writesFiles } from './builder-content.js';
+import { isAgentSpan, otelKind, usageFromAttributes } from './builder-otel.js';
+import type { ChatMessage } from './messages.js';
 import { priceCall, PRICE_SOURCE_LABEL, type CallCost, type PriceTable } from './pricing.js';
 import type {
   PriceEstimate,
@@ -27,69 +29,14 @@ import type {
   TraceSpan,
   TraceSummary,
 } from './trace.js';
-
-/** Mutable state of one span while events arrive; turned into a `TraceSpan` when the document is built. */
-interface SpanState {
-  id: string;
-  kind: SpanKind;
-  key: string;
-  /** Insertion order: the tie-breaker that keeps sorting deterministic. */
-  seq: number;
-  parentId: string | null;
-  /** Set once an event named the parent explicitly; time-based placement never overrides it. */
-  parentFixed: boolean;
-  startTime: number;
-  endTime?: number;
-  status: SpanStatus;
-  statusMessage?: string;
-  interrupted?: boolean;
-  name?: string;
-  model?: string;
-  provider?: string;
-  responseId?: string;
-  finishReasons?: string[];
-  usage?: Usage;
-  toolType?: 'function' | 'extension';
-  errorType?: string;
-  trigger?: string;
-  tokensBefore?: number;
-  tokensAfter?: number;
-  ordinal?: number;
-  /** A turn opened by a notice (e.g. a background agent's completion), not by the person: not counted. */
-  notice?: string;
-  input?: unknown;
-  output?: unknown;
-  events: SpanEventRecord[];
-  extra?: Attributes;
-  /** Spans that came from an OTel SDK pipeline keep their own name and attributes. */
-  otel?: { name: string; attributes: Attributes };
-  /** A span of an OTel pipeline that has no agent meaning: shown, not counted in the summary. */
-  generic?: boolean;
-  /** Latest start or end among its children: where an interrupted turn really ended. */
-  activity?: number;
-  /** Cached serialization (UTF-8, so writers never re-encode it); dropped whenever the span changes. */
-  bytes?: Buffer;
-  /** Cached price of a model call (null: none); dropped whenever the span changes. */
-  cost?: CallCost | null;
-  /** Model calls: the previous and next call of the same thread (main thread or one subagent). */
-  prevGen?: SpanState;
-  nextGen?: SpanState;
-  /** Turns: the text of the latest model call that said something, and when that call started. */
-  finalText?: string;
-  finalTextAt?: number;
-  /** Subagents: how many model calls are recorded under it (none: its transcript is missing). */
-  calls?: number;
-}
+import { CLOSE, orderDocFields, orderSpanFields } from './serialize.js';
+import { byStart, isDocumentOrder, type Lifecycle, type SpanState } from './span-state.js';
 
 export interface TraceBuilderOptions {
   prices?: PriceTable;
 }
 
-type Lifecycle = 'running' | 'completed' | 'error' | 'crashed' | 'interrupted';
-
 const SPAWNING_TOOLS = new Set(['Task', 'Agent', 'task', 'spawn_agent']);
-const FILE_WRITING_TOOL = /edit|write|patch|replace|create|notebook/i;
-const FILE_PATH_FIELDS = ['file_path', 'filePath', 'notebook_path', 'path', 'absolute_path'];
 
 /**
  * The reducer from events to the trace document. It is pure (no clock, no I/O) and incremental: each
@@ -1098,146 +1045,6 @@ export class TraceBuilder {
   serialize(): string {
     return this.serializeBuffer().toString('utf8');
   }
-}
-
-const CLOSE = Buffer.from(']}');
-
-function byStart(a: SpanState, b: SpanState): number {
-  return a.startTime - b.startTime || a.seq - b.seq;
-}
-
-function isDocumentOrder(spans: SpanState[], root: SpanState): boolean {
-  if (spans[0] !== root) return false;
-  for (let i = 2; i < spans.length; i++) if (byStart(spans[i - 1]!, spans[i]!) > 0) return false;
-  return true;
-}
-
-function compact(attrs: Record<string, unknown>): Attributes {
-  const out: Attributes = {};
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v === undefined || v === null) continue;
-    if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' || Array.isArray(v)) out[k] = v as never;
-    else out[k] = JSON.stringify(v);
-  }
-  return out;
-}
-
-/**
- * Images a prompt carried (`agent_trace.prompt.images`: type, size, data when small) as message parts: a
- * GenAI blob when the data was kept, else a placeholder part naming what the image was.
- */
-function imageParts(value: unknown): MessagePart[] {
-  if (typeof value !== 'string') return [];
-  let images: unknown;
-  try {
-    images = JSON.parse(value);
-  } catch {
-    return [];
-  }
-  if (!Array.isArray(images)) return [];
-  return images.map((raw): MessagePart => {
-    const i = (raw ?? {}) as { media_type?: string; bytes?: number; data?: string };
-    const mime = typeof i.media_type === 'string' ? i.media_type : 'image';
-    if (typeof i.data === 'string') return { type: 'blob', modality: 'image', mime_type: mime, content: i.data };
-    return { type: 'image', modality: 'image', mime_type: mime, ...(typeof i.bytes === 'number' ? { size_bytes: i.bytes } : {}), content: '[image not kept]' };
-  });
-}
-
-function hasTokens(u: Usage): boolean {
-  return Boolean(u.input || u.output || u.cacheRead || u.cacheWrite);
-}
-
-function cleanUsage(u: Usage): Usage {
-  const out: Usage = {};
-  for (const k of ['input', 'output', 'cacheRead', 'cacheWrite', 'cacheWrite1h', 'reasoning'] as const) {
-    const v = u[k];
-    if (typeof v === 'number' && Number.isFinite(v) && v > 0) out[k] = v;
-  }
-  return out;
-}
-
-function mergeOutput(prev: GenerationOutput | undefined, next: GenerationOutput): GenerationOutput {
-  if (!prev) return next;
-  return {
-    ...(next.text ?? prev.text ? { text: next.text ?? prev.text } : {}),
-    ...(next.thinking ?? prev.thinking ? { thinking: next.thinking ?? prev.thinking } : {}),
-    ...(next.toolCalls ?? prev.toolCalls ? { toolCalls: next.toolCalls ?? prev.toolCalls } : {}),
-  };
-}
-
-const writingTools = new Map<string, boolean>();
-/** Whether a tool changes files (Edit, Write, apply_patch …); remembered per name, as summaries ask often. */
-function writesFiles(name: string): boolean {
-  let writes = writingTools.get(name);
-  if (writes === undefined) {
-    writes = FILE_WRITING_TOOL.test(name);
-    if (writingTools.size < 10_000) writingTools.set(name, writes);
-  }
-  return writes;
-}
-
-const PATCH_FILE_LINE = /^\*\*\* (?:Add|Update|Delete) File: (.+)$|^\*\*\* Move to: (.+)$/gm;
-
-/** The files a tool call names: a path field, or the files of an apply_patch patch (text, or `{command|input|patch}`). */
-function filePathsOf(input: unknown): string[] {
-  if (typeof input === 'string') {
-    if (!input.includes('*** Begin Patch')) return [];
-    return [...input.matchAll(PATCH_FILE_LINE)].map((m) => (m[1] ?? m[2] ?? '').trim()).filter(Boolean);
-  }
-  if (!input || typeof input !== 'object') return [];
-  const record = input as Record<string, unknown>;
-  for (const field of FILE_PATH_FIELDS) if (typeof record[field] === 'string') return [record[field] as string];
-  for (const field of ['input', 'patch', 'command']) if (typeof record[field] === 'string') return filePathsOf(record[field]);
-  return [];
-}
-
-function titleFrom(prompt: string | undefined): string | undefined {
-  if (!prompt) return undefined;
-  const line = prompt.trim().split('\n')[0]?.trim() ?? '';
-  return line.length > 80 ? `${line.slice(0, 79)}…` : line || undefined;
-}
-
-function isAgentSpan(attributes: Attributes): boolean {
-  const op = attributes['gen_ai.operation.name'];
-  return op === 'invoke_agent' || op === 'create_agent' || attributes['openinference.span.kind'] === 'AGENT';
-}
-
-/** The span kind of a GenAI or OpenInference span; undefined for spans with no agent meaning. */
-function otelKind(attributes: Attributes): SpanKind | undefined {
-  const op = attributes['gen_ai.operation.name'];
-  const oi = attributes['openinference.span.kind'];
-  if (op === 'chat' || op === 'text_completion' || op === 'generate_content' || oi === 'LLM') return 'generation';
-  if (op === 'execute_tool' || oi === 'TOOL') return 'tool';
-  if (isAgentSpan(attributes)) return 'subagent';
-  if (oi === 'CHAIN') return 'turn';
-  return undefined;
-}
-
-function usageFromAttributes(a: Attributes): Usage {
-  const num = (k: string) => (typeof a[k] === 'number' ? (a[k] as number) : 0);
-  const cacheRead = num('gen_ai.usage.cache_read.input_tokens') || num('llm.token_count.prompt_details.cache_read');
-  const cacheWrite = num('gen_ai.usage.cache_creation.input_tokens') || num('llm.token_count.prompt_details.cache_write');
-  const prompt = num('gen_ai.usage.input_tokens') || num('llm.token_count.prompt');
-  return cleanUsage({
-    input: Math.max(0, prompt - cacheRead - cacheWrite),
-    output: num('gen_ai.usage.output_tokens') || num('llm.token_count.completion'),
-    cacheRead,
-    cacheWrite,
-  });
-}
-
-const SPAN_FIELDS = ['spanId', 'parentSpanId', 'name', 'kind', 'startTime', 'endTime', 'status', 'statusMessage', 'attributes', 'input', 'output', 'events'] as const;
-function orderSpanFields(span: TraceSpan): TraceSpan {
-  const out: Record<string, unknown> = {};
-  for (const f of SPAN_FIELDS) if (span[f] !== undefined) out[f] = span[f];
-  return out as unknown as TraceSpan;
-}
-
-const DOC_FIELDS = ['schemaVersion', 'traceId', 'sessionId', 'agent', 'status', 'startTime', 'endTime', 'title', 'cwd', 'gitBranch', 'models', 'summary'] as const;
-function orderDocFields<T extends Record<string, unknown>>(doc: T): T {
-  const out: Record<string, unknown> = {};
-  for (const f of DOC_FIELDS) if (doc[f] !== undefined) out[f] = doc[f];
-  return out as T;
 }
 
 /** Rebuilds a document from a list of events (the journal, an import). */
