@@ -1,5 +1,6 @@
-import type { Attributes, Usage } from '../events/types.js';
+import type { Attributes, OtelSpanEvent, Usage } from '../events/types.js';
 import { cleanUsage } from './builder-content.js';
+import type { SpanState } from './span-state.js';
 import type { SpanKind } from './trace.js';
 
 /** Reading spans of an OpenTelemetry SDK pipeline (GenAI and OpenInference conventions). */
@@ -31,4 +32,40 @@ export function usageFromAttributes(a: Attributes): Usage {
     cacheRead,
     cacheWrite,
   });
+}
+
+/**
+ * The state of a span first seen from an OTel pipeline: a root is a top-level unit of work (a turn, or a
+ * subagent when it is an agent invocation); GenAI spans map to their kinds; anything else is generic (shown,
+ * not counted). Its parent is the one it names, else the session.
+ */
+export function newOtelSpan(e: OtelSpanEvent, attributes: Attributes, seq: number, rootId: string): SpanState {
+  const kind = e.parentSpanId ? otelKind(attributes) : isAgentSpan(attributes) ? 'subagent' : 'turn';
+  return {
+    id: e.spanId,
+    kind: kind ?? 'tool',
+    key: e.spanId,
+    seq,
+    parentId: e.parentSpanId ?? rootId,
+    parentFixed: true,
+    startTime: e.startTime,
+    status: 'unset',
+    events: [],
+    ...(kind === undefined ? { generic: true } : {}),
+  };
+}
+
+/** Takes an OTel span's latest report (name, attributes, times, status, events, model, usage); returns its model. */
+export function applyOtelSpan(span: SpanState, e: OtelSpanEvent, attributes: Attributes): string | undefined {
+  span.otel = { name: e.name, attributes };
+  span.startTime = e.startTime;
+  span.endTime = e.endTime;
+  span.status = e.status ?? 'unset';
+  span.statusMessage = e.statusMessage;
+  span.events = e.events ?? [];
+  const model = attributes['gen_ai.response.model'] ?? attributes['gen_ai.request.model'] ?? attributes['llm.model_name'];
+  if (typeof model === 'string') span.model = model;
+  if (span.kind === 'generation') span.usage = usageFromAttributes(attributes);
+  if (span.kind === 'tool') span.name = String(attributes['gen_ai.tool.name'] ?? attributes['tool.name'] ?? e.name);
+  return typeof model === 'string' ? model : undefined;
 }

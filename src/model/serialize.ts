@@ -2,7 +2,15 @@ import type { TraceSpan } from './trace.js';
 
 /** The document's bytes: the documented field order of spans and header, and the closing bracket of the pieces. */
 
-export const CLOSE = Buffer.from(']}');
+const CLOSE = Buffer.from(']}');
+
+/** The document in pieces: the header with the spans array opened, each span's bytes (comma included), the close. */
+export function* documentChunks<S>(header: object, spans: Iterable<S>, bytesOf: (span: S) => Buffer): Generator<Buffer> {
+  const head = JSON.stringify(header);
+  yield Buffer.from(`${head.slice(0, -1)},"spans":[`);
+  for (const span of spans) yield bytesOf(span);
+  yield CLOSE;
+}
 
 const SPAN_FIELDS = ['spanId', 'parentSpanId', 'name', 'kind', 'startTime', 'endTime', 'status', 'statusMessage', 'attributes', 'input', 'output', 'events'] as const;
 export function orderSpanFields(span: TraceSpan): TraceSpan {

@@ -5,7 +5,6 @@ import type {
   GenerationOutput,
   MarkEvent,
   OtelSpanEvent,
-  Usage,
 } from '../events/types.js';
 import {
   compactionAttributes,
@@ -16,20 +15,19 @@ import {
   turnAttributes,
 } from './attributes.js';
 import { shortHash, spanIdFor, traceIdFor } from './ids.js';
-import { cleanUsage, compact, filePathsOf, hasTokens, imageParts, mergeOutput, titleFrom, writesFiles } from './builder-content.js';
-import { isAgentSpan, otelKind, usageFromAttributes } from './builder-otel.js';
+import { cleanUsage, compact, hasTokens, imageParts, mergeOutput, titleFrom } from './builder-content.js';
+import { applyOtelSpan, isAgentSpan, newOtelSpan } from './builder-otel.js';
+import { spanName } from './builder-naming.js';
+import { summarize } from './builder-summary.js';
 import type { ChatMessage } from './messages.js';
-import { priceCall, PRICE_SOURCE_LABEL, type CallCost, type PriceTable } from './pricing.js';
+import { priceCall, type CallCost, type PriceTable } from './pricing.js';
 import type {
-  PriceEstimate,
-  SpanEventRecord,
   SpanKind,
   SpanStatus,
   TraceDocument,
   TraceSpan,
-  TraceSummary,
 } from './trace.js';
-import { CLOSE, orderDocFields, orderSpanFields } from './serialize.js';
+import { documentChunks, orderDocFields, orderSpanFields } from './serialize.js';
 import { byStart, isDocumentOrder, type Lifecycle, type SpanState } from './span-state.js';
 
 export interface TraceBuilderOptions {
@@ -461,19 +459,7 @@ export class TraceBuilder {
     }
     let span = this.spans.get(e.spanId);
     if (!span) {
-      const kind = e.parentSpanId ? otelKind(attributes) : isAgentSpan(attributes) ? 'subagent' : 'turn';
-      span = {
-        id: e.spanId,
-        kind: kind ?? 'tool',
-        key: e.spanId,
-        seq: this.seq++,
-        parentId: e.parentSpanId ?? this.root.id,
-        parentFixed: true,
-        startTime: e.startTime,
-        status: 'unset',
-        events: [],
-        ...(kind === undefined ? { generic: true } : {}),
-      };
+      span = newOtelSpan(e, attributes, this.seq++, this.root.id);
       this.spans.set(span.id, span);
       this.order.push(span);
       this.adoptWaitingChildren(span.id);
@@ -483,19 +469,8 @@ export class TraceBuilder {
         else this.waitingForParent.set(span.parentId, [span]);
       }
     }
-    span.otel = { name: e.name, attributes };
-    span.startTime = e.startTime;
-    span.endTime = e.endTime;
-    span.status = e.status ?? 'unset';
-    span.statusMessage = e.statusMessage;
-    span.events = e.events ?? [];
-    const model = attributes['gen_ai.response.model'] ?? attributes['gen_ai.request.model'] ?? attributes['llm.model_name'];
-    if (typeof model === 'string') {
-      span.model = model;
-      this.noteModel(model);
-    }
-    if (span.kind === 'generation') span.usage = usageFromAttributes(attributes);
-    if (span.kind === 'tool') span.name = String(attributes['gen_ai.tool.name'] ?? attributes['tool.name'] ?? e.name);
+    const model = applyOtelSpan(span, e, attributes);
+    if (model !== undefined) this.noteModel(model);
     this.touch(span);
   }
 
@@ -747,25 +722,6 @@ export class TraceBuilder {
     return span.cost ?? undefined;
   }
 
-  private spanName(span: SpanState): string {
-    if (span.otel) return span.otel.name;
-    switch (span.kind) {
-      case 'session':
-        return `invoke_agent ${this.agent.name}`;
-      case 'turn':
-        return span.notice ? `notice ${span.notice}` : `turn ${span.ordinal ?? 0}`;
-      case 'generation':
-        return span.model ? `chat ${span.model}` : 'chat';
-      case 'tool':
-        // A result whose call was never recorded has no name to give: it is not a tool named "unknown".
-        return span.name ? `execute_tool ${span.name}` : 'execute_tool';
-      case 'subagent':
-        return `invoke_agent ${span.name ?? 'subagent'}`;
-      case 'compaction':
-        return 'compact';
-    }
-  }
-
   private spanAttributes(span: SpanState): Attributes {
     let a: Attributes;
     if (span.otel) a = { ...span.otel.attributes };
@@ -856,7 +812,7 @@ export class TraceBuilder {
       // An OTel child can arrive before its parent (processors export spans as they end): until the parent
       // comes, it hangs under the session so the document never names a span it does not hold.
       parentSpanId: span.parentId !== null && !this.spans.has(span.parentId) ? this.root.id : span.parentId,
-      name: this.spanName(span),
+      name: spanName(span, this.agent.name),
       kind: span.kind,
       startTime: span.startTime,
       status: status.status,
@@ -889,95 +845,6 @@ export class TraceBuilder {
     return this.sorted;
   }
 
-  private summary(spans: SpanState[]): TraceSummary {
-    const tokens = { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, cacheWrite5m: 0, cacheWrite1h: 0, reasoning: 0 };
-    const estimates = new Map<string, PriceEstimate>();
-    const unpriced = new Map<string, number>();
-    const overridden = new Set<string>();
-    const files: string[] = [];
-    const seenFiles = new Set<string>();
-    let turns = 0;
-    let generations = 0;
-    let toolCalls = 0;
-    let toolErrors = 0;
-    let subagents = 0;
-    let cost = 0;
-    let priced = false;
-    for (const s of spans) {
-      if (s.generic) continue;
-      switch (s.kind) {
-        case 'turn':
-          if (!s.notice) turns++;
-          break;
-        case 'generation':
-          generations++;
-          if (s.usage) {
-            tokens.input += s.usage.input ?? 0;
-            tokens.output += s.usage.output ?? 0;
-            tokens.cacheRead += s.usage.cacheRead ?? 0;
-            tokens.cacheWrite += s.usage.cacheWrite ?? 0;
-            tokens.cacheWrite1h += s.usage.cacheWrite1h ?? 0;
-            tokens.cacheWrite5m += (s.usage.cacheWrite ?? 0) - (s.usage.cacheWrite1h ?? 0);
-            tokens.reasoning += s.usage.reasoning ?? 0;
-            const c = this.costOf(s);
-            if (c !== undefined) {
-              cost += c.usd;
-              priced = true;
-              if (c.basis === 'family') {
-                const e = estimates.get(s.model!) ?? { model: s.model!, basis: 'family' as const, pricedAs: c.pricedAs, calls: 0 };
-                e.calls++;
-                estimates.set(s.model!, e);
-              } else if (c.basis === 'override') overridden.add(s.model!);
-            } else if (hasTokens(s.usage)) {
-              const model = s.model ?? 'unknown model';
-              unpriced.set(model, (unpriced.get(model) ?? 0) + 1);
-            }
-          }
-          break;
-        case 'tool':
-          toolCalls++;
-          if (s.status === 'error') toolErrors++;
-          if (s.name && writesFiles(s.name)) {
-            for (const path of filePathsOf(s.input)) {
-              if (seenFiles.has(path)) continue;
-              seenFiles.add(path);
-              files.push(path);
-            }
-          }
-          break;
-        case 'subagent':
-          subagents++;
-          break;
-        default:
-          break;
-      }
-    }
-    const start = this.startTime === Number.POSITIVE_INFINITY ? 0 : this.startTime;
-    const summary: TraceSummary = {
-      turns,
-      generations,
-      toolCalls,
-      toolErrors,
-      subagents,
-      durationMs: Math.max(0, (this.endTime ?? this.lastTime) - start),
-      tokens,
-      ...(priced
-        ? {
-            cost: {
-              usd: Math.round(cost * 1e6) / 1e6,
-              estimated: true as const,
-              source: PRICE_SOURCE_LABEL,
-              ...(overridden.size ? { overridden: [...overridden] } : {}),
-              ...(estimates.size ? { estimates: [...estimates.values()] } : {}),
-            },
-          }
-        : {}),
-      ...(unpriced.size ? { unpriced: [...unpriced].map(([model, calls]) => ({ model, calls })) } : {}),
-      filesTouched: files,
-    };
-    return summary;
-  }
-
   private header(spans: SpanState[]): Omit<TraceDocument, 'spans'> {
     const doc: Omit<TraceDocument, 'spans'> = {
       schemaVersion: 1,
@@ -987,7 +854,7 @@ export class TraceBuilder {
       status: this.lifecycle,
       startTime: this.startTime === Number.POSITIVE_INFINITY ? 0 : this.startTime,
       models: [...this.models],
-      summary: this.summary(spans),
+      summary: summarize(spans, { costOf: (span) => this.costOf(span), startTime: this.startTime, endTime: this.endTime, lastTime: this.lastTime }),
     };
     if (this.endTime !== undefined && this.lifecycle !== 'running') doc.endTime = this.endTime;
     const title = this.title ?? titleFrom(this.firstPrompt);
@@ -1027,10 +894,7 @@ export class TraceBuilder {
    */
   *serializeChunks(): Generator<Buffer> {
     const spans = this.sortedSpans();
-    const head = JSON.stringify(this.header(spans));
-    yield Buffer.from(`${head.slice(0, -1)},"spans":[`);
-    for (const span of spans) yield this.spanBytes(span);
-    yield CLOSE;
+    yield* documentChunks(this.header(spans), spans, (span) => this.spanBytes(span));
   }
 
   /** The same pieces as text, for callers that stream to a string sink (an HTTP response). */
