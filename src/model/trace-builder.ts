@@ -6,18 +6,10 @@ import type {
   MarkEvent,
   OtelSpanEvent,
 } from '../events/types.js';
-import {
-  compactionAttributes,
-  generationAttributes,
-  sessionAttributes,
-  subagentAttributes,
-  toolAttributes,
-  turnAttributes,
-} from './attributes.js';
 import { shortHash, spanIdFor, traceIdFor } from './ids.js';
 import { cleanUsage, compact, hasTokens, imageParts, mergeOutput, titleFrom } from './builder-content.js';
 import { applyOtelSpan, isAgentSpan, newOtelSpan } from './builder-otel.js';
-import { spanName } from './builder-naming.js';
+import { spanAttributes, spanName, type AttributeContext } from './builder-naming.js';
 import { summarize } from './builder-summary.js';
 import type { ChatMessage } from './messages.js';
 import { priceCall, type CallCost, type PriceTable } from './pricing.js';
@@ -722,64 +714,6 @@ export class TraceBuilder {
     return span.cost ?? undefined;
   }
 
-  private spanAttributes(span: SpanState): Attributes {
-    let a: Attributes;
-    if (span.otel) a = { ...span.otel.attributes };
-    else {
-      switch (span.kind) {
-        case 'session':
-          a = sessionAttributes({
-            sessionId: this.sessionId,
-            agentName: this.agent.name,
-            agentVersion: this.agent.version,
-            provider: this.provider,
-            agentPid: this.agentPid,
-            cwd: this.cwd,
-          });
-          break;
-        case 'turn':
-          a = turnAttributes(this.sessionId, span.ordinal ?? 0);
-          if (span.notice) {
-            delete a['agent_trace.turn'];
-            a['agent_trace.notice'] = span.notice;
-          }
-          break;
-        case 'generation':
-          a = generationAttributes(this.sessionId, {
-            model: span.model,
-            provider: span.provider ?? this.provider,
-            responseId: span.responseId,
-            finishReasons: span.finishReasons,
-            usage: span.usage,
-            cost: this.costOf(span),
-            calledTools: Boolean((span.output as GenerationOutput | undefined)?.toolCalls?.length),
-            finished: span.endTime !== undefined && span.status === 'ok' && !span.interrupted,
-          });
-          break;
-        case 'tool':
-          a = toolAttributes(this.sessionId, {
-            name: span.name,
-            callId: span.key,
-            toolType: span.toolType,
-            errorType: span.errorType,
-          });
-          break;
-        case 'subagent':
-          a = subagentAttributes(this.sessionId, { agentType: span.name ?? 'subagent', agentId: span.key, provider: this.provider, agentVersion: this.agent.version });
-          // Every subagent calls a model: one that finished with none recorded lost its transcript, and its
-          // calls, tools, tokens and duration are unknown, not zero.
-          if (span.endTime !== undefined && !span.calls) a['agent_trace.subagent.unrecorded'] = true;
-          break;
-        case 'compaction':
-          a = compactionAttributes(this.sessionId, span);
-          break;
-      }
-    }
-    if (span.extra) Object.assign(a, span.extra);
-    if (span.interrupted) a['agent_trace.interrupted'] = true;
-    return a;
-  }
-
   /** The session's last word: the final assistant text of its latest turn that has one. */
   private sessionOutput(): string | undefined {
     if (this.root.output !== undefined) return typeof this.root.output === 'string' ? this.root.output : undefined;
@@ -803,6 +737,17 @@ export class TraceBuilder {
     }
   }
 
+  private attributeContext(): AttributeContext {
+    return {
+      sessionId: this.sessionId,
+      agent: this.agent,
+      provider: this.provider,
+      agentPid: this.agentPid,
+      cwd: this.cwd,
+      costOf: (span) => this.costOf(span),
+    };
+  }
+
   private toTraceSpan(span: SpanState): TraceSpan {
     const isRoot = span === this.root;
     const status = isRoot ? this.rootStatus() : { status: span.status, message: span.statusMessage };
@@ -816,7 +761,7 @@ export class TraceBuilder {
       kind: span.kind,
       startTime: span.startTime,
       status: status.status,
-      attributes: this.spanAttributes(span),
+      attributes: spanAttributes(span, this.attributeContext()),
     };
     if (endTime !== undefined) out.endTime = endTime;
     if (status.message !== undefined) out.statusMessage = status.message;
