@@ -5,91 +5,28 @@ import type {
   GenerationOutput,
   MarkEvent,
   OtelSpanEvent,
-  Usage,
 } from '../events/types.js';
-import {
-  compactionAttributes,
-  generationAttributes,
-  sessionAttributes,
-  subagentAttributes,
-  toolAttributes,
-  turnAttributes,
-} from './attributes.js';
 import { shortHash, spanIdFor, traceIdFor } from './ids.js';
-import type { ChatMessage, MessagePart } from './messages.js';
-import { priceCall, PRICE_SOURCE_LABEL, type CallCost, type PriceTable } from './pricing.js';
+import { cleanUsage, compact, hasTokens, imageParts, mergeOutput, titleFrom } from './builder-content.js';
+import { applyOtelSpan, isAgentSpan, newOtelSpan } from './builder-otel.js';
+import { spanAttributes, spanName, type AttributeContext } from './builder-naming.js';
+import { summarize } from './builder-summary.js';
+import type { ChatMessage } from './messages.js';
+import { priceCall, type CallCost, type PriceTable } from './pricing.js';
 import type {
-  PriceEstimate,
-  SpanEventRecord,
   SpanKind,
   SpanStatus,
   TraceDocument,
   TraceSpan,
-  TraceSummary,
 } from './trace.js';
-
-/** Mutable state of one span while events arrive; turned into a `TraceSpan` when the document is built. */
-interface SpanState {
-  id: string;
-  kind: SpanKind;
-  key: string;
-  /** Insertion order: the tie-breaker that keeps sorting deterministic. */
-  seq: number;
-  parentId: string | null;
-  /** Set once an event named the parent explicitly; time-based placement never overrides it. */
-  parentFixed: boolean;
-  startTime: number;
-  endTime?: number;
-  status: SpanStatus;
-  statusMessage?: string;
-  interrupted?: boolean;
-  name?: string;
-  model?: string;
-  provider?: string;
-  responseId?: string;
-  finishReasons?: string[];
-  usage?: Usage;
-  toolType?: 'function' | 'extension';
-  errorType?: string;
-  trigger?: string;
-  tokensBefore?: number;
-  tokensAfter?: number;
-  ordinal?: number;
-  /** A turn opened by a notice (e.g. a background agent's completion), not by the person: not counted. */
-  notice?: string;
-  input?: unknown;
-  output?: unknown;
-  events: SpanEventRecord[];
-  extra?: Attributes;
-  /** Spans that came from an OTel SDK pipeline keep their own name and attributes. */
-  otel?: { name: string; attributes: Attributes };
-  /** A span of an OTel pipeline that has no agent meaning: shown, not counted in the summary. */
-  generic?: boolean;
-  /** Latest start or end among its children: where an interrupted turn really ended. */
-  activity?: number;
-  /** Cached serialization (UTF-8, so writers never re-encode it); dropped whenever the span changes. */
-  bytes?: Buffer;
-  /** Cached price of a model call (null: none); dropped whenever the span changes. */
-  cost?: CallCost | null;
-  /** Model calls: the previous and next call of the same thread (main thread or one subagent). */
-  prevGen?: SpanState;
-  nextGen?: SpanState;
-  /** Turns: the text of the latest model call that said something, and when that call started. */
-  finalText?: string;
-  finalTextAt?: number;
-  /** Subagents: how many model calls are recorded under it (none: its transcript is missing). */
-  calls?: number;
-}
+import { documentChunks, orderDocFields, orderSpanFields } from './serialize.js';
+import { byStart, isDocumentOrder, type Lifecycle, type SpanState } from './span-state.js';
 
 export interface TraceBuilderOptions {
   prices?: PriceTable;
 }
 
-type Lifecycle = 'running' | 'completed' | 'error' | 'crashed' | 'interrupted';
-
 const SPAWNING_TOOLS = new Set(['Task', 'Agent', 'task', 'spawn_agent']);
-const FILE_WRITING_TOOL = /edit|write|patch|replace|create|notebook/i;
-const FILE_PATH_FIELDS = ['file_path', 'filePath', 'notebook_path', 'path', 'absolute_path'];
 
 /**
  * The reducer from events to the trace document. It is pure (no clock, no I/O) and incremental: each
@@ -514,19 +451,7 @@ export class TraceBuilder {
     }
     let span = this.spans.get(e.spanId);
     if (!span) {
-      const kind = e.parentSpanId ? otelKind(attributes) : isAgentSpan(attributes) ? 'subagent' : 'turn';
-      span = {
-        id: e.spanId,
-        kind: kind ?? 'tool',
-        key: e.spanId,
-        seq: this.seq++,
-        parentId: e.parentSpanId ?? this.root.id,
-        parentFixed: true,
-        startTime: e.startTime,
-        status: 'unset',
-        events: [],
-        ...(kind === undefined ? { generic: true } : {}),
-      };
+      span = newOtelSpan(e, attributes, this.seq++, this.root.id);
       this.spans.set(span.id, span);
       this.order.push(span);
       this.adoptWaitingChildren(span.id);
@@ -536,19 +461,8 @@ export class TraceBuilder {
         else this.waitingForParent.set(span.parentId, [span]);
       }
     }
-    span.otel = { name: e.name, attributes };
-    span.startTime = e.startTime;
-    span.endTime = e.endTime;
-    span.status = e.status ?? 'unset';
-    span.statusMessage = e.statusMessage;
-    span.events = e.events ?? [];
-    const model = attributes['gen_ai.response.model'] ?? attributes['gen_ai.request.model'] ?? attributes['llm.model_name'];
-    if (typeof model === 'string') {
-      span.model = model;
-      this.noteModel(model);
-    }
-    if (span.kind === 'generation') span.usage = usageFromAttributes(attributes);
-    if (span.kind === 'tool') span.name = String(attributes['gen_ai.tool.name'] ?? attributes['tool.name'] ?? e.name);
+    const model = applyOtelSpan(span, e, attributes);
+    if (model !== undefined) this.noteModel(model);
     this.touch(span);
   }
 
@@ -800,83 +714,6 @@ export class TraceBuilder {
     return span.cost ?? undefined;
   }
 
-  private spanName(span: SpanState): string {
-    if (span.otel) return span.otel.name;
-    switch (span.kind) {
-      case 'session':
-        return `invoke_agent ${this.agent.name}`;
-      case 'turn':
-        return span.notice ? `notice ${span.notice}` : `turn ${span.ordinal ?? 0}`;
-      case 'generation':
-        return span.model ? `chat ${span.model}` : 'chat';
-      case 'tool':
-        // A result whose call was never recorded has no name to give: it is not a tool named "unknown".
-        return span.name ? `execute_tool ${span.name}` : 'execute_tool';
-      case 'subagent':
-        return `invoke_agent ${span.name ?? 'subagent'}`;
-      case 'compaction':
-        return 'compact';
-    }
-  }
-
-  private spanAttributes(span: SpanState): Attributes {
-    let a: Attributes;
-    if (span.otel) a = { ...span.otel.attributes };
-    else {
-      switch (span.kind) {
-        case 'session':
-          a = sessionAttributes({
-            sessionId: this.sessionId,
-            agentName: this.agent.name,
-            agentVersion: this.agent.version,
-            provider: this.provider,
-            agentPid: this.agentPid,
-            cwd: this.cwd,
-          });
-          break;
-        case 'turn':
-          a = turnAttributes(this.sessionId, span.ordinal ?? 0);
-          if (span.notice) {
-            delete a['agent_trace.turn'];
-            a['agent_trace.notice'] = span.notice;
-          }
-          break;
-        case 'generation':
-          a = generationAttributes(this.sessionId, {
-            model: span.model,
-            provider: span.provider ?? this.provider,
-            responseId: span.responseId,
-            finishReasons: span.finishReasons,
-            usage: span.usage,
-            cost: this.costOf(span),
-            calledTools: Boolean((span.output as GenerationOutput | undefined)?.toolCalls?.length),
-            finished: span.endTime !== undefined && span.status === 'ok' && !span.interrupted,
-          });
-          break;
-        case 'tool':
-          a = toolAttributes(this.sessionId, {
-            name: span.name,
-            callId: span.key,
-            toolType: span.toolType,
-            errorType: span.errorType,
-          });
-          break;
-        case 'subagent':
-          a = subagentAttributes(this.sessionId, { agentType: span.name ?? 'subagent', agentId: span.key, provider: this.provider, agentVersion: this.agent.version });
-          // Every subagent calls a model: one that finished with none recorded lost its transcript, and its
-          // calls, tools, tokens and duration are unknown, not zero.
-          if (span.endTime !== undefined && !span.calls) a['agent_trace.subagent.unrecorded'] = true;
-          break;
-        case 'compaction':
-          a = compactionAttributes(this.sessionId, span);
-          break;
-      }
-    }
-    if (span.extra) Object.assign(a, span.extra);
-    if (span.interrupted) a['agent_trace.interrupted'] = true;
-    return a;
-  }
-
   /** The session's last word: the final assistant text of its latest turn that has one. */
   private sessionOutput(): string | undefined {
     if (this.root.output !== undefined) return typeof this.root.output === 'string' ? this.root.output : undefined;
@@ -900,6 +737,17 @@ export class TraceBuilder {
     }
   }
 
+  private attributeContext(): AttributeContext {
+    return {
+      sessionId: this.sessionId,
+      agent: this.agent,
+      provider: this.provider,
+      agentPid: this.agentPid,
+      cwd: this.cwd,
+      costOf: (span) => this.costOf(span),
+    };
+  }
+
   private toTraceSpan(span: SpanState): TraceSpan {
     const isRoot = span === this.root;
     const status = isRoot ? this.rootStatus() : { status: span.status, message: span.statusMessage };
@@ -909,11 +757,11 @@ export class TraceBuilder {
       // An OTel child can arrive before its parent (processors export spans as they end): until the parent
       // comes, it hangs under the session so the document never names a span it does not hold.
       parentSpanId: span.parentId !== null && !this.spans.has(span.parentId) ? this.root.id : span.parentId,
-      name: this.spanName(span),
+      name: spanName(span, this.agent.name),
       kind: span.kind,
       startTime: span.startTime,
       status: status.status,
-      attributes: this.spanAttributes(span),
+      attributes: spanAttributes(span, this.attributeContext()),
     };
     if (endTime !== undefined) out.endTime = endTime;
     if (status.message !== undefined) out.statusMessage = status.message;
@@ -942,95 +790,6 @@ export class TraceBuilder {
     return this.sorted;
   }
 
-  private summary(spans: SpanState[]): TraceSummary {
-    const tokens = { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, cacheWrite5m: 0, cacheWrite1h: 0, reasoning: 0 };
-    const estimates = new Map<string, PriceEstimate>();
-    const unpriced = new Map<string, number>();
-    const overridden = new Set<string>();
-    const files: string[] = [];
-    const seenFiles = new Set<string>();
-    let turns = 0;
-    let generations = 0;
-    let toolCalls = 0;
-    let toolErrors = 0;
-    let subagents = 0;
-    let cost = 0;
-    let priced = false;
-    for (const s of spans) {
-      if (s.generic) continue;
-      switch (s.kind) {
-        case 'turn':
-          if (!s.notice) turns++;
-          break;
-        case 'generation':
-          generations++;
-          if (s.usage) {
-            tokens.input += s.usage.input ?? 0;
-            tokens.output += s.usage.output ?? 0;
-            tokens.cacheRead += s.usage.cacheRead ?? 0;
-            tokens.cacheWrite += s.usage.cacheWrite ?? 0;
-            tokens.cacheWrite1h += s.usage.cacheWrite1h ?? 0;
-            tokens.cacheWrite5m += (s.usage.cacheWrite ?? 0) - (s.usage.cacheWrite1h ?? 0);
-            tokens.reasoning += s.usage.reasoning ?? 0;
-            const c = this.costOf(s);
-            if (c !== undefined) {
-              cost += c.usd;
-              priced = true;
-              if (c.basis === 'family') {
-                const e = estimates.get(s.model!) ?? { model: s.model!, basis: 'family' as const, pricedAs: c.pricedAs, calls: 0 };
-                e.calls++;
-                estimates.set(s.model!, e);
-              } else if (c.basis === 'override') overridden.add(s.model!);
-            } else if (hasTokens(s.usage)) {
-              const model = s.model ?? 'unknown model';
-              unpriced.set(model, (unpriced.get(model) ?? 0) + 1);
-            }
-          }
-          break;
-        case 'tool':
-          toolCalls++;
-          if (s.status === 'error') toolErrors++;
-          if (s.name && writesFiles(s.name)) {
-            for (const path of filePathsOf(s.input)) {
-              if (seenFiles.has(path)) continue;
-              seenFiles.add(path);
-              files.push(path);
-            }
-          }
-          break;
-        case 'subagent':
-          subagents++;
-          break;
-        default:
-          break;
-      }
-    }
-    const start = this.startTime === Number.POSITIVE_INFINITY ? 0 : this.startTime;
-    const summary: TraceSummary = {
-      turns,
-      generations,
-      toolCalls,
-      toolErrors,
-      subagents,
-      durationMs: Math.max(0, (this.endTime ?? this.lastTime) - start),
-      tokens,
-      ...(priced
-        ? {
-            cost: {
-              usd: Math.round(cost * 1e6) / 1e6,
-              estimated: true as const,
-              source: PRICE_SOURCE_LABEL,
-              ...(overridden.size ? { overridden: [...overridden] } : {}),
-              ...(estimates.size ? { estimates: [...estimates.values()] } : {}),
-            },
-          }
-        : {}),
-      ...(unpriced.size ? { unpriced: [...unpriced].map(([model, calls]) => ({ model, calls })) } : {}),
-      filesTouched: files,
-    };
-    return summary;
-  }
-
   private header(spans: SpanState[]): Omit<TraceDocument, 'spans'> {
     const doc: Omit<TraceDocument, 'spans'> = {
       schemaVersion: 1,
@@ -1040,7 +799,7 @@ export class TraceBuilder {
       status: this.lifecycle,
       startTime: this.startTime === Number.POSITIVE_INFINITY ? 0 : this.startTime,
       models: [...this.models],
-      summary: this.summary(spans),
+      summary: summarize(spans, { costOf: (span) => this.costOf(span), startTime: this.startTime, endTime: this.endTime, lastTime: this.lastTime }),
     };
     if (this.endTime !== undefined && this.lifecycle !== 'running') doc.endTime = this.endTime;
     const title = this.title ?? titleFrom(this.firstPrompt);
@@ -1080,10 +839,7 @@ export class TraceBuilder {
    */
   *serializeChunks(): Generator<Buffer> {
     const spans = this.sortedSpans();
-    const head = JSON.stringify(this.header(spans));
-    yield Buffer.from(`${head.slice(0, -1)},"spans":[`);
-    for (const span of spans) yield this.spanBytes(span);
-    yield CLOSE;
+    yield* documentChunks(this.header(spans), spans, (span) => this.spanBytes(span));
   }
 
   /** The same pieces as text, for callers that stream to a string sink (an HTTP response). */
@@ -1098,146 +854,6 @@ export class TraceBuilder {
   serialize(): string {
     return this.serializeBuffer().toString('utf8');
   }
-}
-
-const CLOSE = Buffer.from(']}');
-
-function byStart(a: SpanState, b: SpanState): number {
-  return a.startTime - b.startTime || a.seq - b.seq;
-}
-
-function isDocumentOrder(spans: SpanState[], root: SpanState): boolean {
-  if (spans[0] !== root) return false;
-  for (let i = 2; i < spans.length; i++) if (byStart(spans[i - 1]!, spans[i]!) > 0) return false;
-  return true;
-}
-
-function compact(attrs: Record<string, unknown>): Attributes {
-  const out: Attributes = {};
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v === undefined || v === null) continue;
-    if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' || Array.isArray(v)) out[k] = v as never;
-    else out[k] = JSON.stringify(v);
-  }
-  return out;
-}
-
-/**
- * Images a prompt carried (`agent_trace.prompt.images`: type, size, data when small) as message parts: a
- * GenAI blob when the data was kept, else a placeholder part naming what the image was.
- */
-function imageParts(value: unknown): MessagePart[] {
-  if (typeof value !== 'string') return [];
-  let images: unknown;
-  try {
-    images = JSON.parse(value);
-  } catch {
-    return [];
-  }
-  if (!Array.isArray(images)) return [];
-  return images.map((raw): MessagePart => {
-    const i = (raw ?? {}) as { media_type?: string; bytes?: number; data?: string };
-    const mime = typeof i.media_type === 'string' ? i.media_type : 'image';
-    if (typeof i.data === 'string') return { type: 'blob', modality: 'image', mime_type: mime, content: i.data };
-    return { type: 'image', modality: 'image', mime_type: mime, ...(typeof i.bytes === 'number' ? { size_bytes: i.bytes } : {}), content: '[image not kept]' };
-  });
-}
-
-function hasTokens(u: Usage): boolean {
-  return Boolean(u.input || u.output || u.cacheRead || u.cacheWrite);
-}
-
-function cleanUsage(u: Usage): Usage {
-  const out: Usage = {};
-  for (const k of ['input', 'output', 'cacheRead', 'cacheWrite', 'cacheWrite1h', 'reasoning'] as const) {
-    const v = u[k];
-    if (typeof v === 'number' && Number.isFinite(v) && v > 0) out[k] = v;
-  }
-  return out;
-}
-
-function mergeOutput(prev: GenerationOutput | undefined, next: GenerationOutput): GenerationOutput {
-  if (!prev) return next;
-  return {
-    ...(next.text ?? prev.text ? { text: next.text ?? prev.text } : {}),
-    ...(next.thinking ?? prev.thinking ? { thinking: next.thinking ?? prev.thinking } : {}),
-    ...(next.toolCalls ?? prev.toolCalls ? { toolCalls: next.toolCalls ?? prev.toolCalls } : {}),
-  };
-}
-
-const writingTools = new Map<string, boolean>();
-/** Whether a tool changes files (Edit, Write, apply_patch …); remembered per name, as summaries ask often. */
-function writesFiles(name: string): boolean {
-  let writes = writingTools.get(name);
-  if (writes === undefined) {
-    writes = FILE_WRITING_TOOL.test(name);
-    if (writingTools.size < 10_000) writingTools.set(name, writes);
-  }
-  return writes;
-}
-
-const PATCH_FILE_LINE = /^\*\*\* (?:Add|Update|Delete) File: (.+)$|^\*\*\* Move to: (.+)$/gm;
-
-/** The files a tool call names: a path field, or the files of an apply_patch patch (text, or `{command|input|patch}`). */
-function filePathsOf(input: unknown): string[] {
-  if (typeof input === 'string') {
-    if (!input.includes('*** Begin Patch')) return [];
-    return [...input.matchAll(PATCH_FILE_LINE)].map((m) => (m[1] ?? m[2] ?? '').trim()).filter(Boolean);
-  }
-  if (!input || typeof input !== 'object') return [];
-  const record = input as Record<string, unknown>;
-  for (const field of FILE_PATH_FIELDS) if (typeof record[field] === 'string') return [record[field] as string];
-  for (const field of ['input', 'patch', 'command']) if (typeof record[field] === 'string') return filePathsOf(record[field]);
-  return [];
-}
-
-function titleFrom(prompt: string | undefined): string | undefined {
-  if (!prompt) return undefined;
-  const line = prompt.trim().split('\n')[0]?.trim() ?? '';
-  return line.length > 80 ? `${line.slice(0, 79)}…` : line || undefined;
-}
-
-function isAgentSpan(attributes: Attributes): boolean {
-  const op = attributes['gen_ai.operation.name'];
-  return op === 'invoke_agent' || op === 'create_agent' || attributes['openinference.span.kind'] === 'AGENT';
-}
-
-/** The span kind of a GenAI or OpenInference span; undefined for spans with no agent meaning. */
-function otelKind(attributes: Attributes): SpanKind | undefined {
-  const op = attributes['gen_ai.operation.name'];
-  const oi = attributes['openinference.span.kind'];
-  if (op === 'chat' || op === 'text_completion' || op === 'generate_content' || oi === 'LLM') return 'generation';
-  if (op === 'execute_tool' || oi === 'TOOL') return 'tool';
-  if (isAgentSpan(attributes)) return 'subagent';
-  if (oi === 'CHAIN') return 'turn';
-  return undefined;
-}
-
-function usageFromAttributes(a: Attributes): Usage {
-  const num = (k: string) => (typeof a[k] === 'number' ? (a[k] as number) : 0);
-  const cacheRead = num('gen_ai.usage.cache_read.input_tokens') || num('llm.token_count.prompt_details.cache_read');
-  const cacheWrite = num('gen_ai.usage.cache_creation.input_tokens') || num('llm.token_count.prompt_details.cache_write');
-  const prompt = num('gen_ai.usage.input_tokens') || num('llm.token_count.prompt');
-  return cleanUsage({
-    input: Math.max(0, prompt - cacheRead - cacheWrite),
-    output: num('gen_ai.usage.output_tokens') || num('llm.token_count.completion'),
-    cacheRead,
-    cacheWrite,
-  });
-}
-
-const SPAN_FIELDS = ['spanId', 'parentSpanId', 'name', 'kind', 'startTime', 'endTime', 'status', 'statusMessage', 'attributes', 'input', 'output', 'events'] as const;
-function orderSpanFields(span: TraceSpan): TraceSpan {
-  const out: Record<string, unknown> = {};
-  for (const f of SPAN_FIELDS) if (span[f] !== undefined) out[f] = span[f];
-  return out as unknown as TraceSpan;
-}
-
-const DOC_FIELDS = ['schemaVersion', 'traceId', 'sessionId', 'agent', 'status', 'startTime', 'endTime', 'title', 'cwd', 'gitBranch', 'models', 'summary'] as const;
-function orderDocFields<T extends Record<string, unknown>>(doc: T): T {
-  const out: Record<string, unknown> = {};
-  for (const f of DOC_FIELDS) if (doc[f] !== undefined) out[f] = doc[f];
-  return out as T;
 }
 
 /** Rebuilds a document from a list of events (the journal, an import). */

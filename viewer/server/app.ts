@@ -1,19 +1,17 @@
-import { existsSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
-import { Readable } from 'node:stream';
-import fastifyStatic from '@fastify/static';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { PRICE_SOURCE_LABEL, PRICES_AS_OF, type PriceTable } from '../../src/model/pricing.js';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { PriceTable } from '../../src/model/pricing.js';
 import type { SessionStore } from '../../src/store/session-store.js';
-import { packagePath } from '../../src/package-root.js';
-import { version } from '../../src/version.js';
-import type { ViewerInfo } from './info.js';
 import { insightsRoutes } from './insights-routes.js';
-import { LiveHub, SseStream } from './live-hub.js';
-import { isAllowedHost, isLoopbackHost, isValidSessionId, isValidSpanId, SECURITY_HEADERS, urlHost } from './security.js';
-import { SessionTooLargeError } from '../../src/store/trace-file.js';
-import { SessionIndex, type LiveSession } from './sessions.js';
+import { LiveHub } from './live-hub.js';
+import { liveRoutes } from './live-routes.js';
+import { securityHooks } from './security-hooks.js';
+import { isLoopbackHost, urlHost } from './security.js';
+import { SessionIndex } from './sessions.js';
+import { sessionsRoutes } from './sessions-routes.js';
+import { findWebRoot, staticFiles } from './static-files.js';
+
+export { findWebRoot };
 
 export interface ViewerOptions {
   store: SessionStore;
@@ -39,28 +37,9 @@ export class ViewerError extends Error {
   }
 }
 
-/** The built front end: the package's `dist/viewer` (src/package-root.ts finds the package). */
-export function findWebRoot(): string | undefined {
-  const root = packagePath('dist', 'viewer');
-  return existsSync(join(root, 'index.html')) && existsSync(join(root, 'app.js')) ? root : undefined;
-}
-
-const PAGE_LIMIT = 5_000;
-const LIST_PAGE_LIMIT = 1_000;
-
-function parseSince(value: unknown): { epoch: number; version: number } | undefined {
-  if (typeof value !== 'string') return undefined;
-  const m = /^(\d{1,15})\.(\d{1,15})$/.exec(value);
-  return m ? { epoch: Number(m[1]), version: Number(m[2]) } : undefined;
-}
-
-function notFound(reply: FastifyReply, what = 'not found'): FastifyReply {
-  return reply.code(404).type('application/json; charset=utf-8').send({ error: what });
-}
-
 /**
  * The viewer's HTTP app: the front end and a read-only JSON API over the store. Every response carries the
- * security headers; every request must name this server in its Host header.
+ * security headers; every request must name this server in its Host header (see security-hooks.ts).
  */
 export async function buildViewerApp(options: ViewerOptions): Promise<{ app: FastifyInstance; bound: { host: string; port: number }; index: SessionIndex; hub: LiveHub }> {
   const bound = { host: options.host ?? '127.0.0.1', port: options.port ?? 7600 };
@@ -74,160 +53,11 @@ export async function buildViewerApp(options: ViewerOptions): Promise<{ app: Fas
     return503OnClosing: true,
   });
 
-  app.addHook('onRequest', async (request, reply) => {
-    if (!isAllowedHost(request.headers.host, bound)) {
-      await reply.code(403).type('text/plain; charset=utf-8').send('agent-trace viewer: Host header not allowed (this server only answers to its own address)\n');
-    }
-  });
-
-  app.addHook('onSend', async (request, reply, payload) => {
-    for (const [k, v] of Object.entries(SECURITY_HEADERS)) reply.header(k, v);
-    if (request.url.startsWith('/api/')) reply.header('cache-control', 'no-store');
-    return payload;
-  });
-
-  app.setNotFoundHandler((request, reply) => notFound(reply));
-  app.setErrorHandler((error: { statusCode?: number }, request, reply) => {
-    const code = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
-    void reply.code(code).type('application/json; charset=utf-8').send({ error: code === 500 ? 'internal error' : 'bad request' });
-  });
-
-  const webRoot = options.webRoot ?? findWebRoot();
-  if (webRoot) {
-    await app.register(fastifyStatic, {
-      root: webRoot,
-      prefix: '/',
-      wildcard: false,
-      index: ['index.html'],
-      dotfiles: 'deny',
-      cacheControl: true,
-      maxAge: 0,
-    });
-  } else {
-    app.get('/', async (request, reply) =>
-      reply.code(500).type('text/plain; charset=utf-8').send('agent-trace viewer: the front end is not built; run `npm run build`\n'),
-    );
-  }
-
-  const session = (request: FastifyRequest, reply: FastifyReply): LiveSession | undefined => {
-    const id = (request.params as { id?: unknown }).id;
-    if (!isValidSessionId(id)) {
-      void reply.code(400).type('application/json; charset=utf-8').send({ error: 'invalid session id' });
-      return undefined;
-    }
-    if (!index.has(id)) {
-      void notFound(reply, 'unknown session');
-      return undefined;
-    }
-    let live: LiveSession;
-    try {
-      live = index.session(id);
-    } catch (error) {
-      // One session too large (or unreadable right now) is refused by name; every other one is served.
-      if (error instanceof SessionTooLargeError) void reply.code(413).type('application/json; charset=utf-8').send({ error: error.message });
-      else void reply.code(503).type('application/json; charset=utf-8').send({ error: `session ${id} cannot be read right now; try again` });
-      return undefined;
-    }
-    if (!live.header) {
-      void notFound(reply, 'unknown session');
-      return undefined;
-    }
-    return live;
-  };
-
-  app.get('/api/info', async (): Promise<ViewerInfo & { name: string }> => ({
-    name: 'agent-trace',
-    version: options.version ?? version,
-    dir: store.dir,
-    pricesAsOf: PRICES_AS_OF,
-    priceSource: PRICE_SOURCE_LABEL,
-    prices: { ...options.prices },
-    priceOverrides: Object.keys(options.prices ?? {}),
-  }));
-
-  // The list: without `limit` the whole array (as the front end has always read it); with `offset`/`limit` a
-  // page `{version, total, offset, sessions}`, newest first.
-  app.get('/api/sessions', async (request, reply) => {
-    index.scan();
-    const q = request.query as { offset?: string; limit?: string };
-    const paged = q.limit !== undefined || q.offset !== undefined;
-    const offset = paged ? Math.max(0, Math.floor(Number(q.offset ?? 0)) || 0) : 0;
-    const limit = paged ? Math.min(LIST_PAGE_LIMIT, Math.max(1, Math.floor(Number(q.limit ?? 200)) || 200)) : 0;
-    const etag = paged ? `"l${index.version}.${offset}.${limit}"` : `"l${index.version}"`;
-    reply.header('etag', etag);
-    if (request.headers['if-none-match'] === etag) return reply.code(304).send();
-    return reply.type('application/json; charset=utf-8').send(paged ? index.page(offset, limit) : index.listJson);
-  });
-
-  app.get('/api/sessions/:id', async (request, reply) => {
-    const live = session(request, reply);
-    if (!live) return reply;
-    return reply
-      .type('application/json; charset=utf-8')
-      .send(`{"epoch":${live.epoch},"version":${live.version},"total":${live.spanCount},"header":${live.headerJson},"problems":${JSON.stringify(live.problems)}}`);
-  });
-
-  // The whole document, streamed in pieces: a 100 MB session never sits in one string on the server.
-  app.get('/api/sessions/:id/trace', async (request, reply) => {
-    const live = session(request, reply);
-    if (!live) return reply;
-    reply.header('x-trace-epoch', String(live.epoch));
-    reply.header('x-trace-version', String(live.version));
-    reply.header('x-trace-spans', String(live.spanCount));
-    return reply.type('application/json; charset=utf-8').send(Readable.from(live.documentParts(), { objectMode: false }));
-  });
-
-  app.get('/api/sessions/:id/spans', async (request, reply) => {
-    const live = session(request, reply);
-    if (!live) return reply;
-    const q = request.query as { offset?: string; limit?: string };
-    const offset = Math.max(0, Math.floor(Number(q.offset ?? 0)) || 0);
-    const limit = Math.min(PAGE_LIMIT, Math.max(1, Math.floor(Number(q.limit ?? 1000)) || 1000));
-    return reply.type('application/json; charset=utf-8').send(live.page(offset, limit));
-  });
-
-  app.get('/api/sessions/:id/spans/:spanId', async (request, reply) => {
-    const live = session(request, reply);
-    if (!live) return reply;
-    const spanId = (request.params as { spanId?: unknown }).spanId;
-    if (!isValidSpanId(spanId)) return reply.code(400).type('application/json; charset=utf-8').send({ error: 'invalid span id' });
-    const json = live.spanJson(spanId);
-    if (json === undefined) return notFound(reply, 'unknown span');
-    return reply.type('application/json; charset=utf-8').send(json);
-  });
-
-  const openStream = (request: FastifyRequest, reply: FastifyReply): SseStream => {
-    reply.hijack();
-    const res = reply.raw;
-    res.writeHead(200, {
-      ...SECURITY_HEADERS,
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-store',
-      connection: 'keep-alive',
-      'x-accel-buffering': 'no',
-    });
-    res.write('retry: 1000\n\n');
-    const stream = new SseStream(res);
-    request.raw.on('close', () => hub.remove(stream));
-    return stream;
-  };
-
+  await app.register(securityHooks, { bound });
+  await app.register(staticFiles, { webRoot: options.webRoot ?? findWebRoot() });
+  await app.register(sessionsRoutes, { store, index, prices: options.prices, version: options.version });
   await app.register(insightsRoutes, { store, prices: options.prices });
-
-  app.get('/api/live', async (request, reply) => {
-    const known = Number((request.query as { version?: string }).version);
-    const stream = openStream(request, reply);
-    hub.addList(stream, Number.isFinite(known) ? known : undefined);
-  });
-
-  app.get('/api/sessions/:id/live', async (request, reply) => {
-    const live = session(request, reply);
-    if (!live) return reply;
-    const since = parseSince(request.headers['last-event-id']) ?? parseSince((request.query as { since?: string }).since);
-    const stream = openStream(request, reply);
-    hub.addSession(live.id, stream, since);
-  });
-
+  await app.register(liveRoutes, { index, hub });
   app.addHook('preClose', async () => hub.close());
   return { app, bound, index, hub };
 }
