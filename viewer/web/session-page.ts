@@ -140,7 +140,10 @@ export class SessionPage implements SessionHost {
 
   /** Left/Right/Home/End on the tab list: move to (and open) the neighbouring tab, focus following it. */
   private onTabKey(e: KeyboardEvent): void {
-    const i = TABS.indexOf(this.tab);
+    // From the tab that has the focus: `this.tab` follows the hash only once its change event has run, so two
+    // quick key presses would otherwise both start from the old tab.
+    const focused = TABS.find((t) => this.tabLinks.get(t) === e.target) ?? this.tab;
+    const i = TABS.indexOf(focused);
     const next = e.key === 'ArrowRight' ? (i + 1) % TABS.length : e.key === 'ArrowLeft' ? (i + TABS.length - 1) % TABS.length : e.key === 'Home' ? 0 : e.key === 'End' ? TABS.length - 1 : -1;
     if (next < 0) return;
     e.preventDefault();
