@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { TraceDocument } from '../../src/model/trace.js';
 import { agentBin, agentVersion } from '../helpers/agents.js';
 import { CODEX_MODEL, CODEX_PROMPT, runCodex, setUpCodex, type CodexSetup } from '../helpers/codex-session.js';
-import { expectTraceMatchesLog, installFor, spanRows } from '../helpers/conformance.js';
+import { expectTraceMatchesLog, installFor, spanRows, showOnlySession } from '../helpers/conformance.js';
 import { cli, tempDir } from '../helpers/env.js';
 
 // The real Codex CLI (pinned), headless, against a scripted Responses API on 127.0.0.1: what it answered is
@@ -18,15 +18,6 @@ afterEach(async () => {
   await setup?.server.stop();
   setup = undefined;
 });
-
-async function showJson(dir: string): Promise<TraceDocument> {
-  const list = await cli(['--dir', dir, 'list', '--json']);
-  const sessions = JSON.parse(list.stdout) as { sessionId: string }[];
-  expect(sessions).toHaveLength(1);
-  const shown = await cli(['--dir', dir, 'show', '--json', sessions[0]!.sessionId]);
-  expect(shown.code, shown.stderr).toBe(0);
-  return JSON.parse(shown.stdout) as TraceDocument;
-}
 
 describe(`Codex CLI ${agentVersion('codex')} against a scripted Responses API`, () => {
   it('hook capture and import of the same session both equal what the server answered', async () => {
@@ -45,11 +36,11 @@ describe(`Codex CLI ${agentVersion('codex')} against a scripted Responses API`, 
     expect(log).toHaveLength(5);
     expect(log.every((c) => c.model === CODEX_MODEL)).toBe(true);
 
-    const hooked = await showJson(hookDir);
+    const hooked = await showOnlySession(hookDir);
     const importDir = join(home, 'trace-import');
     const imported = await cli(['--dir', importDir, 'import', '--agent', 'codex', join(setup.codexHome, 'sessions')]);
     expect(imported.code, imported.stderr).toBe(0);
-    const fromImport = await showJson(importDir);
+    const fromImport = await showOnlySession(importDir);
 
     for (const doc of [hooked, fromImport]) {
       expectTraceMatchesLog(doc, log, { prompt: CODEX_PROMPT, failed: FAILED, responseIds: true });

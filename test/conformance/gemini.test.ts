@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { TraceDocument } from '../../src/model/trace.js';
 import { agentBin, agentVersion } from '../helpers/agents.js';
 import { runAgent } from '../helpers/run-agent.js';
-import { expectTraceMatchesLog, installFor, spanRows } from '../helpers/conformance.js';
+import { expectTraceMatchesLog, installFor, spanRows, showOnlySession } from '../helpers/conformance.js';
 import { cli, tempDir } from '../helpers/env.js';
 import { GEMINI_MODEL, GEMINI_PROMPT, runGemini, setUpGemini, type GeminiSetup } from '../helpers/gemini-session.js';
 
@@ -19,15 +19,6 @@ afterEach(async () => {
   await setup?.server.stop();
   setup = undefined;
 });
-
-async function showJson(dir: string): Promise<TraceDocument> {
-  const list = await cli(['--dir', dir, 'list', '--json']);
-  const sessions = JSON.parse(list.stdout) as { sessionId: string }[];
-  expect(sessions).toHaveLength(1);
-  const shown = await cli(['--dir', dir, 'show', '--json', sessions[0]!.sessionId]);
-  expect(shown.code, shown.stderr).toBe(0);
-  return JSON.parse(shown.stdout) as TraceDocument;
-}
 
 describe(`Gemini CLI ${agentVersion('gemini')} against a scripted Gemini API`, () => {
   it('hook capture and import of the same session both equal what the server answered', async () => {
@@ -44,12 +35,12 @@ describe(`Gemini CLI ${agentVersion('gemini')} against a scripted Gemini API`, (
     const log = setup.server.log;
     expect(log).toHaveLength(4);
 
-    const hooked = await showJson(hookDir);
+    const hooked = await showOnlySession(hookDir);
     const chats = join(home, '.gemini', 'tmp');
     const importDir = join(home, 'trace-import');
     const imported = await cli(['--dir', importDir, 'import', '--agent', 'gemini', chats]);
     expect(imported.code, imported.stderr).toBe(0);
-    const fromImport = await showJson(importDir);
+    const fromImport = await showOnlySession(importDir);
 
     for (const doc of [hooked, fromImport]) {
       expectTraceMatchesLog(doc, log, { prompt: GEMINI_PROMPT, failed: FAILED, matchBy: 'input', outputIncludesReasoning: false });
@@ -69,7 +60,7 @@ describe(`Gemini CLI ${agentVersion('gemini')} against a scripted Gemini API`, (
     expect(setup.server.log).toHaveLength(5);
     const reimported = await cli(['--dir', importDir, 'import', '--agent', 'gemini', chats]);
     expect(reimported.code, reimported.stderr).toBe(0);
-    for (const doc of [await showJson(importDir), await showJson(hookDir)]) {
+    for (const doc of [await showOnlySession(importDir), await showOnlySession(hookDir)]) {
       expect(doc.spans.filter((s) => s.kind === 'compaction')).toEqual([]);
       expect(doc.spans.filter((s) => s.kind === 'turn').map((t) => t.input)).toEqual([GEMINI_PROMPT, 'And now?']);
       expect(doc.summary.generations).toBe(5);

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { TraceDocument } from '../../src/model/trace.js';
 import { agentBin, agentVersion } from '../helpers/agents.js';
-import { expectTraceMatchesLog, installFor, spanRows } from '../helpers/conformance.js';
+import { expectTraceMatchesLog, installFor, spanRows, showOnlySession } from '../helpers/conformance.js';
 import { cli, tempDir } from '../helpers/env.js';
 import { runOpencode, setUpOpencode, type OpencodeSetup } from '../helpers/opencode-session.js';
 
@@ -17,15 +17,6 @@ afterEach(async () => {
   await setup?.server.stop();
   setup = undefined;
 });
-
-async function showJson(dir: string): Promise<TraceDocument> {
-  const list = await cli(['--dir', dir, 'list', '--json']);
-  const sessions = JSON.parse(list.stdout) as { sessionId: string }[];
-  expect(sessions, list.stderr).toHaveLength(1);
-  const shown = await cli(['--dir', dir, 'show', '--json', sessions[0]!.sessionId]);
-  expect(shown.code, shown.stderr).toBe(0);
-  return JSON.parse(shown.stdout) as TraceDocument;
-}
 
 /** The prompt as opencode sent it: the user text of the first request. */
 function sentPrompt(request: Record<string, unknown>): string {
@@ -47,12 +38,12 @@ describe(`opencode ${agentVersion('opencode')} against a scripted chat completio
     expect(log).toHaveLength(5);
     expect(readdirSync(join(hookDir, 'spool'))).toContain('opencode');
 
-    const hooked = await showJson(hookDir);
+    const hooked = await showOnlySession(hookDir);
     const importDir = join(home, 'trace-import');
     const imported = await cli(['--dir', importDir, 'import', '--agent', 'opencode', setup.dataDir]);
     expect(imported.code, imported.stderr).toBe(0);
     expect(imported.stderr).not.toMatch(/ExperimentalWarning/);
-    const fromImport = await showJson(importDir);
+    const fromImport = await showOnlySession(importDir);
 
     const prompt = sentPrompt(log[0]!.request);
     for (const doc of [hooked, fromImport]) {

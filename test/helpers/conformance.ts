@@ -1,6 +1,7 @@
 import { expect } from 'vitest';
 import type { TraceDocument, TraceSpan } from '../../src/model/trace.js';
 import type { AnsweredCall } from './model-servers/scripted.js';
+import { cli } from './env.js';
 
 /**
  * Checks a trace against what the scripted server answered: one `chat` span per answered request, in order,
@@ -86,4 +87,14 @@ export async function installFor(agent: string, dir: string, env: NodeJS.Process
   const r = await cli(['--dir', dir, 'install', '--agent', agent], { env: { ...env, PATH: `${dirname(agentBinPath)}:${env.PATH ?? ''}` } });
   if (r.code !== 0) throw new Error(`install --agent ${agent} failed: ${r.stderr}`);
   return r.stdout;
+}
+
+/** The trace document of the one session in `dir`, as a user gets it: `list --json`, then `show --json` (both reconcile first). */
+export async function showOnlySession(dir: string): Promise<TraceDocument> {
+  const list = await cli(['--dir', dir, 'list', '--json']);
+  const sessions = JSON.parse(list.stdout) as { sessionId: string }[];
+  expect(sessions, list.stderr).toHaveLength(1);
+  const shown = await cli(['--dir', dir, 'show', '--json', sessions[0]!.sessionId]);
+  expect(shown.code, shown.stderr).toBe(0);
+  return JSON.parse(shown.stdout) as TraceDocument;
 }

@@ -1,4 +1,5 @@
-import { debounce, h, icon, isTyping, kindIcon, replaceChildren, type Child } from './dom.js';
+import { h, icon, isTyping, kindIcon, replaceChildren, type Child } from './dom.js';
+import { searchField } from './search-field.js';
 import { fmtClock, fmtCost, fmtDuration, fmtInt, fmtTokens, oneLine, shortModel } from './format.js';
 import { renderMarkdown } from './markdown.js';
 import { durationKnown, generationOutput, isInterrupted, modelOf, searchText, stringify, toolName, usageOf, type ModelChange, type SpanNode } from './model.js';
@@ -60,24 +61,11 @@ export class ChatView implements TabView {
 
   constructor(private readonly page: SessionHost) {
     this.inner = h('div', { class: 'chat' });
-    this.searchInput = h('input', {
-      class: 'search',
-      type: 'search',
+    this.searchInput = searchField({
       placeholder: 'Search the conversation…  ( / )',
-      attrs: { 'aria-label': 'Search the conversation', spellcheck: 'false' },
-      on: {
-        input: debounce(() => this.setQuery(this.searchInput.value), 150),
-        keydown: (e) => {
-          if (e.key === 'Enter') {
-            e.preventDefault();
-            this.setQuery(this.searchInput.value);
-            this.nextMatch(e.shiftKey ? -1 : 1);
-          } else if (e.key === 'Escape') {
-            this.searchInput.value = '';
-            this.setQuery('');
-          }
-        },
-      },
+      label: 'Search the conversation',
+      onQuery: (q) => this.setQuery(q),
+      onStep: (d) => this.nextMatch(d),
     });
     this.matchCount = h('span', { class: 'match-count', attrs: { 'aria-live': 'polite' } });
     const check = (label: string, on: boolean, change: (v: boolean) => void) => {

@@ -1,4 +1,5 @@
-import { debounce, h, highlighted, icon, isTyping, kindIcon, replaceChildren } from './dom.js';
+import { h, highlighted, icon, isTyping, kindIcon, replaceChildren } from './dom.js';
+import { searchField } from './search-field.js';
 import { fmtDuration, fmtShort } from './format.js';
 import { durationKnown, isInterrupted, searchText, type ModelChange, type SpanNode } from './model.js';
 import { spanDetail } from './detail.js';
@@ -70,26 +71,12 @@ export class WaterfallView implements TabView {
   private readonly resize: ResizeObserver;
 
   constructor(private readonly page: SessionHost) {
-    this.searchInput = h('input', {
-      class: 'search',
-      type: 'search',
+    this.searchInput = searchField({
       placeholder: 'Search spans, inputs, outputs…  ( / )',
-      attrs: { 'aria-label': 'Search spans', spellcheck: 'false' },
-      on: {
-        input: debounce(() => this.setQuery(this.searchInput.value), 150),
-        keydown: (e) => {
-          if (e.key === 'Enter') {
-            e.preventDefault();
-            this.setQuery(this.searchInput.value);
-            this.nextMatch(e.shiftKey ? -1 : 1);
-          } else if (e.key === 'Escape') {
-            e.preventDefault();
-            this.searchInput.value = '';
-            this.setQuery('');
-            this.scroller.focus();
-          }
-        },
-      },
+      label: 'Search spans',
+      onQuery: (q) => this.setQuery(q),
+      onStep: (d) => this.nextMatch(d),
+      onClear: () => this.scroller.focus(),
     });
     this.matchCount = h('span', { class: 'match-count' });
     const button = (name: string, title: string, onclick: () => void, label?: string) =>
