@@ -26,6 +26,18 @@ export interface TraceBuilderOptions {
   prices?: PriceTable;
 }
 
+/** A span of `TraceBuilder.changesSince`: its JSON, or undefined when it did not change since the revision asked about. */
+export interface SpanText {
+  readonly id: string;
+  readonly json: string | undefined;
+}
+
+export interface BuilderChanges {
+  revision: number;
+  headerJson: string;
+  spans: SpanText[];
+}
+
 const SPAWNING_TOOLS = new Set(['Task', 'Agent', 'task', 'spawn_agent']);
 
 /**
@@ -79,6 +91,11 @@ export class TraceBuilder {
   }
 
   get events(): number {
+    return this.eventCount;
+  }
+
+  /** The builder's revision: the number of events applied. A span records the revision it last changed in. */
+  get revision(): number {
     return this.eventCount;
   }
 
@@ -451,7 +468,7 @@ export class TraceBuilder {
     }
     let span = this.spans.get(e.spanId);
     if (!span) {
-      span = newOtelSpan(e, attributes, this.seq++, this.root.id);
+      span = newOtelSpan(e, attributes, { seq: this.seq++, revision: this.eventCount }, this.root.id);
       this.spans.set(span.id, span);
       this.order.push(span);
       this.adoptWaitingChildren(span.id);
@@ -543,7 +560,7 @@ export class TraceBuilder {
     const parent = parentId ? this.spans.get(parentId) : undefined;
     if (parent?.kind !== 'subagent') return;
     parent.calls = Math.max(0, (parent.calls ?? 0) + delta);
-    parent.bytes = undefined;
+    this.changed(parent);
   }
 
   private subagentSpan(key: string, time: number): SpanState {
@@ -599,6 +616,7 @@ export class TraceBuilder {
       kind,
       key,
       seq: this.seq++,
+      revision: this.eventCount,
       parentId,
       parentFixed: false,
       startTime: start,
@@ -662,11 +680,17 @@ export class TraceBuilder {
     if (!this.models.includes(model)) this.models.push(model);
   }
 
-  private touch(span: SpanState): void {
+  /** The span's serialization may differ from now on: drop its cached bytes and note the revision it changed in. */
+  private changed(span: SpanState): void {
     span.bytes = undefined;
+    span.revision = this.eventCount;
+  }
+
+  private touch(span: SpanState): void {
+    this.changed(span);
     span.cost = undefined;
     // The next call's derived input names this call's tool calls.
-    if (span.nextGen) span.nextGen.bytes = undefined;
+    if (span.nextGen) this.changed(span.nextGen);
     if (span.parentId === null) return;
     const parent = this.spans.get(span.parentId);
     if (parent) parent.activity = Math.max(parent.activity ?? 0, span.endTime ?? span.startTime);
@@ -840,6 +864,22 @@ export class TraceBuilder {
   *serializeChunks(): Generator<Buffer> {
     const spans = this.sortedSpans();
     yield* documentChunks(this.header(spans), spans, (span) => this.spanBytes(span));
+  }
+
+  /**
+   * What a reader that has seen revision `since` lacks: the header's JSON and every span in document order,
+   * with its JSON only when it changed after `since` (the root always: its fields follow the session's state).
+   */
+  changesSince(since: number): BuilderChanges {
+    const spans = this.sortedSpans();
+    return {
+      revision: this.eventCount,
+      headerJson: JSON.stringify(this.header(spans)),
+      spans: spans.map((span) => ({
+        id: span.id,
+        json: span === this.root ? JSON.stringify(this.toTraceSpan(span)) : span.revision > since ? this.spanBytes(span).toString('utf8', 1) : undefined,
+      })),
+    };
   }
 
   /** The same pieces as text, for callers that stream to a string sink (an HTTP response). */
