@@ -1,6 +1,5 @@
 import { closeSync, fstatSync, openSync, readSync, statSync, utimesSync } from 'node:fs';
 import type { AgentEvent } from '../events/types.js';
-import { validateEvent } from '../events/validate.js';
 import { writeFileAtomicSync } from './atomic-write.js';
 import { appendSync } from './fs-util.js';
 import { encodeEvents, readJournal } from './journal.js';
@@ -56,7 +55,7 @@ function isImportEnding(e: AgentEvent): boolean {
 export function replaceSessionEvents(store: SessionStore, sessionId: string, events: AgentEvent[], options: ReplaceOptions = {}): ReplaceOutcome {
   const folder = store.ensureSession(sessionId);
   const journal = store.journalPath(sessionId);
-  const prepare = (e: AgentEvent) => store.redactor.redactEvent(validateEvent(e));
+  const prepare = (e: AgentEvent) => store.prepare(e);
   let incoming = events.map(prepare);
   // An import's own events (its ending included) are always its to replace, whatever this run produces.
   const sources = new Set(['import', ...incoming.map((e) => e.source ?? '')]);
