@@ -150,7 +150,8 @@ export class TraceBuilder {
     // The same start seen by a second source (the hook's SessionStart beside an imported transcript's start) is
     // not a new process picking the session up: no resume, nothing closed.
     const source = e.source ?? '';
-    const sameStart = this.startSources.size > 0 && !this.startSources.has(source) && e.reason !== 'resume' && this.lifecycle === 'running';
+    const hadStart = this.startSources.size > 0;
+    const sameStart = hadStart && !this.startSources.has(source) && e.reason !== 'resume' && this.lifecycle === 'running';
     this.startSources.add(source);
     if (sameStart) {
       if (e.agentPid !== undefined) this.agentPid = e.agentPid;
@@ -158,11 +159,14 @@ export class TraceBuilder {
       this.touch(this.root);
       return;
     }
-    const continuing = this.eventCount > 1;
+    // Continuing: a start seen before, or a resume. A first start journaled after events that a transcript
+    // catch-up read first (the same drain) is the session's start, not a new process picking it up.
+    const continuing = hadStart || (e.reason === 'resume' && this.eventCount > 1);
     const sameProcess = e.reason === 'compact' || e.reason === 'clear';
     if (continuing && !sameProcess && (e.reason === 'resume' || this.lifecycle !== 'running' || e.source === 'sdk')) {
-      // A new process picked the session up: whatever the previous one left open will never finish.
-      this.closeOpenSpans(this.lastTimeBefore(e.time), true);
+      // A new process picked the session up: whatever the previous one left open will never finish — but what
+      // started after this start (read from the transcript first) is the new process's own work.
+      this.closeOpenSpans(this.lastTimeBefore(e.time), true, e.time);
     }
     if (continuing) this.addEvent(this.root, 'session.resume', e.time, e.reason ? { reason: e.reason } : undefined);
     this.lifecycle = 'running';
@@ -333,7 +337,10 @@ export class TraceBuilder {
     if (e.type === 'tool.start') {
       if (e.toolType) span.toolType = e.toolType;
     } else {
-      span.endTime = Math.max(span.endTime ?? 0, e.time, span.startTime);
+      // A call already closed as interrupted (its process went away) keeps the end it was given then: the
+      // answer a resumed process writes for it later does not stretch it over the time nothing ran.
+      const closedByExit = span.interrupted === true && span.endTime !== undefined && e.errorType === 'interrupted';
+      if (!closedByExit) span.endTime = Math.max(span.endTime ?? 0, e.time, span.startTime);
       if (e.output !== undefined && span.output === undefined) span.output = e.output;
       if (e.error !== undefined && e.errorType === 'interrupted') {
         // Esc, Ctrl-C, a rejected tool use: the person stopped it; not the tool's failure.
@@ -614,9 +621,9 @@ export class TraceBuilder {
    * Work that was open when its process went away will never finish: close it where the session was last
    * seen alive, marked interrupted, with status unset — an interruption is not the agent's error.
    */
-  private closeOpenSpans(time: number, interrupted: boolean): void {
+  private closeOpenSpans(time: number, interrupted: boolean, startedBefore = Number.POSITIVE_INFINITY): void {
     for (const span of this.order) {
-      if (span === this.root || span.endTime !== undefined || span.otel) continue;
+      if (span === this.root || span.endTime !== undefined || span.otel || span.startTime >= startedBefore) continue;
       span.endTime = Math.max(span.startTime, time);
       if (span.kind !== 'turn' || interrupted) {
         span.interrupted = true;

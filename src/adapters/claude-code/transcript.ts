@@ -96,6 +96,8 @@ export interface ParserState {
   sidechains: Record<string, string>;
   queue: string[];
   last?: number;
+  /** The time of the last line that was not a queue operation, in file order (when the agent was last seen working). */
+  lastWork?: number;
   /** The last assistant text of the main thread (lets a Stop hook tell whether the transcript caught up). */
   lastText?: string;
   /** A title seen before any timestamped line. */
@@ -296,6 +298,7 @@ export class TranscriptParser {
       default:
         break;
     }
+    if (type !== 'queue-operation') this.state.lastWork = time;
   }
 
   private meta(line: Line, time: number, title?: string): void {
@@ -524,16 +527,21 @@ export class TranscriptParser {
     const output = toolResultText(b.content);
     const isError = b.is_error === true;
     const text = typeof output === 'string' ? output : JSON.stringify(output ?? '');
+    // A call whose process died before its result was written is answered by the next process that resumes the
+    // session ("[Tool call interrupted: the session ended before…]"), written at resume time: it ended when the
+    // agent was last seen working, not when someone resumed the session.
+    const orphaned = isError && ORPHANED_CALL.test(text.trim());
+    const end = orphaned && s.lastWork !== undefined ? Math.min(time, s.lastWork) : time;
     this.emit({
       type: 'tool.end',
       key: id,
-      time,
+      time: end,
       ...(info.name !== 'unknown' ? { name: info.name } : {}),
       ...(output !== undefined ? { output } : {}),
       ...(isError
         ? {
             error: text.replace(/<\/?tool_use_error>/g, '').trim() || 'tool error',
-            errorType: isStopped(text, line.toolUseResult) ? 'interrupted' : text.includes('<tool_use_error>') ? 'tool_use_error' : 'tool_error',
+            errorType: orphaned || isStopped(text, line.toolUseResult) ? 'interrupted' : text.includes('<tool_use_error>') ? 'tool_use_error' : 'tool_error',
           }
         : {}),
       ...this.placeTool(info),
@@ -804,6 +812,9 @@ export class TranscriptParser {
     this.out.push({ ...e, sessionId: this.sessionId, source: 'transcript' });
   }
 }
+
+/** The result Claude Code writes on resume for a call its previous process never answered. */
+const ORPHANED_CALL = /^\[Tool call interrupted\b/;
 
 /** A tool call the person stopped (Esc, Ctrl-C) or rejected: interrupted, not the tool's failure. */
 function isStopped(text: string, toolUseResult: unknown): boolean {
