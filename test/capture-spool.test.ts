@@ -178,6 +178,21 @@ describe('the reconcile step', () => {
     expect(spoolFiles(dir)).toEqual([]);
   });
 
+  it('a transcript not written yet at the first prompt is no error; one still missing when the turn ends is', async () => {
+    const { home, dir } = freshDataDir();
+    const env = isolatedEnv(home);
+    const transcript = join(home, 'projects', 'not-yet.jsonl');
+    const base = { session_id: 'early-1', transcript_path: transcript, cwd: home };
+    expect((await record(dir, 'SessionStart', JSON.stringify({ ...base, hook_event_name: 'SessionStart', source: 'startup' }))).code).toBe(0);
+    expect((await record(dir, 'UserPromptSubmit', JSON.stringify({ ...base, hook_event_name: 'UserPromptSubmit', prompt: 'hi' }))).code).toBe(0);
+    const errors = async () => (JSON.parse((await cli(['doctor', '--json', '--dir', dir], { env })).stdout) as { recentErrors: string[] }).recentErrors;
+    expect((await cli(['show', 'early-1', '--dir', dir], { env })).code).toBe(0);
+    expect(await errors()).toEqual([]);
+    expect((await record(dir, 'Stop', JSON.stringify({ ...base, hook_event_name: 'Stop', stop_hook_active: false }))).code).toBe(0);
+    expect((await cli(['show', 'early-1', '--dir', dir], { env })).code).toBe(0);
+    expect((await errors()).join('\n')).toMatch(/reconcile Stop: transcript .*not-yet\.jsonl not found/);
+  });
+
   it('a lock whose holder is dead is taken over at once; one held by a live process is not', async () => {
     const folder = tempDir();
     const dead = await new Promise<number>((resolve) => {
