@@ -95,6 +95,9 @@ describe('doctor for Codex, Gemini CLI and opencode', () => {
       expect(r.code, r.stderr).toBe(0);
       return (JSON.parse(r.stdout) as { agents: Array<{ agent: string; problems: string[]; lastFired: Record<string, number>; neverFired: string[] }> }).agents.find((a) => a.agent === 'codex')!;
     };
+    // Not on this machine: nothing to install, so nothing to report; once it is, doctor says how to install.
+    expect((await codex()).problems).toEqual([]);
+    mkdirSync(join(h, '.codex'), { recursive: true });
     expect((await codex()).problems.join('\n')).toMatch(/not installed/);
     expect((await cli(['--dir', data, 'install', '--agent', 'codex'], { env })).code).toBe(0);
     expect((await codex()).problems.join('\n')).toMatch(/type \/hooks and trust the agent-trace entries/);
