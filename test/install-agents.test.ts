@@ -34,9 +34,10 @@ describe('install --agent codex|gemini|opencode', () => {
     expect(readFileSync(path, 'utf8')).toBe(mine);
   });
 
-  it('codex: 0.171 and later get Interrupt and SessionEnd; trusted entries are counted from config.toml', () => {
-    expect(codexEvents('0.171.0')).toEqual(expect.arrayContaining(['Interrupt', 'SessionEnd']));
+  it('codex: 0.171 and later get Interrupt and SessionEnd; the rollout events only with --tool-events; trusted entries are counted from config.toml', () => {
+    expect(codexEvents('0.171.0')).toEqual(['SessionStart', 'PermissionRequest', 'Stop', 'Interrupt', 'SessionEnd']);
     expect(codexEvents('0.150.2')).not.toContain('SessionEnd');
+    expect(codexEvents('0.171.0', { toolEvents: true })).toEqual(['SessionStart', 'UserPromptSubmit', 'PreToolUse', 'PermissionRequest', 'PostToolUse', 'PreCompact', 'PostCompact', 'SubagentStart', 'SubagentStop', 'Stop', 'Interrupt', 'SessionEnd']);
     expect(trustedEntries('[hooks.state."/h/.codex/hooks.json:Stop:0:0"]\ntrusted_hash = "abc"\n[other]\ntrusted_hash = "x"\n')).toBe(1);
     expect(trustedEntries(undefined)).toBe(0);
   });

@@ -10,7 +10,8 @@ import { cli, tempDir } from '../helpers/env.js';
 // The real Codex CLI (pinned), headless, against a scripted Responses API on 127.0.0.1: what it answered is
 // the ground truth for both the hook-captured trace and the import of the rollout.
 
-const HOOK_EVENTS = ['SessionStart', 'UserPromptSubmit', 'PreToolUse', 'PermissionRequest', 'PostToolUse', 'PreCompact', 'PostCompact', 'SubagentStart', 'SubagentStop', 'Stop', 'Interrupt', 'SessionEnd'];
+// What the rollout lacks: the session's start and end, each turn's end, interrupts, permission requests.
+const HOOK_EVENTS = ['SessionStart', 'PermissionRequest', 'Stop', 'Interrupt', 'SessionEnd'];
 const FAILED = { call_fail: 'exit_code', call_rm: 'rejected' };
 
 let setup: CodexSetup | undefined;

@@ -5,23 +5,35 @@ import type { AgentInstaller, InstallEnv, InstalledAt, InstallScope } from '../i
 import { versionOf } from '../detect-util.js';
 
 /**
- * Codex CLI: hooks in `$CODEX_HOME/hooks.json` (user) or `<repo>/.codex/hooks.json` (project), every event the
- * installed version sends. Codex runs a hook only once the user has reviewed and trusted it (`/hooks` in the
+ * Codex CLI: hooks in `$CODEX_HOME/hooks.json` (user) or `<repo>/.codex/hooks.json` (project), the events of the
+ * installed version that a trace needs beside the rollout. Codex runs a hook only once the user has reviewed and trusted it (`/hooks` in the
  * TUI; trust is a hash per entry, kept in config.toml under `hooks.state`, and any edit invalidates it): that is
  * the user's security decision, so install never bypasses it — it says exactly what to do, and doctor tells
  * untrusted hooks from ones that never fired.
  */
 
-/** The events Codex 0.171 sends (SessionEnd and Interrupt come from the interactive TUI). */
-const EVENTS_0171 = ['SessionStart', 'UserPromptSubmit', 'PreToolUse', 'PermissionRequest', 'PostToolUse', 'PreCompact', 'PostCompact', 'SubagentStart', 'SubagentStop', 'Stop', 'Interrupt', 'SessionEnd'];
-/** Versions before 0.171 (or unknown): the events every hooks-capable version documents. */
-const EVENTS_OLDER = ['SessionStart', 'UserPromptSubmit', 'PreToolUse', 'PermissionRequest', 'PostToolUse', 'PreCompact', 'PostCompact', 'SubagentStart', 'SubagentStop', 'Stop'];
+/**
+ * What the rollout (`transcript_path`) cannot tell, registered by default: the session's start (its process and
+ * rollout) and end, each turn's end (the moment to read the rollout), a turn the person interrupted, and a
+ * permission request (fires only when Codex asks). Codex starts every hook through its own hook runner, on the
+ * agent's path: a scripted `codex exec` with 5 tool calls took 1.47x its time with all 12 events running only
+ * `cat >/dev/null`. The rest — prompts, tool calls, compactions, subagents — the rollout records with their own ids.
+ */
+const CORE_0171 = ['SessionStart', 'PermissionRequest', 'Stop', 'Interrupt', 'SessionEnd'];
+/** Versions before 0.171 (or unknown): no Interrupt or SessionEnd (the session then ends with its process). */
+const CORE_OLDER = ['SessionStart', 'PermissionRequest', 'Stop'];
+/** The events whose facts the rollout has too: registered only with `install --tool-events`. */
+const ROLLOUT_EVENTS = ['UserPromptSubmit', 'PreToolUse', 'PostToolUse', 'PreCompact', 'PostCompact', 'SubagentStart', 'SubagentStop'];
 const TOOL_EVENTS = new Set(['PreToolUse', 'PostToolUse', 'PermissionRequest']);
 /** Codex clamps these to 3 s. */
 const SHORT_EVENTS = new Set(['SessionEnd', 'Interrupt']);
+/** Codex's own order of its events, so hooks.json reads like its documentation. */
+const ORDER = ['SessionStart', 'UserPromptSubmit', 'PreToolUse', 'PermissionRequest', 'PostToolUse', 'PreCompact', 'PostCompact', 'SubagentStart', 'SubagentStop', 'Stop', 'Interrupt', 'SessionEnd'];
 
-export function codexEvents(version: string | undefined): string[] {
-  return version && compareVersions(version, '0.171.0') >= 0 ? EVENTS_0171 : EVENTS_OLDER;
+export function codexEvents(version: string | undefined, options: { toolEvents?: boolean } = {}): string[] {
+  const core = version && compareVersions(version, '0.171.0') >= 0 ? CORE_0171 : CORE_OLDER;
+  const chosen = new Set([...core, ...(options.toolEvents ? ROLLOUT_EVENTS : [])]);
+  return ORDER.filter((e) => chosen.has(e));
 }
 
 function codexHome(ie: InstallEnv): string {
@@ -63,11 +75,11 @@ export const codexInstaller: AgentInstaller = {
     const home = codexHome(ie);
     return { found: version !== undefined || existsSync(home), ...(version ? { version } : {}), where: home };
   },
-  plan(ie, scope, { uninstall, version }) {
+  plan(ie, scope, { uninstall, version, toolEvents }) {
     const path = hooksPath(ie, scope);
     const before = read(path);
     const doc = readJsonObject(path, before);
-    const events = codexEvents(version);
+    const events = codexEvents(version, { toolEvents: toolEvents === true });
     const after = editHooks(
       doc,
       events,
@@ -84,6 +96,7 @@ export const codexInstaller: AgentInstaller = {
           text === before ? `Codex CLI: agent-trace hooks are already in ${path}` : `Codex CLI: agent-trace hooks for ${events.length} events in ${path}`,
           `Codex runs new hooks only after you trust them: start \`codex\`${scope === 'project' ? ' in this repository' : ''}, type /hooks, review the ${events.length} agent-trace entries and trust them.`,
           'Until then Codex skips them; `agent-trace doctor` shows whether they are trusted and firing. Sessions can always be imported: agent-trace import ~/.codex/sessions',
+          ...(toolEvents ? [] : ['note: prompts and tool calls are read from the rollout; `--tool-events` also hooks each of them (each hook costs Codex a process start)']),
         ];
     return { edits: text === before ? [] : [{ path, before, after: text }], notes, memo: {} };
   },
