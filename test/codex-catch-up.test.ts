@@ -14,6 +14,8 @@ const text = (lines: string[]) => `${lines.join('\n')}\n`;
 
 function storeFor(rollout: string): { store: SessionStore; catchUp: () => boolean; journal: () => string } {
   const store = new SessionStore(join(tempDir('agent-trace-codex-catchup-'), 'data'));
+  // What the SessionStart hook recorded, before the rollout's first line.
+  store.append([{ sessionId: ROLLOUT_SESSION, type: 'session.start', time: Date.parse('2026-11-29T12:59:59Z'), source: 'hook', agent: { name: 'codex' }, agentPid: 4242 }]);
   rememberAgentFile(store.folder(ROLLOUT_SESSION), 'codex', rollout);
   return { store, catchUp: () => catchUpFromAgentFile(store, ROLLOUT_SESSION, 'codex'), journal: () => readFileSync(store.journalPath(ROLLOUT_SESSION), 'utf8') };
 }

@@ -80,6 +80,15 @@ export function replaceSessionEvents(store: SessionStore, sessionId: string, eve
     if (options.keepFirst) {
       const earlier = existing.filter((e) => sources.has(e.source ?? '') && !isImportEnding(e));
       if (earlier.length < options.keepFirst) return { recorded: false, stale: true };
+      // The usual case: the last read ended where this one goes on, and everything new is later than anything in
+      // the journal — the merge would put it at the end, so it is appended (the journal is not rewritten).
+      let latest = 0;
+      for (const e of existing) if (e.time > latest) latest = e.time;
+      const hooked = existing.some((e) => !sources.has(e.source ?? '') && e.source !== 'system');
+      if (hooked && earlier.length === options.keepFirst && incoming.every((e) => e.time > latest)) {
+        appendSync(journal, encodeEvents(incoming));
+        return { recorded: true };
+      }
       incoming = [...earlier.slice(0, options.keepFirst), ...incoming];
     }
     let kept = existing.filter((e) => !sources.has(e.source ?? ''));
