@@ -26,7 +26,7 @@ describe(`Codex CLI ${agentVersion('codex')} against a scripted Responses API`, 
     setup = await setUpCodex(home);
     const hookDir = join(home, 'trace-hooks');
     const said = await installFor('codex', hookDir, setup.env, agentBin('codex'));
-    expect(said).toContain('type /hooks');
+    expect(said).toContain('Trust all and continue');
     const installed = JSON.parse(readFileSync(join(setup.codexHome, 'hooks.json'), 'utf8')) as { hooks: Record<string, unknown> };
     expect(Object.keys(installed.hooks).sort()).toEqual([...HOOK_EVENTS].sort());
     // Trust is the user's decision (the TUI's /hooks); a test may bypass it for one run.

@@ -52,18 +52,22 @@ function read(path: string): string | undefined {
   }
 }
 
-/** How many hook entries config.toml records as trusted (`[hooks.state.…]` tables with a `trusted_hash`). */
-export function trustedEntries(configToml: string | undefined): number {
-  if (!configToml) return 0;
-  let count = 0;
-  let inHookState = false;
-  for (const line of configToml.split('\n')) {
+/**
+ * The events of a hooks file that config.toml records no trust for. Codex keys trust by
+ * `<hooks file>:<event in snake_case>:<group>:<hook>` (`[hooks.state."/h/.codex/hooks.json:session_start:0:0"]`,
+ * `trusted_hash = "sha256:…"`); a hash made stale by an edit is not seen here (Codex asks again at its start).
+ */
+export function untrustedEvents(configToml: string | undefined, hooksFile: string, events: readonly string[]): string[] {
+  const trusted = new Set<string>();
+  let current: string | undefined;
+  for (const line of (configToml ?? '').split('\n')) {
     const t = line.trim();
-    if (t.startsWith('[')) inHookState = /^\[\s*hooks\.state\b/.test(t);
-    else if (inHookState && /^trusted_hash\s*=/.test(t)) count++;
-    else if (/^hooks\.state\..*trusted_hash\s*=/.test(t)) count++;
+    const table = /^\[\s*hooks\.state\.(?:"((?:[^"\\]|\\.)*)"|'([^']*)')\s*\]$/.exec(t);
+    if (t.startsWith('[')) current = table ? (table[1] ?? table[2]) : undefined;
+    else if (current && /^trusted_hash\s*=\s*["']sha256:/.test(t)) trusted.add(current);
   }
-  return count;
+  const snake = (e: string) => e.replace(/([a-z])([A-Z])/g, '$1_$2').toLowerCase();
+  return events.filter((e) => ![...trusted].some((key) => key.startsWith(`${hooksFile}:${snake(e)}:`)));
 }
 
 export const codexInstaller: AgentInstaller = {
@@ -94,7 +98,7 @@ export const codexInstaller: AgentInstaller = {
       ? [text === before ? `Codex CLI: no agent-trace hooks in ${path}` : `Codex CLI: removed the agent-trace hooks from ${path}`]
       : [
           text === before ? `Codex CLI: agent-trace hooks are already in ${path}` : `Codex CLI: agent-trace hooks for ${events.length} events in ${path}`,
-          `Codex runs new hooks only after you trust them: start \`codex\`${scope === 'project' ? ' in this repository' : ''}, type /hooks, review the ${events.length} agent-trace entries and trust them.`,
+          `Codex runs new hooks only after you trust them: start \`codex\`${scope === 'project' ? ' in this repository' : ''}; it asks to review the ${events.length} new hooks — choose "Trust all and continue" (or review them with /hooks).`,
           'Until then Codex skips them; `agent-trace doctor` shows whether they are trusted and firing. Sessions can always be imported: agent-trace import ~/.codex/sessions',
           ...(toolEvents ? [] : ['note: prompts and tool calls are read from the rollout; `--tool-events` also hooks each of them (each hook costs Codex a process start)']),
         ];
@@ -102,7 +106,7 @@ export const codexInstaller: AgentInstaller = {
   },
   status(ie) {
     const out: InstalledAt[] = [];
-    const trusted = trustedEntries(read(join(codexHome(ie), 'config.toml')));
+    const config = read(join(codexHome(ie), 'config.toml'));
     for (const scope of ['user', 'project'] as const) {
       const path = hooksPath(ie, scope);
       const text = read(path);
@@ -118,7 +122,10 @@ export const codexInstaller: AgentInstaller = {
         .filter(([, list]) => Array.isArray(list) && (list as Array<{ hooks?: Array<{ command?: unknown }> }>).some((g) => g.hooks?.some((h) => isOurs(h.command))))
         .map(([event]) => event);
       if (!events.length) continue;
-      const blockers = trusted < events.length ? [`${events.length - trusted > 0 ? events.length - trusted : events.length} of ${events.length} hooks may not be trusted yet: start \`codex\`, type /hooks and trust the agent-trace entries`] : [];
+      const untrusted = untrustedEvents(config, path, events);
+      const blockers = untrusted.length
+        ? [`${untrusted.length} of ${events.length} hooks are not trusted yet (${untrusted.join(', ')}), so Codex skips them: start \`codex\` and choose "Trust all and continue" (or /hooks)`]
+        : [];
       out.push({ scope, path, events, blockers });
     }
     return out;

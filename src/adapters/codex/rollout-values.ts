@@ -69,7 +69,9 @@ export function codexToolFailure(output: unknown): { error: string; errorType: s
   if (/^[a-z_]+ failed: [\s\S]*\bRejected\(/.test(text.trim()) || /^(command )?rejected\b/i.test(text.trim())) {
     return { error: truncate(/rejected: ([^`"\\]*)/.exec(text)?.[1]?.trim() || 'rejected by policy'), errorType: 'rejected' };
   }
-  if (/^(execution error|aborted by user|failed to parse function arguments|unsupported call|sandbox (error|denied)|[a-z_]+ failed: )/i.test(text.trim())) {
+  // Esc in the TUI: the person stopped the command (`Wall time: 0.7 seconds\naborted by user`), not a failure.
+  if (/(?:^|\n)aborted by user\s*$/i.test(text.trim())) return { error: 'aborted by user', errorType: 'interrupted' };
+  if (/^(execution error|failed to parse function arguments|unsupported call|sandbox (error|denied)|[a-z_]+ failed: )/i.test(text.trim())) {
     return { error: truncate(text.trim().split('\n')[0] ?? 'tool failed'), errorType: 'tool_error' };
   }
   return undefined;
