@@ -87,11 +87,12 @@ describe('agent-trace install / uninstall (Claude Code)', () => {
     expect(Object.keys(hooks).sort()).toEqual([...EVENTS_2_1_332].sort());
     for (const [event, hook] of Object.entries(hooks)) {
       expect(hook.type).toBe('command');
-      expect(hook.command).toBe(`/bin/sh ${recordScript} claude-code ${event} ${process.execPath} '' # agent-trace`);
+      expect(hook.command).toBe(`exec /bin/sh ${recordScript} claude-code ${event} ${process.execPath} '' # agent-trace`);
       expect(existsSync(recordScript)).toBe(true);
       expect(hook.command).not.toMatch(/\$|OTEL|npx/);
       expect(hook.timeout).toBeGreaterThan(0);
-      // The recorder takes a few milliseconds: no hook is async, so Claude Code never cancels one.
+      // The recorder takes a few milliseconds: no hook is async, so Claude Code never cancels one, and each event
+      // is in the spool before the agent goes on (the spool's order is the session's).
       expect(hook.async, event).toBeUndefined();
     }
     // Never registered: a hook there would replace what Claude Code does (worktrees) or take part in it.
@@ -207,7 +208,7 @@ describe('agent-trace install / uninstall (Claude Code)', () => {
     expect(dry.code).toBe(0);
     expect(existsSync(user)).toBe(false);
     expect(dry.stdout).toMatch(/^--- \/dev\/null\n\+\+\+ .*settings\.json\n@@ -0,0 \+1,\d+ @@/);
-    expect(dry.stdout).toMatch(/^\+.*"command": "\/bin\/sh .*record\.sh claude-code SessionStart .* # agent-trace",$/m);
+    expect(dry.stdout).toMatch(/^\+.*"command": "exec \/bin\/sh .*record\.sh claude-code SessionStart .* # agent-trace",$/m);
     mkdirSync(join(user, '..'), { recursive: true });
     writeFileSync(user, `${JSON.stringify(USER_SETTINGS, null, 2)}\n`);
     const before = readFileSync(user, 'utf8');
@@ -273,7 +274,8 @@ describe('agent-trace install / uninstall (Claude Code)', () => {
     const unknown = setup('');
     const r = await unknown.run(['install']);
     expect(r.stdout).toMatch(/version is unknown/);
-    expect(Object.keys(ours(JSON.parse(readFileSync(unknown.user, 'utf8')) as Settings)).sort()).toEqual([...EVERY_VERSION].sort());
+    const unknownHooks = ours(JSON.parse(readFileSync(unknown.user, 'utf8')) as Settings);
+    expect(Object.keys(unknownHooks).sort()).toEqual([...EVERY_VERSION].sort());
 
     // After an upgrade, install again adds the newer events; after a downgrade it takes them away again.
     const upgraded = await cli(['install', '--tool-events'], { env: { ...old.env, AGENT_TRACE_CLAUDE_VERSION: '2.1.62' }, cwd: old.project });

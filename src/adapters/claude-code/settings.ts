@@ -35,9 +35,12 @@ export const VERIFIED_VERSION = '2.1.332';
 /**
  * The hook events agent-trace registers, per Claude Code version (2.1.332 knows 34, listed in its HOOK_EVENTS).
  * Every hook is synchronous: the recorder only copies the payload to the spool (a few ms), so Claude Code never
- * has a reason to cancel it. Left out on purpose: `WorktreeCreate`/`WorktreeRemove` (a hook there *replaces*
- * git worktree creation), `Setup` (repository set-up, outside any session), `FileChanged` (fires only for
- * files a matcher names), `DirectoryAdded`, `MessageDisplay` and `PreSkillShellCommand` (nothing to trace, and
+ * has a reason to cancel it, and each event is on disk before the agent goes on — the order of the spool is the
+ * order of the session. (Measured with async hooks for the events that cannot precede exit: an async
+ * SessionStart or UserPromptSubmit was sometimes recorded after the agent had moved on — a resumed turn
+ * closed as interrupted, a prompt dated after its turn's Stop — for a gain lost in the noise of a session's
+ * wall time.) Left out on purpose: `WorktreeCreate`/`WorktreeRemove` (a hook there *replaces* git worktree creation), `Setup`
+ * (repository set-up, outside any session), `FileChanged` (fires only for files a matcher names), `DirectoryAdded`, `MessageDisplay` and `PreSkillShellCommand` (nothing to trace, and
  * a hook there takes part in what the agent shows or runs).
  */
 export const EVENTS: EventSpec[] = [
@@ -97,7 +100,8 @@ function shellQuote(s: string): string {
  * default at run time; `AGENT_TRACE_DIR` in the hook's environment still wins).
  */
 export function hookCommand(recordScript: string, event: string, node: string, dir?: string): string {
-  const parts = ['/bin/sh', recordScript, 'claude-code', event, node, dir ?? ''].map((p) => (p === '' ? "''" : shellQuote(p)));
+  // `exec`: the shell Claude Code starts (`/bin/sh -c`) becomes the recorder instead of waiting for a second one.
+  const parts = ['exec', '/bin/sh', recordScript, 'claude-code', event, node, dir ?? ''].map((p) => (p === '' ? "''" : shellQuote(p)));
   return `${parts.join(' ')} ${HOOK_MARKER}`;
 }
 
