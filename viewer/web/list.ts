@@ -1,5 +1,6 @@
 import { debounce, h, icon, isTyping, replaceChildren } from './dom.js';
 import { fmtAgo, fmtCost, fmtDate, fmtDuration, fmtInt, fmtTokens, oneLine, plausibleRange, shortModel } from './format.js';
+import { ListSource, type ListState } from './list-source.js';
 import { sessionHref, statusBadge } from './shared.js';
 import type { SessionListEntry } from '../server/sessions.js';
 
@@ -91,11 +92,22 @@ function queryOf(f: Filters): string {
   return s ? `?${s}` : '';
 }
 
-/** The session list: newest first, searchable, filterable, sortable, live. */
+/**
+ * The session list: newest first, searchable, filterable, sortable, live. Rows arrive page by page
+ * (list-source.ts): the newest paint first, and sorting, filters and search apply to the rows loaded so far,
+ * then to all of them once the background pages are in (the count says "loading" meanwhile). Only the rows near
+ * the screen are in the DOM.
+ */
 export class ListView {
   readonly el: HTMLElement;
   private entries: ListEntry[] = [];
-  private etag = '';
+  /** Sessions on the server; `entries` holds them all once `complete`. */
+  private total = 0;
+  private complete = false;
+  private readonly list = new ListSource(
+    (state) => this.onListState(state),
+    (message) => this.onListError(message),
+  );
   private filters: Filters;
   private readonly body: HTMLElement;
   private readonly count: HTMLElement;
@@ -176,7 +188,7 @@ export class ListView {
     this.scroller.addEventListener('scroll', () => this.renderWindow(), { passive: true });
     this.syncControls();
     this.render();
-    void this.fetch();
+    this.list.refresh();
     this.connect();
     this.timer = setInterval(() => this.tick(), 1000);
   }
@@ -196,6 +208,7 @@ export class ListView {
   }
 
   destroy(): void {
+    this.list.close();
     this.source?.close();
     if (this.timer) clearInterval(this.timer);
   }
@@ -253,24 +266,51 @@ export class ListView {
 
   private connect(): void {
     const source = new EventSource('/api/live');
-    source.addEventListener('sessions', () => void this.fetch());
+    source.addEventListener('sessions', (e) => {
+      let version: number | undefined;
+      try {
+        version = (JSON.parse((e as MessageEvent<string>).data) as { version?: number }).version;
+      } catch {
+        version = undefined; // an unreadable message: load anyway
+      }
+      this.list.refresh(version);
+    });
     this.source = source;
   }
 
-  private async fetch(): Promise<void> {
-    try {
-      const res = await fetch('/api/sessions', { headers: this.etag ? { 'if-none-match': this.etag } : {} });
-      if (res.status === 304) return;
-      if (!res.ok) throw new Error(`the server answered ${res.status}`);
-      this.etag = res.headers.get('etag') ?? '';
-      this.entries = (await res.json()) as ListEntry[];
-      this.error = undefined;
-    } catch (error) {
-      this.error = (error as Error).message;
-    }
+  private onListState(state: ListState): void {
+    const optionsChanged = !this.complete || state.complete;
+    this.entries = state.entries;
+    this.total = state.total;
+    this.complete = state.complete;
+    this.error = undefined;
     this.loaded = true;
-    this.syncOptions();
+    // the agent and model menus are filled from the rows: once early, once all are in
+    if (optionsChanged) this.syncOptions();
     this.render();
+    this.markPainted(state.complete);
+  }
+
+  private onListError(message: string): void {
+    this.error = message;
+    this.loaded = true;
+    this.render();
+  }
+
+  /** Marks (for the bench and the tests) when the first rows and then all rows have been painted. */
+  private markPainted(complete: boolean): void {
+    const root = document.documentElement.dataset;
+    if (root.listPainted && (!complete || root.listComplete)) return;
+    requestAnimationFrame(() => {
+      if (!root.listPainted) {
+        performance.mark('agent-trace:list-painted');
+        root.listPainted = '1';
+      }
+      if (complete && !root.listComplete) {
+        performance.mark('agent-trace:list-complete');
+        root.listComplete = '1';
+      }
+    });
   }
 
   private setFilter<K extends keyof Filters>(key: K, value: string): void {
@@ -341,7 +381,11 @@ export class ListView {
     const scrollTop = this.scroller.scrollTop;
     const focusedId = (document.activeElement as HTMLElement | null)?.dataset?.session;
     const rows = this.visible();
-    this.count.textContent = this.loaded ? `${fmtInt(rows.length)} of ${fmtInt(this.entries.length)} sessions` : 'loading…';
+    this.count.textContent = !this.loaded
+      ? 'loading…'
+      : this.complete
+        ? `${fmtInt(rows.length)} of ${fmtInt(this.total)} sessions`
+        : `${fmtInt(rows.length)} of ${fmtInt(this.total)} sessions (loading ${fmtInt(this.entries.length)}…)`;
     if (this.error) {
       replaceChildren(this.body, h('tr', null, h('td', { class: 'empty-cell error-text', attrs: { colspan: '9' } }, `Could not load the sessions: ${this.error}`)));
       return;
