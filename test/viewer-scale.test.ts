@@ -1,0 +1,172 @@
+// The viewer at scale in real Chromium: a store of 5,000 sessions (the list loads by page, newest first, and
+// keeps only the rows near the screen in the DOM) and a session of more than one span page (loaded page by
+// page, its waterfall painted from the first page, then whole).
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunningViewer } from '../viewer/server/app.js';
+import { bigSessionEvents, CHROMIUM, CHROMIUM_ARGS, startTestViewer, tempStore, type Ev } from './viewer-helpers.js';
+
+const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+const { store, cleanup } = tempStore('agent-trace-viewer-scale-');
+const SESSIONS = 5_000;
+/** Tool calls of the big session: with its model calls and turns, more than one page of 5,000 spans. */
+const BIG_TOOLS = 5_000;
+const BIG = 'big-paged-session';
+const T0 = Date.now() - 30 * 86_400_000;
+let browser: Browser;
+let viewer: RunningViewer;
+let base: string;
+const pageErrors: string[] = [];
+
+const idOf = (i: number) => `scale-${String(i).padStart(5, '0')}`;
+
+/** Session `i`: one turn with one model call; every 11th ends in an error. Session i + 1 starts a minute later. */
+function smallSession(i: number): Ev[] {
+  const sessionId = idOf(i);
+  const s = T0 + i * 60_000;
+  return [
+    { type: 'session.start', sessionId, time: s, agent: { name: i % 3 ? 'claude-code' : 'codex' }, title: `Scale session ${i}`, cwd: `/work/p${i % 17}` },
+    { type: 'turn.start', sessionId, time: s + 1, key: 't', prompt: `Fix module ${i}` },
+    { type: 'generation.start', sessionId, time: s + 2, key: 'g', model: 'claude-sonnet-4-5' },
+    { type: 'generation.end', sessionId, time: s + 9, key: 'g', usage: { input: 10, output: 50 } },
+    { type: 'session.end', sessionId, time: s + 20, status: i % 11 === 0 ? 'error' : 'completed' },
+  ];
+}
+
+async function newPage(): Promise<Page> {
+  // axe is added as a script tag: the context lets it past the viewer's Trusted Types policy
+  const p = await browser.newPage({ viewport: { width: 1400, height: 900 }, bypassCSP: true });
+  p.setDefaultTimeout(15_000);
+  p.on('pageerror', (e) => pageErrors.push(e.message));
+  p.on('console', (m) => {
+    if (m.type() === 'error') pageErrors.push(`${m.text()} ${m.location().url}`);
+  });
+  return p;
+}
+
+/** Serious and critical axe violations of the page as it is (one line each). */
+async function axe(p: Page): Promise<string[]> {
+  await p.addScriptTag({ content: AXE });
+  const result = await p.evaluate(async () => {
+    const w = window as unknown as { axe: { run(ctx: Document, opts: object): Promise<{ violations: Array<{ id: string; impact: string; nodes: Array<{ target: string[] }> }> }> } };
+    return w.axe.run(document, { resultTypes: ['violations'] });
+  });
+  return result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`);
+}
+
+const rowCount = (p: Page) => p.locator('tr.session-row').count();
+const countText = (p: Page) => p.locator('.list-toolbar .count').textContent();
+
+beforeAll(async () => {
+  for (let i = 0; i < SESSIONS; i += 500) store.append(Array.from({ length: Math.min(500, SESSIONS - i) }, (_, k) => smallSession(i + k)).flat());
+  store.append(bigSessionEvents(BIG, BIG_TOOLS, { start: T0 - 86_400_000 }));
+  store.materialize(BIG);
+  [browser, viewer] = await Promise.all([chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true }), startTestViewer(store, { pollMs: 100 })]);
+  base = viewer.url.replace(/\/$/, '');
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await viewer?.close();
+  cleanup();
+});
+
+describe('viewer at scale', () => {
+  it('shows the newest of 5,000 sessions from the first page, with few rows in the DOM, and loads the rest behind', async () => {
+    const p = await newPage();
+    const firstPages: string[] = [];
+    p.on('request', (r) => {
+      if (r.url().includes('/api/sessions')) firstPages.push(new URL(r.url()).search);
+    });
+    await p.goto(`${base}/#/`);
+    await p.waitForFunction(() => document.documentElement.dataset.listPainted === '1');
+    // the list is read by page, never as one document
+    expect(firstPages[0]).toBe('?offset=0&limit=100');
+    expect(firstPages.every((q) => /offset=\d+&limit=\d+/.test(q))).toBe(true);
+    expect(await p.locator('tr.session-row').first().getAttribute('data-session')).toBe(idOf(SESSIONS - 1));
+    expect(await rowCount(p)).toBeLessThan(80);
+    await p.waitForFunction(() => document.documentElement.dataset.listComplete === '1');
+    expect(await countText(p)).toBe('5,001 of 5,001 sessions');
+    expect(await rowCount(p)).toBeLessThan(80);
+
+    // scrolling reaches the oldest session; the DOM stays a window
+    await p.locator('.list-scroll').evaluate((el) => (el.scrollTop = el.scrollHeight));
+    await p.locator(`tr[data-session="${idOf(0)}"]`).waitFor();
+    expect(await rowCount(p)).toBeLessThan(80);
+
+    // keyboard: from the search box down, beyond the first window, and Enter opens the session
+    await p.locator('.list-scroll').evaluate((el) => (el.scrollTop = 0));
+    await p.locator('.list-toolbar input.search').focus();
+    await p.keyboard.press('ArrowDown');
+    for (let i = 0; i < 45; i++) await p.keyboard.press('j');
+    expect(await p.evaluate(() => (document.activeElement as HTMLElement).dataset.session)).toBe(idOf(SESSIONS - 46));
+    await p.keyboard.press('k');
+    expect(await p.evaluate(() => (document.activeElement as HTMLElement).dataset.index)).toBe('44');
+    expect(await rowCount(p)).toBeLessThan(100);
+
+    // a filter and a search apply to every page, not only the first
+    await p.locator('select[name="status"]').selectOption('error');
+    expect(await countText(p)).toBe(`${Math.ceil(SESSIONS / 11)} of 5,001 sessions`);
+    await p.locator('select[name="status"]').selectOption('');
+    await p.locator('.list-toolbar input.search').fill('fix module 4321');
+    await p.waitForFunction(() => document.querySelector('.list-toolbar .count')?.textContent === '1 of 5,001 sessions');
+    await p.locator(`tr[data-session="${idOf(4321)}"]`).waitFor();
+    await p.locator('.list-toolbar input.search').fill('');
+    await p.waitForFunction(() => document.querySelector('.list-toolbar .count')?.textContent === '5,001 of 5,001 sessions');
+
+    expect(await axe(p)).toEqual([]);
+
+    // live: a new session appears at the top without a reload
+    store.append([{ type: 'session.start', sessionId: 'scale-new', time: Date.now(), agent: { name: 'claude-code' }, title: 'Arrived while watching' }]);
+    await p.waitForFunction(() => document.querySelector('.list-toolbar .count')?.textContent === '5,002 of 5,002 sessions');
+    expect(await p.locator('tr.session-row').first().getAttribute('data-session')).toBe('scale-new');
+    expect(await rowCount(p)).toBeLessThan(100);
+
+    await p.keyboard.press('Escape');
+    await p.locator('tr.session-row').first().focus();
+    await p.keyboard.press('Enter');
+    await p.waitForFunction(() => location.hash.startsWith('#/s/scale-new'));
+    await p.close();
+  });
+
+  it('loads a big session by page: the waterfall paints from the first page, keeps a window of rows and reaches the last span', async () => {
+    const p = await newPage();
+    const requests: string[] = [];
+    p.on('request', (r) => {
+      if (r.url().includes(`/api/sessions/${BIG}`)) requests.push(new URL(r.url()).pathname + new URL(r.url()).search);
+    });
+    await p.goto(`${base}/#/s/${BIG}/waterfall`);
+    await p.waitForFunction(() => document.documentElement.dataset.waterfallPainted === '1');
+    expect(await p.locator('.wf-row').count()).toBeLessThan(100);
+    await p.waitForFunction(() => document.documentElement.dataset.spansComplete === '1');
+    // the header first, then pages of spans; never the whole document
+    expect(requests[0]).toBe(`/api/sessions/${BIG}`);
+    expect(requests.filter((r) => r.includes('/spans?')).length).toBeGreaterThanOrEqual(2);
+    expect(requests.some((r) => r.endsWith('/trace'))).toBe(false);
+    await p.waitForFunction(() => document.querySelector('.session-head-note')?.textContent === '');
+    const rows = await p.evaluate(() => document.querySelector('.wf-spacer')!.getBoundingClientRect().height / 26);
+    expect(rows).toBeGreaterThan(5_000);
+    expect(await p.locator('.wf-row').count()).toBeLessThan(100);
+
+    // the last span is reachable by keyboard, and the DOM is still a window
+    await p.locator('.wf-scroll').focus();
+    await p.keyboard.press('End');
+    const selected = p.locator('.wf-row:not([hidden])[aria-selected="true"]');
+    await selected.waitFor();
+    expect(await selected.locator('.wf-sub').textContent()).toMatch(/file4999|echo 4999/);
+    expect(await p.locator('.wf-row').count()).toBeLessThan(100);
+
+    // the summary of the same session counts every span, not the first page
+    await p.keyboard.press('1');
+    await p.locator('.summary .cards').waitFor();
+    expect(await p.locator('.summary').textContent()).toContain('5,000');
+    expect(await axe(p)).toEqual([]);
+    await p.close();
+  });
+
+  it('raised no page errors', () => {
+    expect(pageErrors).toEqual([]);
+  });
+});
