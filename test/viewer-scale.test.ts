@@ -1,7 +1,7 @@
 // The viewer at scale in real Chromium: a store of 5,000 sessions (the list loads by page, newest first, and
 // keeps only the rows near the screen in the DOM) and a session of more than one span page (loaded page by
 // page, its waterfall painted from the first page, then whole).
-import { readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +14,10 @@ const SESSIONS = 5_000;
 /** Tool calls of the big session: with its model calls and turns, more than one page of 5,000 spans. */
 const BIG_TOOLS = 5_000;
 const BIG = 'big-paged-session';
+const PROBLEM = 'damaged-journal';
+/** The small sessions, the big one and the damaged one. */
+const TOTAL = SESSIONS + 2;
+const n = (x: number) => x.toLocaleString('en-US');
 const T0 = Date.now() - 30 * 86_400_000;
 let browser: Browser;
 let viewer: RunningViewer;
@@ -63,6 +67,11 @@ beforeAll(async () => {
   for (let i = 0; i < SESSIONS; i += 500) store.append(Array.from({ length: Math.min(500, SESSIONS - i) }, (_, k) => smallSession(i + k)).flat());
   store.append(bigSessionEvents(BIG, BIG_TOOLS, { start: T0 - 86_400_000 }));
   store.materialize(BIG);
+  // a session with an unreadable journal line: the list row and the session header say so
+  store.append(smallSession(-1).map((e) => ({ ...e, sessionId: PROBLEM, title: 'Session with a damaged journal' })).slice(0, 3));
+  appendFileSync(store.journalPath(PROBLEM), '{"type":"tool.start", this line is cut\n');
+  store.append(smallSession(-1).map((e) => ({ ...e, sessionId: PROBLEM })).slice(3));
+  store.materialize(PROBLEM);
   [browser, viewer] = await Promise.all([chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true }), startTestViewer(store, { pollMs: 100 })]);
   base = viewer.url.replace(/\/$/, '');
 }, 120_000);
@@ -88,7 +97,7 @@ describe('viewer at scale', () => {
     expect(await p.locator('tr.session-row').first().getAttribute('data-session')).toBe(idOf(SESSIONS - 1));
     expect(await rowCount(p)).toBeLessThan(80);
     await p.waitForFunction(() => document.documentElement.dataset.listComplete === '1');
-    expect(await countText(p)).toBe('5,001 of 5,001 sessions');
+    expect(await countText(p)).toBe(`${n(TOTAL)} of ${n(TOTAL)} sessions`);
     expect(await rowCount(p)).toBeLessThan(80);
 
     // scrolling reaches the oldest session; the DOM stays a window
@@ -108,19 +117,19 @@ describe('viewer at scale', () => {
 
     // a filter and a search apply to every page, not only the first
     await p.locator('select[name="status"]').selectOption('error');
-    expect(await countText(p)).toBe(`${Math.ceil(SESSIONS / 11)} of 5,001 sessions`);
+    expect(await countText(p)).toBe(`${Math.ceil(SESSIONS / 11)} of ${n(TOTAL)} sessions`);
     await p.locator('select[name="status"]').selectOption('');
     await p.locator('.list-toolbar input.search').fill('fix module 4321');
-    await p.waitForFunction(() => document.querySelector('.list-toolbar .count')?.textContent === '1 of 5,001 sessions');
+    await p.waitForFunction((t) => document.querySelector('.list-toolbar .count')?.textContent === t, `1 of ${n(TOTAL)} sessions`);
     await p.locator(`tr[data-session="${idOf(4321)}"]`).waitFor();
     await p.locator('.list-toolbar input.search').fill('');
-    await p.waitForFunction(() => document.querySelector('.list-toolbar .count')?.textContent === '5,001 of 5,001 sessions');
+    await p.waitForFunction((t) => document.querySelector('.list-toolbar .count')?.textContent === t, `${n(TOTAL)} of ${n(TOTAL)} sessions`);
 
     expect(await axe(p)).toEqual([]);
 
     // live: a new session appears at the top without a reload
     store.append([{ type: 'session.start', sessionId: 'scale-new', time: Date.now(), agent: { name: 'claude-code' }, title: 'Arrived while watching' }]);
-    await p.waitForFunction(() => document.querySelector('.list-toolbar .count')?.textContent === '5,002 of 5,002 sessions');
+    await p.waitForFunction((t) => document.querySelector('.list-toolbar .count')?.textContent === t, `${n(TOTAL + 1)} of ${n(TOTAL + 1)} sessions`);
     expect(await p.locator('tr.session-row').first().getAttribute('data-session')).toBe('scale-new');
     expect(await rowCount(p)).toBeLessThan(100);
 
@@ -158,11 +167,24 @@ describe('viewer at scale', () => {
     expect(await selected.locator('.wf-sub').textContent()).toMatch(/file4999|echo 4999/);
     expect(await p.locator('.wf-row').count()).toBeLessThan(100);
 
-    // the summary of the same session counts every span, not the first page
+    // the summary of the same session counts every span, not the first page: calls by tool come from the spans
     await p.keyboard.press('1');
-    await p.locator('.summary .cards').waitFor();
-    expect(await p.locator('.summary').textContent()).toContain('5,000');
+    const byTool = p.locator('.summary .tools-table tbody tr');
+    await byTool.first().waitFor();
+    const calls = Object.fromEntries(await byTool.evaluateAll((rows) => rows.map((r) => [r.cells[0]!.textContent, r.cells[1]!.textContent])));
+    expect(calls).toEqual({ Read: '3,333', Bash: '1,667' });
     expect(await axe(p)).toEqual([]);
+    await p.close();
+  });
+
+  it('names what the store noticed about a session, in its list row and its header', async () => {
+    const p = await newPage();
+    await p.goto(`${base}/#/?q=damaged`);
+    const row = p.locator(`tr[data-session="${PROBLEM}"]`);
+    await row.waitFor();
+    expect(await row.locator('.row-problems').textContent()).toBe('⚠ 1 unreadable journal line skipped');
+    await row.click();
+    await p.waitForFunction(() => document.querySelector('.session-head-note')?.textContent === '⚠ 1 unreadable journal line skipped');
     await p.close();
   });
 

@@ -34,6 +34,8 @@ const REST_PAGE = 1_000;
 export class ListSource {
   private entries = new Map<string, SessionListEntry>();
   private version = -1;
+  /** The version the running load reads (the live stream announces it again when a page connects). */
+  private loading = -1;
   private firstEtag = '';
   private running = false;
   private again = false;
@@ -46,7 +48,7 @@ export class ListSource {
 
   /** Loads the list (again); `version` is the list version the live stream announced, if any. */
   refresh(version?: number): void {
-    if (this.closed || (version !== undefined && version === this.version && !this.running)) return;
+    if (this.closed || (version !== undefined && version === (this.running ? this.loading : this.version))) return;
     if (this.running) {
       this.again = true;
       return;
@@ -78,6 +80,7 @@ export class ListSource {
   private async load(): Promise<void> {
     const first = await this.page(0, FIRST_PAGE, this.version >= 0 ? this.firstEtag : '');
     if (!first || this.closed) return; // 304: the list has not changed
+    this.loading = first.version;
     // the newest rows at once, over what was shown before (dropped rows go when every page is in)
     const seen = new Map<string, SessionListEntry>();
     for (const e of first.sessions) seen.set(e.sessionId, e);

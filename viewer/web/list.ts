@@ -483,7 +483,13 @@ export class ListView {
         { class: 'c-title' },
         h('a', { class: 'session-title', href, tabIndex: -1 }, e.title ?? oneLine(e.firstPrompt ?? '', 90) ?? e.sessionId),
         e.firstPrompt && e.firstPrompt !== e.title ? h('div', { class: 'session-prompt' }, oneLine(e.firstPrompt, 160)) : null,
-        h('div', { class: 'session-meta' }, meta.map((m) => h('span', null, m))),
+        h(
+          'div',
+          { class: 'session-meta' },
+          meta.map((m) => h('span', null, m)),
+          // what the store noticed reading the session (skipped journal lines, a time not trusted)
+          e.problems?.length ? h('span', { class: 'row-problems', title: e.problems.join('\n') }, `⚠ ${e.problems.join('; ')}`) : null,
+        ),
       ),
       h('td', { class: 'c-agent' }, h('div', null, e.agent.name, e.agent.version ? h('span', { class: 'dim' }, ` ${e.agent.version}`) : null), h('div', { class: 'dim small' }, e.models.map(shortModel).join(', '))),
       // a relative time, the exact date in its tooltip (once; an old session's "ago" is already a date)
