@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { getPriority } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { TraceDocument } from '../src/model/trace.js';
@@ -258,6 +259,9 @@ describe('Claude Code 2.1.332 through the recorder, read by `show` with no worke
       look();
     });
     expect(spoolFiles(dir)).toEqual([]);
+    // It stays a few idle seconds for the next turn, yielding the CPU to the agent meanwhile (nice 10).
+    const workerPid = Number(readFileSync(join(dir, 'spool', 'worker.pid'), 'utf8'));
+    expect(getPriority(workerPid)).toBe(10);
     const doctor = await cli(['doctor', '--json', '--dir', dir], { env });
     expect(doctor.code, doctor.stderr).toBe(0);
     const report = JSON.parse(doctor.stdout) as { agents: Array<{ agent: string; installed: Array<{ events: string[] }>; lastFired: Record<string, number> }> };

@@ -167,7 +167,7 @@ describe('corrupt lines and future dates', () => {
 });
 
 describe('fault 2: one trace.json over 512 MiB', () => {
-  it('is streamed or refused by name, and never breaks a command about other sessions', async () => {
+  it('is streamed (show, export) or refused by name (viewer), and never breaks a command about other sessions', async () => {
     const dir = tempDir();
     const store = new SessionStore(dir);
     store.append([...events('small-one', T0), ...events('huge-one', T0 + 1000)]);
@@ -209,8 +209,13 @@ describe('fault 2: one trace.json over 512 MiB', () => {
     expect(statSync(out).size).toBe(size + 1);
     const dry = await cli(['export', '--all', '--dry-run', '--json', '--dir', dir]);
     expect(dry.code, dry.stderr).toBe(0);
-    expect((JSON.parse(dry.stdout).sessions as Array<{ sessionId: string }>).map((s) => s.sessionId)).toEqual(['small-one']);
-    expect(dry.stderr).toMatch(/skipped session huge-one: .*too large/);
+    // The export reads it span by span instead of refusing it: all 65 big tool spans would be sent.
+    const planned = JSON.parse(dry.stdout).sessions as Array<{ sessionId: string; pending: number; spans: Array<{ name: string }> }>;
+    expect(planned.map((s) => s.sessionId).sort()).toEqual(['huge-one', 'small-one']);
+    const huge = planned.find((s) => s.sessionId === 'huge-one')!;
+    expect(huge.spans.filter((s) => s.name === 'execute_tool Read')).toHaveLength(65);
+    expect(huge.pending).toBe(huge.spans.length);
+    expect(dry.stderr).toBe('');
     const { app } = await buildViewerApp({ store, port: 7600 });
     try {
       const get = (url: string) => app.inject({ url, headers: { host: '127.0.0.1:7600' } });

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readTraceHead, spanTexts, TraceFileError } from '../src/store/trace-file.js';
+import { readTraceHead, spanEntries, spanTextAt, spanTexts, TraceFileError } from '../src/store/trace-file.js';
 import { tempDir } from './helpers/env.js';
 
 describe('streamed trace.json reads', () => {
@@ -20,6 +20,10 @@ describe('streamed trace.json reads', () => {
     const got = [...spanTexts(path)];
     expect(got.length).toBe(spans.length);
     got.forEach((text, i) => expect(text).toBe(JSON.stringify(spans[i])));
+    // Each span can be read back alone from where it starts (the export's look-up of tool results).
+    const entries = [...spanEntries(path)];
+    for (const i of [0, 1, 299, 1500, 2999]) expect(spanTextAt(path, entries[i]!.offset)).toBe(got[i]);
+    expect(() => spanTextAt(path, entries[5]!.offset + 1)).toThrow(TraceFileError);
     const head = readTraceHead(path);
     expect(head.header.title).toBe(header.title);
     expect(head.root?.spanId).toBe(spans[0]!.spanId);

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_SESSION_ID, writeDemoSession } from '../src/demo/demo-session.js';
 import { buildViewerApp, startViewer, type RunningViewer } from '../viewer/server/app.js';
 import { isAllowedHost, parseHostHeader } from '../viewer/server/security.js';
-import { LiveSession, splitArray } from '../viewer/server/sessions.js';
+import { LiveSession } from '../viewer/server/live-session.js';
 import { append, bigSessionEvents, sseEvents, startTestViewer, tempStore } from './viewer-helpers.js';
 
 const root = join(import.meta.dirname, '..');
@@ -299,15 +299,6 @@ describe('LiveSession', () => {
 });
 
 describe('LiveSession first load', () => {
-  it('splits a JSON array exactly, whatever its strings and nesting hold', () => {
-    const items = [{ spanId: 'a', input: [{ spanId: 'nested' }, '},{"spanId":"x"', '\\', '"'] }, { spanId: 'b', s: ']}[{' }, { spanId: 'c' }];
-    const text = `{"x":1,"spans":${JSON.stringify(items)}}`;
-    const parts = splitArray(text, text.indexOf('['));
-    expect(parts!.map((p) => JSON.parse(p))).toEqual(items);
-    expect(splitArray('[{"a":"unterminated}]', 0)).toBeUndefined();
-    expect(splitArray('[]', 0)).toEqual([]);
-  });
-
   it('reads a fresh trace.json instead of replaying the journal, then follows changes from the journal', () => {
     const { store, cleanup } = tempStore();
     try {
@@ -316,13 +307,14 @@ describe('LiveSession first load', () => {
       store.materialize(id);
       const live = new LiveSession(store, id);
       expect(live.refresh()).toBe(true);
-      expect((live as unknown as { builder?: unknown }).builder).toBeUndefined(); // not replayed
+      expect(live.follower.followsJournal).toBe(false); // read from trace.json, not replayed
       const doc = JSON.parse([...live.documentParts()].join(''));
       expect(doc).toEqual(store.load(id));
       const v1 = live.version;
       expect(live.refresh()).toBe(false);
       append(store, id, [{ type: 'tool.end', key: 't1', output: 'done' }]);
       expect(live.refresh()).toBe(true);
+      expect(live.follower.followsJournal).toBe(true);
       const delta = JSON.parse(live.delta(v1)) as { spans: Array<{ name: string }> };
       expect(delta.spans.map((s) => s.name)).toContain('execute_tool Bash');
       expect(delta.spans.length).toBeLessThan(doc.spans.length);

@@ -220,7 +220,7 @@ async function sessionRows(ctx, env) {
     if (server.pending().some((s) => s.name?.startsWith(`${tag}-`))) throw new Error(`claude -p did not follow the script (${tag})`);
     return ms;
   };
-  const runs = 7;
+  const runs = 15;
   const times = { with: [], without: [], floor: [] };
   try {
     await once('without', 0); // warm the binary's page cache

@@ -1,7 +1,8 @@
 import type { Resource } from '@opentelemetry/resources';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import type { OtlpExporter } from './exporter.js';
-import { estimateSpanBytes, SpanConverter, spanShapes, toolCallLookup, type TraceMode } from './spans.js';
+import { estimateSpanBytes, type TraceMode } from './spans.js';
+import { converterFor, readSessionSpans, wholeSessionSpans, type SessionSpans } from './session-spans.js';
 import type { TraceDocument, TraceSpan } from '../../src/model/trace.js';
 import type { SessionStore } from '../../src/store/session-store.js';
 import { acquire } from '../../src/store/lock.js';
@@ -25,25 +26,36 @@ import { appendWatermark, EXPORT_LOCK, readWatermark, syncWatermark, type Waterm
 
 export interface SessionPlan {
   sessionId: string;
-  doc: TraceDocument | undefined;
-  /** Finished spans this endpoint has not acknowledged, in document order (root first, then by start). */
-  pending: TraceSpan[];
+  source: SessionSpans | undefined;
+  /** Finished spans this endpoint has not acknowledged (`pendingSpans` lists them). */
+  pending: number;
   alreadySent: number;
   /** Spans without an end yet: they go out in a later export. */
   open: number;
+  /** Spans of the session (all states). */
+  total: number;
   watermark: Watermark;
 }
 
-export function planSession(doc: TraceDocument | undefined, sessionId: string, watermark: Watermark): SessionPlan {
-  const pending: TraceSpan[] = [];
+export function planSession(source: SessionSpans | undefined, sessionId: string, watermark: Watermark): SessionPlan {
+  let pending = 0;
   let alreadySent = 0;
   let open = 0;
-  for (const span of doc?.spans ?? []) {
+  let total = 0;
+  for (const span of source?.spans() ?? []) {
+    total++;
     if (watermark.sent.has(span.spanId)) alreadySent++;
     else if (span.endTime === undefined) open++;
-    else pending.push(span);
+    else pending++;
   }
-  return { sessionId, doc, pending, alreadySent, open, watermark };
+  return { sessionId, source, pending, alreadySent, open, total, watermark };
+}
+
+/** The finished spans the endpoint has not acknowledged, in document order (root first, then by start). */
+export function* pendingSpans(plan: SessionPlan): Generator<TraceSpan> {
+  for (const span of plan.source?.spans() ?? []) {
+    if (!plan.watermark.sent.has(span.spanId) && span.endTime !== undefined) yield span;
+  }
 }
 
 export interface SessionExportOptions {
@@ -52,7 +64,7 @@ export interface SessionExportOptions {
   exporter: Pick<OtlpExporter, 'send' | 'endpoint'>;
   resource: Resource;
   traceMode?: TraceMode;
-  /** The document to export (the in-process tracer passes its own); default: `store.load(sessionId)`. */
+  /** The document to export (the in-process tracer passes its own); default: the store's (`readSessionSpans`). */
   load?: () => TraceDocument | undefined;
   /** How long to wait for another export of this session to finish. */
   lockWaitMs?: number;
@@ -125,48 +137,36 @@ async function acquireWithNotice(folder: string, options: SessionExportOptions):
 
 async function exportLocked(options: SessionExportOptions, folder: string): Promise<SessionExportResult> {
   const { exporter, sessionId } = options;
-  const doc = options.load ? options.load() : options.store.load(sessionId);
+  const doc = options.load?.();
+  const source = options.load ? (doc ? wholeSessionSpans(doc) : undefined) : readSessionSpans(options.store, sessionId);
   const watermark = readWatermark(folder, exporter.endpoint);
-  const plan = planSession(doc, sessionId, watermark);
+  const plan = planSession(source, sessionId, watermark);
   options.onPlan?.(plan);
-  const result: SessionExportResult = {
-    sessionId,
-    sent: 0,
-    alreadySent: plan.alreadySent,
-    open: plan.open,
-    total: doc?.spans.length ?? 0,
-  };
-  if (!doc || plan.pending.length === 0) return result;
+  const result: SessionExportResult = { sessionId, sent: 0, alreadySent: plan.alreadySent, open: plan.open, total: plan.total };
+  if (!source || plan.pending === 0) return result;
 
-  const converter = new SpanConverter({
-    sessionId,
-    traceId: doc.traceId,
-    mode: options.traceMode ?? 'session',
-    resource: options.resource,
-    shapes: options.traceMode === 'turn' ? spanShapes(doc.spans) : undefined,
-    rootSpanId: doc.spans.find((s) => s.parentSpanId === null && s.kind === 'session')?.spanId,
-    toolCall: toolCallLookup(doc.spans),
-    title: doc.title,
-  });
+  const converter = converterFor(source, { sessionId, resource: options.resource, traceMode: options.traceMode });
   const batchSpans = options.batchSpans ?? DEFAULT_BATCH_SPANS;
   const batchBytes = options.batchBytes ?? DEFAULT_BATCH_BYTES;
   const concurrency = Math.max(1, options.concurrency ?? 4);
 
-  let index = 0;
+  // One span ahead: a span that would overflow a batch opens the next one.
+  const pending = pendingSpans(plan);
+  let ahead = pending.next();
   const nextBatch = (): { spans: ReadableSpan[]; ids: string[] } | undefined => {
-    if (index >= plan.pending.length) return undefined;
+    if (ahead.done) return undefined;
     const spans: ReadableSpan[] = [];
     const ids: string[] = [];
     let bytes = 0;
-    while (index < plan.pending.length && spans.length < batchSpans) {
-      const source = plan.pending[index]!;
+    while (!ahead.done && spans.length < batchSpans) {
+      const source = ahead.value;
       const span = converter.convert(source);
       const size = estimateSpanBytes(span);
       if (spans.length > 0 && bytes + size > batchBytes) break;
       spans.push(span);
       ids.push(source.spanId);
       bytes += size;
-      index++;
+      ahead = pending.next();
     }
     return { spans, ids };
   };

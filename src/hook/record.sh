@@ -46,11 +46,13 @@ if [ -n "$boundary" ]; then
   done
 fi
 
+# The event's time is taken before the payload is read: when the agent fired it, even for an async hook that
+# the agent started and went on without (so it also orders this event before whatever the agent did next).
+ns=$(date +%s%N 2>/dev/null)
+case $ns in *[!0-9]*|'') ns=$(date +%s 2>/dev/null)000000000 ;; esac
 spool=$dir/spool/$agent
 tmp=$spool/.$$.tmp
 if { [ -d "$spool" ] || mkdir -p "$spool"; } 2>/dev/null && cat >"$tmp" 2>/dev/null; then
-  ns=$(date +%s%N 2>/dev/null)
-  case $ns in *[!0-9]*|'') ns=$(date +%s 2>/dev/null)000000000 ;; esac
   mv -f "$tmp" "$spool/$ns-$$-$apid-$event.json" 2>/dev/null || rm -f "$tmp" 2>/dev/null
 else
   rm -f "$tmp" 2>/dev/null

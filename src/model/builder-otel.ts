@@ -39,13 +39,14 @@ export function usageFromAttributes(a: Attributes): Usage {
  * subagent when it is an agent invocation); GenAI spans map to their kinds; anything else is generic (shown,
  * not counted). Its parent is the one it names, else the session.
  */
-export function newOtelSpan(e: OtelSpanEvent, attributes: Attributes, seq: number, rootId: string): SpanState {
+export function newOtelSpan(e: OtelSpanEvent, attributes: Attributes, at: { seq: number; revision: number }, rootId: string): SpanState {
   const kind = e.parentSpanId ? otelKind(attributes) : isAgentSpan(attributes) ? 'subagent' : 'turn';
   return {
     id: e.spanId,
     kind: kind ?? 'tool',
     key: e.spanId,
-    seq,
+    seq: at.seq,
+    revision: at.revision,
     parentId: e.parentSpanId ?? rootId,
     parentFixed: true,
     startTime: e.startTime,

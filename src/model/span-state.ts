@@ -11,6 +11,8 @@ export interface SpanState {
   key: string;
   /** Insertion order: the tie-breaker that keeps sorting deterministic. */
   seq: number;
+  /** The builder revision (events applied) in which the span last changed: readers of changes key on it. */
+  revision: number;
   parentId: string | null;
   /** Set once an event named the parent explicitly; time-based placement never overrides it. */
   parentFixed: boolean;

@@ -1,4 +1,4 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 /** Traces hold code, prompts and paths: folders are private to the user. */
@@ -51,4 +51,14 @@ export function appendSync(path: string, data: string | Buffer, fsync = false): 
 
 export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/** A file's size and modification time as a key that changes when the file does ('-' when it is missing). */
+export function fileStamp(path: string): string {
+  try {
+    const st = statSync(path);
+    return `${st.size}:${st.mtimeMs}`;
+  } catch {
+    return '-';
+  }
 }

@@ -6,7 +6,7 @@ import type { TraceDocument } from '../model/trace.js';
 import { TraceBuilder, type TraceBuilderOptions } from '../model/trace-builder.js';
 import { Redactor } from '../redact.js';
 import { sweepTempFiles, writeFileAtomicSync } from './atomic-write.js';
-import { ensureDir, errorMessage, readTextIfExists } from './fs-util.js';
+import { ensureDir, errorMessage, fileStamp, readTextIfExists } from './fs-util.js';
 import { appendEvents, completeLength, forEachJournalEvent, journalSize, readJournal } from './journal.js';
 import { acquireSync } from './lock.js';
 import { isMissing, logError, logErrorLimited } from './log.js';
@@ -389,7 +389,8 @@ export class SessionStore {
     return out.sort((a, b) => b.header.startTime - a.header.startTime || a.sessionId.localeCompare(b.sessionId));
   }
 
-  private folderNames(): string[] {
+  /** The names of the session folders (a folder's session id is read by `sessionIdOfFolderName`). */
+  folderNames(): string[] {
     try {
       return readdirSync(sessionsDir(this.dir));
     } catch {
@@ -415,6 +416,21 @@ export class SessionStore {
     if (first?.sessionId) return first.sessionId;
     if (!existsSync(join(folder, TRACE_FILE))) return undefined;
     return safe(() => readTraceHead(join(folder, TRACE_FILE)).header.sessionId);
+  }
+
+  /** The id of the session a folder (by name) holds, when that folder is the session's own; else undefined. */
+  sessionIdOfFolderName(name: string): string | undefined {
+    const id = safe(() => this.sessionIdOfFolder(join(sessionsDir(this.dir), name)));
+    return id !== undefined && this.folder(id) === join(sessionsDir(this.dir), name) ? id : undefined;
+  }
+
+  /**
+   * A key that changes whenever the session's journal or summary.json does (size and modification time), so a
+   * reader that keeps a session's row knows when to read it again without reading anything.
+   */
+  changeStamp(sessionId: string): string {
+    const folder = this.folder(sessionId);
+    return `${fileStamp(join(folder, JOURNAL_FILE))}|${fileStamp(summaryPath(folder))}`;
   }
 
   /**

@@ -1,5 +1,6 @@
 import type { AgentEvent } from '../events/types.js';
 import type { TraceDocument } from '../model/trace.js';
+import type { TraceBuilder } from '../model/trace-builder.js';
 import type { Redactor } from '../redact.js';
 import type { SessionSummary } from './summary.js';
 
@@ -23,4 +24,14 @@ export interface ReconcileStore extends LivenessStore {
   load(sessionId: string): TraceDocument | undefined;
   currentSummary(sessionId: string): SessionSummary | undefined;
   sessionIds(): string[];
+}
+
+/** The part of the store a `SessionFollower` uses: a session's files, whether trace.json is current, a builder. */
+export interface FollowerStore {
+  journalPath(sessionId: string): string;
+  tracePath(sessionId: string): string;
+  isFresh(sessionId: string, trace: Pick<TraceDocument, 'status'> | undefined): boolean;
+  summary(sessionId: string): SessionSummary | undefined;
+  materializedBytes(sessionId: string): number | undefined;
+  newBuilder(sessionId: string): TraceBuilder;
 }

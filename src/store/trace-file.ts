@@ -144,6 +144,17 @@ function parseOrThrow(path: string, text: string): unknown {
  * Strings and nesting are tracked byte by byte (UTF-8 continuation bytes never equal an ASCII delimiter).
  */
 export function* spanTexts(path: string): Generator<string> {
+  for (const entry of spanEntries(path)) yield entry.text;
+}
+
+/** A span's JSON text and the byte offset where it starts in the file (for `spanTextAt`). */
+export interface SpanEntry {
+  text: string;
+  offset: number;
+}
+
+/** `spanTexts` with each span's offset in the file. */
+export function* spanEntries(path: string): Generator<SpanEntry> {
   const fd = openSync(path, 'r');
   try {
     const size = fstatSync(fd).size;
@@ -155,12 +166,14 @@ export function* spanTexts(path: string): Generator<string> {
     let depth = 0;
     let pieces: Buffer[] = [];
     let pieceStart = -1;
+    let spanOffset = 0;
     // Until the spans array starts, keep a small window to find `,"spans":[` (it may straddle chunks).
     let window = '';
     while (position < size) {
       const n = readSync(fd, chunk, 0, Math.min(chunk.length, size - position), position);
       if (n === 0) break;
       const buf = chunk.subarray(0, n);
+      const chunkStart = position;
       position += n;
       let i = 0;
       if (!inSpans) {
@@ -201,7 +214,10 @@ export function* spanTexts(path: string): Generator<string> {
         const c = buf[i]!;
         if (c === 34) inString = true;
         else if (c === 123 || c === 91) {
-          if (depth === 0) pieceStart = i;
+          if (depth === 0) {
+            pieceStart = i;
+            spanOffset = chunkStart + i;
+          }
           depth++;
         } else if (c === 125 || c === 93) {
           if (depth === 0) {
@@ -211,7 +227,7 @@ export function* spanTexts(path: string): Generator<string> {
           depth--;
           if (depth === 0) {
             pieces.push(Buffer.from(buf.subarray(pieceStart, i + 1)));
-            yield Buffer.concat(pieces).toString('utf8');
+            yield { text: Buffer.concat(pieces).toString('utf8'), offset: spanOffset };
             pieces = [];
             pieceStart = -1;
           }
@@ -223,6 +239,47 @@ export function* spanTexts(path: string): Generator<string> {
       }
     }
     if (!inSpans || depth > 0) throw new TraceFileError(path, 'the spans array is not complete');
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * The JSON text of the one span that starts at `offset` (from `spanEntries`): read in small pieces until its
+ * braces balance, so looking up one span of a huge file costs about that span's size.
+ */
+export function spanTextAt(path: string, offset: number): string {
+  const fd = openSync(path, 'r');
+  try {
+    const pieces: Buffer[] = [];
+    const chunk = Buffer.allocUnsafe(64 * 1024);
+    let position = offset;
+    let depth = 0;
+    let inString = false;
+    let escaped = false;
+    for (;;) {
+      const n = readSync(fd, chunk, 0, chunk.length, position);
+      if (n === 0) throw new TraceFileError(path, `the span at byte ${offset} is not complete`);
+      if (position === offset && chunk[0] !== 123) throw new TraceFileError(path, `no span starts at byte ${offset}`);
+      for (let i = 0; i < n; i++) {
+        const c = chunk[i]!;
+        if (inString) {
+          if (escaped) escaped = false;
+          else if (c === 92) escaped = true;
+          else if (c === 34) inString = false;
+        } else if (c === 34) inString = true;
+        else if (c === 123 || c === 91) depth++;
+        else if (c === 125 || c === 93) {
+          depth--;
+          if (depth === 0) {
+            pieces.push(Buffer.from(chunk.subarray(0, i + 1)));
+            return Buffer.concat(pieces).toString('utf8');
+          }
+        }
+      }
+      pieces.push(Buffer.from(chunk.subarray(0, n)));
+      position += n;
+    }
   } finally {
     closeSync(fd);
   }

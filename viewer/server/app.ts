@@ -7,7 +7,9 @@ import { LiveHub } from './live-hub.js';
 import { liveRoutes } from './live-routes.js';
 import { securityHooks } from './security-hooks.js';
 import { isLoopbackHost, urlHost } from './security.js';
-import { SessionIndex } from './sessions.js';
+import { LivenessChecks } from './liveness-checks.js';
+import { LiveSessions } from './live-sessions.js';
+import { SessionIndex } from './session-list.js';
 import { sessionsRoutes } from './sessions-routes.js';
 import { findWebRoot, staticFiles } from './static-files.js';
 
@@ -44,8 +46,10 @@ export class ViewerError extends Error {
 export async function buildViewerApp(options: ViewerOptions): Promise<{ app: FastifyInstance; bound: { host: string; port: number }; index: SessionIndex; hub: LiveHub }> {
   const bound = { host: options.host ?? '127.0.0.1', port: options.port ?? 7600 };
   const store = options.store;
-  const index = new SessionIndex(store);
-  const hub = new LiveHub(index, options.pollMs ?? 250);
+  const sessions = new LiveSessions(store);
+  const liveness = new LivenessChecks(store);
+  const index = new SessionIndex(store, sessions, liveness);
+  const hub = new LiveHub(index, sessions, liveness, options.pollMs ?? 250);
   const app = Fastify({
     logger: false,
     forceCloseConnections: true,
@@ -55,9 +59,9 @@ export async function buildViewerApp(options: ViewerOptions): Promise<{ app: Fas
 
   await app.register(securityHooks, { bound });
   await app.register(staticFiles, { webRoot: options.webRoot ?? findWebRoot() });
-  await app.register(sessionsRoutes, { store, index, prices: options.prices, version: options.version });
+  await app.register(sessionsRoutes, { store, index, sessions, prices: options.prices, version: options.version });
   await app.register(insightsRoutes, { store, prices: options.prices });
-  await app.register(liveRoutes, { index, hub });
+  await app.register(liveRoutes, { index, sessions, hub });
   app.addHook('preClose', async () => hub.close());
   return { app, bound, index, hub };
 }

@@ -1,5 +1,7 @@
 import type { ServerResponse } from 'node:http';
-import type { SessionIndex } from './sessions.js';
+import type { LivenessChecks } from './liveness-checks.js';
+import type { LiveSessions } from './live-sessions.js';
+import type { SessionIndex } from './session-list.js';
 
 /** An open Server-Sent-Events stream. */
 export class SseStream {
@@ -58,6 +60,8 @@ export class LiveHub {
 
   constructor(
     private readonly index: SessionIndex,
+    private readonly sessions: LiveSessions,
+    private readonly liveness: LivenessChecks,
     private readonly pollMs = 250,
   ) {}
 
@@ -69,7 +73,7 @@ export class LiveHub {
   }
 
   addSession(id: string, stream: SseStream, since: { epoch: number; version: number } | undefined): void {
-    const live = this.index.session(id, this.pinned());
+    const live = this.sessions.get(id);
     const sub: SessionSub = { id, stream, epoch: live.epoch, version: live.version };
     if (!since || since.epoch !== live.epoch || since.version > live.version) {
       stream.send('reset', JSON.stringify({ epoch: live.epoch, version: live.version }), `${live.epoch}.${live.version}`);
@@ -77,12 +81,14 @@ export class LiveHub {
       stream.send('delta', live.delta(since.version), `${live.epoch}.${live.version}`);
     }
     this.subs.add(sub);
+    this.watch();
     this.ensureTimer();
   }
 
   remove(stream: SseStream): void {
     this.lists.delete(stream);
     for (const s of this.subs) if (s.stream === stream) this.subs.delete(s);
+    this.watch();
     if (!this.lists.size && !this.subs.size) this.stopTimer();
   }
 
@@ -92,10 +98,12 @@ export class LiveHub {
     for (const s of this.subs) s.stream.end();
     this.lists.clear();
     this.subs.clear();
+    this.watch();
   }
 
-  private pinned(): Set<string> {
-    return new Set([...this.subs].map((s) => s.id));
+  /** Tells the live sessions which ones are watched (kept in memory whatever their use). */
+  private watch(): void {
+    this.sessions.setWatched(new Set([...this.subs].map((s) => s.id)));
   }
 
   private ensureTimer(): void {
@@ -112,7 +120,9 @@ export class LiveHub {
   tick(): void {
     this.ticks++;
     for (const s of this.lists) if (s.closed) this.lists.delete(s);
+    const watched = this.subs.size;
     for (const s of this.subs) if (s.stream.closed) this.subs.delete(s);
+    if (this.subs.size !== watched) this.watch();
     if (!this.lists.size && !this.subs.size) {
       this.stopTimer();
       return;
@@ -124,7 +134,6 @@ export class LiveHub {
           for (const s of this.lists) s.send('sessions', data);
         }
       }
-      const pinned = this.pinned();
       const byId = new Map<string, SessionSub[]>();
       for (const s of this.subs) {
         const list = byId.get(s.id);
@@ -132,8 +141,8 @@ export class LiveHub {
         else byId.set(s.id, [s]);
       }
       for (const [id, subs] of byId) {
-        const live = this.index.session(id, pinned);
-        this.index.checkLiveness(id, live.header?.status);
+        const live = this.sessions.get(id);
+        this.liveness.check(id, live.header?.status);
         const deltas = new Map<number, string>();
         for (const sub of subs) {
           if (!sub.stream.ready) continue;

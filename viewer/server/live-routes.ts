@@ -2,10 +2,12 @@ import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest 
 import { LiveHub, SseStream } from './live-hub.js';
 import { SECURITY_HEADERS } from './security.js';
 import { sessionOf, sessionParamsSchema, type SessionParams } from './session-params.js';
-import type { SessionIndex } from './sessions.js';
+import type { LiveSessions } from './live-sessions.js';
+import type { SessionIndex } from './session-list.js';
 
 export interface LiveRoutesOptions {
   index: SessionIndex;
+  sessions: LiveSessions;
   hub: LiveHub;
 }
 
@@ -17,7 +19,7 @@ function parseSince(value: unknown): { epoch: number; version: number } | undefi
 
 /** Server-sent events: `/api/live` (the list changed) and `/api/sessions/:id/live` (a session's new spans). */
 export const liveRoutes: FastifyPluginAsync<LiveRoutesOptions> = async (app: FastifyInstance, options) => {
-  const { index, hub } = options;
+  const { index, sessions, hub } = options;
 
   const openStream = (request: FastifyRequest, reply: FastifyReply): SseStream => {
     reply.hijack();
@@ -50,7 +52,7 @@ export const liveRoutes: FastifyPluginAsync<LiveRoutesOptions> = async (app: Fas
     '/api/sessions/:id/live',
     { schema: { params: sessionParamsSchema, querystring: { type: 'object', properties: { since: { type: 'string', maxLength: 64 } } } } },
     async (request, reply) => {
-      const live = sessionOf(index, request, reply);
+      const live = sessionOf(index, sessions, request, reply);
       if (!live) return reply;
       const since = parseSince(request.headers['last-event-id']) ?? parseSince(request.query.since);
       const stream = openStream(request, reply);

@@ -2,7 +2,9 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { SessionTooLargeError } from '../../src/store/trace-file.js';
 import { isValidSessionId } from './security.js';
 import { notFound } from './security-hooks.js';
-import type { LiveSession, SessionIndex } from './sessions.js';
+import type { LiveSession } from './live-session.js';
+import type { LiveSessions } from './live-sessions.js';
+import type { SessionIndex } from './session-list.js';
 
 /** Route schemas: the ids as security.ts's isValidSessionId / isValidSpanId accept them. */
 export const sessionIdSchema = { type: 'string', minLength: 1, maxLength: 1024, pattern: '^[^\\u0000-\\u001f\\u007f]*$' } as const;
@@ -17,7 +19,7 @@ export interface SessionParams {
 }
 
 /** The session a `/api/sessions/:id…` request names, or undefined once the reply (400/404/413/503) is sent. */
-export function sessionOf(index: SessionIndex, request: FastifyRequest<{ Params: SessionParams }>, reply: FastifyReply): LiveSession | undefined {
+export function sessionOf(index: SessionIndex, sessions: LiveSessions, request: FastifyRequest<{ Params: SessionParams }>, reply: FastifyReply): LiveSession | undefined {
   const id = request.params.id;
   if (!isValidSessionId(id)) {
     void reply.code(400).type('application/json; charset=utf-8').send({ error: 'invalid session id' });
@@ -29,7 +31,7 @@ export function sessionOf(index: SessionIndex, request: FastifyRequest<{ Params:
   }
   let live: LiveSession;
   try {
-    live = index.session(id);
+    live = sessions.get(id);
   } catch (error) {
     // One session too large (or unreadable right now) is refused by name; every other one is served.
     if (error instanceof SessionTooLargeError) void reply.code(413).type('application/json; charset=utf-8').send({ error: error.message });

@@ -7,11 +7,13 @@ import type { ViewerInfo } from './info.js';
 import { notFound } from './security-hooks.js';
 import { isValidSpanId } from './security.js';
 import { pagingNumberSchema, sessionIdSchema, sessionOf, sessionParamsSchema, spanIdSchema, type SessionParams } from './session-params.js';
-import type { SessionIndex } from './sessions.js';
+import type { LiveSessions } from './live-sessions.js';
+import type { SessionIndex } from './session-list.js';
 
 export interface SessionsRoutesOptions {
   store: SessionStore;
   index: SessionIndex;
+  sessions: LiveSessions;
   prices?: PriceTable;
   version?: string;
 }
@@ -27,7 +29,7 @@ const pagingQuerySchema = { type: 'object', properties: { offset: pagingNumberSc
 
 /** `/api/info` and the read-only sessions API: the list, one session's header, its document, its spans. */
 export const sessionsRoutes: FastifyPluginAsync<SessionsRoutesOptions> = async (app: FastifyInstance, options) => {
-  const { store, index } = options;
+  const { store, index, sessions } = options;
 
   app.get('/api/info', async (): Promise<ViewerInfo & { name: string }> => ({
     name: 'agent-trace',
@@ -54,7 +56,7 @@ export const sessionsRoutes: FastifyPluginAsync<SessionsRoutesOptions> = async (
   });
 
   app.get<{ Params: SessionParams }>('/api/sessions/:id', { schema: { params: sessionParamsSchema } }, async (request, reply) => {
-    const live = sessionOf(index, request, reply);
+    const live = sessionOf(index, sessions, request, reply);
     if (!live) return reply;
     return reply
       .type('application/json; charset=utf-8')
@@ -63,7 +65,7 @@ export const sessionsRoutes: FastifyPluginAsync<SessionsRoutesOptions> = async (
 
   // The whole document, streamed in pieces: a 100 MB session never sits in one string on the server.
   app.get<{ Params: SessionParams }>('/api/sessions/:id/trace', { schema: { params: sessionParamsSchema } }, async (request, reply) => {
-    const live = sessionOf(index, request, reply);
+    const live = sessionOf(index, sessions, request, reply);
     if (!live) return reply;
     reply.header('x-trace-epoch', String(live.epoch));
     reply.header('x-trace-version', String(live.version));
@@ -75,7 +77,7 @@ export const sessionsRoutes: FastifyPluginAsync<SessionsRoutesOptions> = async (
     '/api/sessions/:id/spans',
     { schema: { params: sessionParamsSchema, querystring: pagingQuerySchema } },
     async (request, reply) => {
-      const live = sessionOf(index, request, reply);
+      const live = sessionOf(index, sessions, request, reply);
       if (!live) return reply;
       const q = request.query;
       const offset = Math.max(0, Math.floor(Number(q.offset ?? 0)) || 0);
@@ -88,7 +90,7 @@ export const sessionsRoutes: FastifyPluginAsync<SessionsRoutesOptions> = async (
     '/api/sessions/:id/spans/:spanId',
     { schema: { params: { type: 'object', required: ['id', 'spanId'], properties: { id: sessionIdSchema, spanId: spanIdSchema } } } },
     async (request, reply) => {
-      const live = sessionOf(index, request, reply);
+      const live = sessionOf(index, sessions, request, reply);
       if (!live) return reply;
       const spanId = request.params.spanId;
       if (!isValidSpanId(spanId)) return reply.code(400).type('application/json; charset=utf-8').send({ error: 'invalid span id' });

@@ -2,7 +2,7 @@ import { debounce, h, icon, isTyping, replaceChildren } from './dom.js';
 import { fmtAgo, fmtCost, fmtDate, fmtDuration, fmtInt, fmtTokens, oneLine, plausibleRange, shortModel } from './format.js';
 import { ListSource, type ListState } from './list-source.js';
 import { sessionHref, statusBadge } from './shared.js';
-import type { SessionListEntry } from '../server/sessions.js';
+import type { SessionListEntry } from '../server/api-types.js';
 
 /** A row of the session list, as the server's `/api/sessions` sends it. */
 export type ListEntry = SessionListEntry;

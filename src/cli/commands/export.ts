@@ -1,9 +1,10 @@
 import { statSync } from 'node:fs';
 import { DEFAULT_RETRY_BUDGET_MS, displayEndpoint, OtlpExportError, OtlpExporter } from '../../../exporters/otlp/exporter.js';
-import { buildResource, msToNanos, SpanConverter, spanShapes, toolCallLookup } from '../../../exporters/otlp/spans.js';
+import { buildResource, msToNanos } from '../../../exporters/otlp/spans.js';
 import { BACKGROUND_ENV, claimWaiter } from '../../../exporters/otlp/background.js';
 import { createProgress, formatBytes } from '../export-progress.js';
-import { exportSession, planSession, type SessionExportResult } from '../../../exporters/otlp/session-export.js';
+import { exportSession, pendingSpans, planSession, type SessionExportResult } from '../../../exporters/otlp/session-export.js';
+import { converterFor, readSessionSpans } from '../../../exporters/otlp/session-spans.js';
 import { resolveOtlpDraft, type OtlpDraftSettings } from '../../../exporters/otlp/settings.js';
 import { version } from '../../version.js';
 import { readWatermark, watermarkPath } from '../../../exporters/otlp/watermark.js';
@@ -172,7 +173,7 @@ async function exportCommand(ctx: CliContext, sessions: string[], opts: ExportCo
           onWait: () => progress.note(`waiting for another export of ${sessionId.slice(0, 8)}`),
           onLocked: () => releaseWaiter?.(),
           onPlan: (plan) => {
-            sessionSpans = plan.pending.length;
+            sessionSpans = plan.pending;
             progress.note('');
             show();
           },
@@ -269,37 +270,28 @@ function dryRun(ctx: CliContext, ids: string[], settings: OtlpDraftSettings, res
   const sessions = [];
   let total = 0;
   for (const sessionId of ids) {
-    let doc;
+    let source;
+    let header;
     try {
-      doc = ctx.store.load(sessionId);
+      source = readSessionSpans(ctx.store, sessionId);
+      header = ctx.store.summary(sessionId)?.header;
     } catch (error) {
-      if (!(error instanceof SessionTooLargeError || error instanceof TraceFileError)) throw error;
+      if (!(error instanceof TraceFileError)) throw error;
       process.stderr.write(`agent-trace: skipped session ${sessionId}: ${error.message}\n`);
       continue;
     }
     const watermark = endpoint === undefined ? { sent: new Set<string>(), torn: false } : readWatermark(ctx.store.folder(sessionId), endpoint);
-    const plan = planSession(doc, sessionId, watermark);
-    total += plan.pending.length;
-    const converter = doc
-      ? new SpanConverter({
-          sessionId,
-          traceId: doc.traceId,
-          mode: settings.traceMode,
-          resource,
-          shapes: settings.traceMode === 'turn' ? spanShapes(doc.spans) : undefined,
-          rootSpanId: doc.spans.find((s) => s.parentSpanId === null)?.spanId,
-          toolCall: toolCallLookup(doc.spans),
-          title: doc.title,
-        })
-      : undefined;
+    const plan = planSession(source, sessionId, watermark);
+    total += plan.pending;
+    const converter = source ? converterFor(source, { sessionId, resource, traceMode: settings.traceMode }) : undefined;
     sessions.push({
       sessionId,
-      title: doc?.title,
-      status: doc?.status,
-      pending: plan.pending.length,
+      title: header?.title,
+      status: header?.status,
+      pending: plan.pending,
       alreadySent: plan.alreadySent,
       open: plan.open,
-      spans: plan.pending.map((s) => {
+      spans: [...pendingSpans(plan)].map((s) => {
         const placement = converter!.placement(s);
         return {
           traceId: placement.traceId,

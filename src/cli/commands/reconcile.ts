@@ -1,4 +1,5 @@
 import { readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { join } from 'node:path';
 import type { AgentTraceConfig } from '../../config.js';
 import { FILE_MODE, ensureDir } from '../../store/fs-util.js';
@@ -55,9 +56,21 @@ export function exportAfter(store: SessionStore, config: AgentTraceConfig, sessi
     .catch((error: unknown) => logError(store.dir, 'reconcile: export', error));
 }
 
+/** Background work yields the CPU to the agent (and to whatever the user runs next): a nice value of 10. */
+function lowerPriority(dir: string): void {
+  try {
+    setPriority(WORKER_NICE);
+  } catch (error) {
+    logErrorLimited(dir, 'reconcile worker: lowering its priority', error);
+  }
+}
+
+const WORKER_NICE = 10;
+
 async function runWorker(store: SessionStore, config: AgentTraceConfig): Promise<void> {
   const dir = store.dir;
   if (liveWorker(dir) !== undefined) return;
+  lowerPriority(dir);
   writePid(dir);
   const cleanup = () => removePid(dir);
   process.on('exit', cleanup);
