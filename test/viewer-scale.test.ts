@@ -171,7 +171,7 @@ describe('viewer at scale', () => {
     await p.keyboard.press('1');
     const byTool = p.locator('.summary .tools-table tbody tr');
     await byTool.first().waitFor();
-    const calls = Object.fromEntries(await byTool.evaluateAll((rows) => rows.map((r) => [r.cells[0]!.textContent, r.cells[1]!.textContent])));
+    const calls = Object.fromEntries(await byTool.evaluateAll((rows) => rows.map((r) => [(r as HTMLTableRowElement).cells[0]!.textContent, (r as HTMLTableRowElement).cells[1]!.textContent])));
     expect(calls).toEqual({ Read: '3,333', Bash: '1,667' });
     expect(await axe(p)).toEqual([]);
     await p.close();

@@ -1,4 +1,4 @@
-import type { SessionListEntry } from '../server/sessions.js';
+import type { SessionListEntry } from '../server/api-types.js';
 
 /** A page of the session list: `GET /api/sessions?offset&limit`, newest first. */
 interface ListPage {
