@@ -5,6 +5,7 @@ import { appendFileSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spanIdFor } from '../src/model/ids.js';
 import type { RunningViewer } from '../viewer/server/app.js';
 import { bigSessionEvents, CHROMIUM, CHROMIUM_ARGS, startTestViewer, tempStore, type Ev } from './viewer-helpers.js';
 
@@ -166,6 +167,13 @@ describe('viewer at scale', () => {
     await selected.waitFor();
     expect(await selected.locator('.wf-sub').textContent()).toMatch(/file4999|echo 4999/);
     expect(await p.locator('.wf-row').count()).toBeLessThan(100);
+
+    // a deep link to a span beyond the first page selects it once its page has arrived
+    await p.goto('about:blank');
+    await p.goto(`${base}/#/s/${BIG}/waterfall/${spanIdFor(BIG, 'tool', `t${BIG_TOOLS - 2}`)}`);
+    await p.waitForFunction(() => document.documentElement.dataset.spansComplete === '1');
+    await selected.waitFor();
+    expect(await selected.locator('.wf-sub').textContent()).toMatch(/file4998|echo 4998/);
 
     // the summary of the same session counts every span, not the first page: calls by tool come from the spans
     await p.keyboard.press('1');

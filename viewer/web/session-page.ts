@@ -97,6 +97,8 @@ export class SessionPage implements SessionHost {
       return;
     }
     const jump = span !== undefined && (span !== this.selected || tab !== this.tab || !this.views.has(tab));
+    // a deep link to a span of a big session that has not arrived yet: selected once every page is in
+    this.awaitedSpan = span !== undefined && this.model.loading && !this.model.nodes.has(span) ? span : undefined;
     if (span !== undefined && span !== this.selected) {
       this.selected = this.model.nodes.has(span) ? span : undefined;
       for (const v of this.views.values()) v.selectionChanged?.(this.selected);
@@ -166,6 +168,7 @@ export class SessionPage implements SessionHost {
   }
 
   private focusOnReady = false;
+  private awaitedSpan: string | undefined;
 
   onKey(e: KeyboardEvent): boolean {
     if (!this.ready) return false;
@@ -182,6 +185,7 @@ export class SessionPage implements SessionHost {
   private onChange(change: ModelChange): void {
     this.renderHeader();
     for (const v of this.views.values()) v.update(change);
+    if (change.reset && this.awaitedSpan && this.model.nodes.has(this.awaitedSpan)) this.show(this.tab, this.awaitedSpan);
   }
 
   private tick(): void {
