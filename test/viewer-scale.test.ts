@@ -1,7 +1,7 @@
 // The viewer at scale in real Chromium: a store of 5,000 sessions (the list loads by page, newest first, and
 // keeps only the rows near the screen in the DOM) and a session of more than one span page (loaded page by
 // page, its waterfall painted from the first page, then whole).
-import { appendFileSync, readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -128,14 +128,23 @@ describe('viewer at scale', () => {
 
     expect(await axe(p)).toEqual([]);
 
-    // live: a new session appears at the top without a reload
+    // live: a new session appears at the top without a reload, from the first page alone
+    const before = firstPages.length;
     store.append([{ type: 'session.start', sessionId: 'scale-new', time: Date.now(), agent: { name: 'claude-code' }, title: 'Arrived while watching' }]);
     await p.waitForFunction((t) => document.querySelector('.list-toolbar .count')?.textContent === t, `${n(TOTAL + 1)} of ${n(TOTAL + 1)} sessions`);
     expect(await p.locator('tr.session-row').first().getAttribute('data-session')).toBe('scale-new');
     expect(await rowCount(p)).toBeLessThan(100);
+    expect(firstPages.slice(before).every((q) => q === '?offset=0&limit=100')).toBe(true);
+    // a removed session (the count no longer adds up) makes the list read every page again
+    rmSync(store.folder(idOf(0)), { recursive: true });
+    await p.waitForFunction((t) => document.querySelector('.list-toolbar .count')?.textContent === t, `${n(TOTAL)} of ${n(TOTAL)} sessions`);
+    expect(await p.locator(`tr[data-session="${idOf(0)}"]`).count()).toBe(0);
+    await p.locator('.list-scroll').evaluate((el) => (el.scrollTop = el.scrollHeight));
+    await p.locator(`tr[data-session="${idOf(1)}"]`).waitFor();
 
     await p.keyboard.press('Escape');
-    await p.locator('tr.session-row').first().focus();
+    await p.locator('.list-scroll').evaluate((el) => (el.scrollTop = 0));
+    await p.locator('tr[data-session="scale-new"]').focus();
     await p.keyboard.press('Enter');
     await p.waitForFunction(() => location.hash.startsWith('#/s/scale-new'));
     await p.close();

@@ -446,12 +446,35 @@ export class ListView {
     const focused = focusedAttr;
     replaceChildren(this.body, first > 0 ? spacer(first * this.rowHeight) : null, rows, last < n ? spacer((n - last) * this.rowHeight) : null);
     if (focused !== undefined) this.body.querySelector<HTMLElement>(`tr.session-row[data-index="${focused}"]`)?.focus({ preventScroll: true });
-    const sample = rows[0];
-    if (sample && sample.offsetHeight > 0 && Math.abs(sample.offsetHeight - this.rowHeight) > 2) {
-      this.rowHeight = sample.offsetHeight;
+    this.remeasure(rows);
+  }
+
+  /**
+   * Rows differ in height (a prompt line or not): the estimate is the mean of the rows on screen. When it
+   * changes, the spacers are resized and the scroll position keeps the same row at the top (or the bottom at the
+   * bottom), so a drag to the end of the list lands on the last session.
+   */
+  private remeasure(rows: HTMLElement[]): void {
+    if (this.measuring || rows.length === 0) return;
+    let sum = 0;
+    for (const r of rows) sum += r.offsetHeight;
+    const mean = sum / rows.length;
+    if (!(mean > 0) || Math.abs(mean - this.rowHeight) <= 2) return;
+    const s = this.scroller;
+    const atEnd = s.scrollTop > 0 && s.scrollTop + s.clientHeight >= s.scrollHeight - 2;
+    const topRow = s.scrollTop / this.rowHeight;
+    this.measuring = true;
+    try {
+      this.rowHeight = mean;
       this.renderWindow(true);
+      s.scrollTop = atEnd ? s.scrollHeight : topRow * mean;
+      this.renderWindow(true);
+    } finally {
+      this.measuring = false;
     }
   }
+
+  private measuring = false;
 
   private row(e: ListEntry, index: number): HTMLElement {
     const href = sessionHref(e.sessionId);
