@@ -75,7 +75,7 @@ export class SessionModel {
     this.id = id;
   }
 
-  async load(): Promise<void> {
+  async load(early = true): Promise<void> {
     const shared = embeddedSession();
     if (shared) {
       this.setDocument(shared.doc, 0, 0);
@@ -88,12 +88,14 @@ export class SessionModel {
     this.loading = true;
     let ready: () => void = () => undefined;
     const firstReady = new Promise<void>((resolve) => (ready = resolve));
+    const showFirstPage = (start: LoadedSession) => {
+      this.applyLoaded(start);
+      this.progress = { loaded: start.spans.length, total: start.spans.length };
+      ready();
+    };
     const whole = loadSessionPages(this.id, {
-      first: (start) => {
-        this.applyLoaded(start);
-        this.progress = { loaded: start.spans.length, total: start.spans.length };
-        ready();
-      },
+      // a reload (the session was rebuilt) keeps showing the old spans until the new ones are all in
+      first: early ? showFirstPage : undefined,
       progress: (loaded, total) => {
         this.progress = { loaded, total };
         this.onLoadProgress?.(loaded, total);
@@ -242,7 +244,7 @@ export class SessionModel {
     this.source?.close();
     this.source = undefined;
     try {
-      await this.load();
+      await this.load(false);
     } catch {
       return;
     }
