@@ -1,10 +1,14 @@
 import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { getPriority } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { TraceDocument } from '../src/model/trace.js';
 import { acquireSync } from '../src/store/lock.js';
+import { reconcileSession } from '../src/store/reconcile.js';
+import { SessionStore } from '../src/store/session-store.js';
+import { RECONCILE_SOURCES } from '../src/adapters/sources.js';
 import { binPath, cli, repoRoot, run, tempDir } from './helpers/env.js';
 import { freshDataDir, isolatedEnv, spansOf, TranscriptWriter } from './helpers/claude-code.js';
 
@@ -143,6 +147,35 @@ describe('the reconcile step', () => {
     expect(list.code, list.stderr).toBe(0);
     expect(toolKeys(dir, 'kill')).toEqual(Array.from({ length: 400 }, (_, i) => `toolu_${i}`).sort());
     expect(readdirSync(folder).filter((n) => n.includes('.json'))).toEqual([]);
+  });
+
+  it('an agent that exits between the drain and its liveness check ended, not interrupted: its last hooks are read first', async () => {
+    const { dir } = freshDataDir();
+    const store = new SessionStore(dir, { sources: RECONCILE_SOURCES });
+    // The agent: a live process whose pid the spool names (as the recorder names the agent it runs under).
+    const agent = spawn('sleep', ['60'], { stdio: 'ignore' });
+    const spool = join(dir, 'spool', 'claude-code');
+    mkdirSync(spool, { recursive: true });
+    let ns = BigInt(Date.now()) * 1_000_000n;
+    const put = (event: string, payload: Record<string, unknown>) => {
+      ns += 1_000_000n;
+      writeFileSync(join(spool, `${ns}-${process.pid}-${agent.pid}-${event}.json`), JSON.stringify({ session_id: 'race-1', cwd: dir, hook_event_name: event, ...payload }));
+    };
+    put('SessionStart', { source: 'startup' });
+    put('UserPromptSubmit', { prompt: 'hi' });
+    put('Stop', { stop_hook_active: false });
+    store.reconcile();
+    expect(store.load('race-1')!.status).toBe('running');
+    // SessionEnd reaches the spool and the agent exits — after a reader drained the spool, before it checks
+    // whether the session's agent still lives.
+    put('SessionEnd', { reason: 'other' });
+    agent.kill('SIGKILL');
+    await once(agent, 'exit');
+    reconcileSession(store, 'race-1', RECONCILE_SOURCES, {}, { changed: [], exportWanted: [], drained: 0 }, false);
+    const doc = store.load('race-1')!;
+    expect(doc.status).toBe('completed');
+    expect(doc.spans.flatMap((sp) => (sp.events ?? []).map((e) => e.name))).not.toContain('interrupted');
+    expect(spoolFiles(dir)).toEqual([]);
   });
 
   it('a lock whose holder is dead is taken over at once; one held by a live process is not', async () => {

@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { describeWithFixtures } from './helpers/fixtures.js';
 import type { AgentEvent } from '../src/events/types.js';
 import type { TraceDocument } from '../src/model/trace.js';

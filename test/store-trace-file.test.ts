@@ -1,7 +1,8 @@
-import { writeFileSync } from 'node:fs';
+import { closeSync, openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readTraceHead, spanEntries, spanTextAt, spanTexts, TraceFileError } from '../src/store/trace-file.js';
+import { forEachJsonLine } from '../src/store/jsonl.js';
 import { tempDir } from './helpers/env.js';
 
 describe('streamed trace.json reads', () => {
@@ -38,5 +39,29 @@ describe('streamed trace.json reads', () => {
       expect(() => readTraceHead(join(dir, name))).toThrow(name);
     }
     expect(() => [...spanTexts(join(dir, 'torn.json'))]).toThrow(/not complete/);
+  });
+});
+
+describe('forEachJsonLine (the journal and transcripts read by offset)', () => {
+  it('reads complete lines only, from an offset up to a bound, counting lines that are not JSON', () => {
+    const path = join(tempDir(), 'lines.jsonl');
+    const text = '{"a":1}\n\nnot json\n{"b":"é\\n"}\n{"torn":';
+    writeFileSync(path, text);
+    const fd = openSync(path, 'r');
+    try {
+      const size = Buffer.byteLength(text);
+      const seen: unknown[] = [];
+      const all = forEachJsonLine(fd, 0, size, (v) => seen.push(v));
+      expect(seen).toEqual([{ a: 1 }, { b: 'é\n' }]);
+      expect(all.skipped).toBe(1);
+      expect(all.end).toBe(size - '{"torn":'.length); // the torn tail waits for its newline
+      // from the end of the first line, up to the middle of the fourth: only what is complete within the bound
+      const part: unknown[] = [];
+      const mid = forEachJsonLine(fd, '{"a":1}\n'.length, size - 12, (v) => part.push(v));
+      expect(part).toEqual([]);
+      expect(mid.end).toBe('{"a":1}\n\nnot json\n'.length);
+    } finally {
+      closeSync(fd);
+    }
   });
 });

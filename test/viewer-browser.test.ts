@@ -349,7 +349,8 @@ describe('viewer in Chromium', () => {
     expect(await page.evaluate(() => document.activeElement?.classList.contains('wf-scroll'))).toBe(true);
     await page.keyboard.press('2');
     await page.waitForFunction(() => location.hash.includes('/chat/'));
-    expect(await page.locator('.tab.active').textContent()).toBe('Chat');
+    // The hash changes before its hashchange event switches the tab: wait for the switch, not only the URL.
+    await page.waitForFunction(() => document.querySelector('.tab.active')?.textContent === 'Chat');
     await page.keyboard.press('3');
     await page.waitForFunction(() => location.hash.includes('/waterfall/'));
     expect(await selectedRow(page).getAttribute('data-id')).toBe(demoSpan('subagent', 'a1'));

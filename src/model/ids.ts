@@ -27,3 +27,12 @@ export function spanIdFor(sessionId: string, kind: string, key: string): string 
 export function shortHash(text: string, length = 8): string {
   return digest(text).slice(0, length);
 }
+
+/**
+ * The one turn-key rule: a turn without an explicit key is named by its prompt text and how many times that
+ * text was typed before (the nth occurrence), so a hook's UserPromptSubmit and the transcript's user line of
+ * the same prompt meet on one span.
+ */
+export function turnKeyFor(prompt: string, occurrence: number): string {
+  return `p:${shortHash(prompt, 12)}:${occurrence}`;
+}

@@ -1,5 +1,5 @@
 import type { AgentEvent, AgentInfo } from '../events/types.js';
-import { shortHash } from './ids.js';
+import { turnKeyFor } from './ids.js';
 import { compact } from './builder-content.js';
 import { insertTurn, turnAt } from './builder-placement.js';
 import {
@@ -83,9 +83,8 @@ export function sessionCrash(s: BuilderState, e: Event<'session.crash'>): void {
 
 export function turnStart(s: BuilderState, e: Event<'turn.start'>): void {
   const { prompt, time, attributes: attrs } = e;
-  // Without an explicit key, the nth time a source reports a prompt text identifies the turn, so the hook's
-  // UserPromptSubmit and the transcript's user line of the same prompt meet on one span.
-  const turnKey = e.key ?? `p:${shortHash(prompt, 12)}:${nextOrdinal(s, `turn|${e.source ?? ''}|${prompt}`)}`;
+  // Without an explicit key, the nth time a source reports a prompt text identifies the turn.
+  const turnKey = e.key ?? turnKeyFor(prompt, nextOrdinal(s, `turn|${e.source ?? ''}|${prompt}`));
   let turn = spanOf(s, 'turn', turnKey);
   if (s.lifecycle === 'interrupted' && time > (s.endTime ?? 0)) {
     // A new prompt after the session was presumed gone (idle past the limit): the agent is alive after all.

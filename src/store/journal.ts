@@ -1,6 +1,7 @@
 import { closeSync, fstatSync, openSync, readSync, statSync, writeSync } from 'node:fs';
 import type { AgentEvent } from '../events/types.js';
 import { FILE_MODE } from './fs-util.js';
+import { forEachJsonLine } from './jsonl.js';
 
 /**
  * The journal: one JSON event per line, append-only, the source of truth of a session. Every line is written
@@ -88,8 +89,6 @@ export interface JournalRead {
   skipped: number;
 }
 
-const READ_CHUNK = 8 * 1024 * 1024;
-
 /**
  * Reads complete lines from `from` on, a chunk at a time (memory is the events, not the file); a line still
  * being written is left for the next read.
@@ -109,37 +108,8 @@ export function forEachJournalEvent(journalPath: string, fn: (event: AgentEvent)
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { end: from, skipped: 0 };
     throw error;
   }
-  let skipped = 0;
-  let end = from;
   try {
-    const size = fstatSync(fd).size;
-    let carry: Buffer = Buffer.alloc(0);
-    let position = from;
-    while (position < size) {
-      const chunk = Buffer.allocUnsafe(Math.min(READ_CHUNK, size - position));
-      const n = readSync(fd, chunk, 0, chunk.length, position);
-      if (n === 0) break;
-      position += n;
-      const buffer = carry.length ? Buffer.concat([carry, chunk.subarray(0, n)]) : chunk.subarray(0, n);
-      let start = 0;
-      for (;;) {
-        const nl = buffer.indexOf(NEWLINE, start);
-        if (nl < 0) break;
-        if (nl > start) {
-          let event: AgentEvent | undefined;
-          try {
-            event = JSON.parse(buffer.toString('utf8', start, nl)) as AgentEvent;
-          } catch {
-            skipped++;
-          }
-          if (event !== undefined) fn(event);
-        }
-        start = nl + 1;
-      }
-      end = position - (buffer.length - start);
-      carry = Buffer.from(buffer.subarray(start));
-    }
-    return { end, skipped };
+    return forEachJsonLine(fd, from, fstatSync(fd).size, (value) => fn(value as AgentEvent));
   } finally {
     closeSync(fd);
   }

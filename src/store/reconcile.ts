@@ -202,7 +202,19 @@ export function reconcileSession(store: ReconcileStore, sessionId: string, sourc
     }
   }
   if (grew || force || !current) doc = store.materialize(sessionId, matOpts);
-  const dead = whyNotRunning(store, sessionId, doc, options.inactivityMs !== undefined ? { inactivityMs: options.inactivityMs } : {});
+  const liveness = options.inactivityMs !== undefined ? { inactivityMs: options.inactivityMs } : {};
+  let dead = whyNotRunning(store, sessionId, doc, liveness);
+  if (dead && !dead.idle) {
+    // The agent exited after the spool was drained: its last hooks (SessionEnd, run before it exits) may be
+    // there now. Read them before calling the session interrupted.
+    const drained = result.drained;
+    drainSpool(store, sources, options.patient === true, result, new Set(), options.quick === true);
+    if (result.drained > drained) {
+      doc = store.materialize(sessionId, matOpts);
+      dead = whyNotRunning(store, sessionId, doc, liveness);
+      grew = true;
+    }
+  }
   if (dead) {
     // Whatever the agent wrote before it went away is read before the session is called interrupted.
     if (source?.catchUp) {

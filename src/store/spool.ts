@@ -1,5 +1,6 @@
-import { closeSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { writeFileAtomicSync } from './atomic-write.js';
 import { ensureDir, FILE_MODE } from './fs-util.js';
 import { isMissing, logErrorLimited } from './log.js';
 import { isPidAlive } from './process-info.js';
@@ -182,9 +183,7 @@ export function noteFired(dir: string, fired: Map<string, Map<string, number>>):
     for (const [event, time] of events) if (!(a[event]! >= time)) a[event] = time;
   }
   try {
-    const tmp = `${path}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify(current), { mode: FILE_MODE });
-    renameSync(tmp, path);
+    writeFileAtomicSync(path, JSON.stringify(current), { durable: false });
   } catch (error) {
     // doctor will say less
     logErrorLimited(dir, `spool: writing ${FIRED_FILE}`, error);

@@ -38,6 +38,17 @@ export interface SessionSummary {
   spans?: number;
 }
 
+/** What is wrong with a session's files, in words: unreadable journal lines; an event dated in the future. */
+export function summaryProblems(summary: Pick<SessionSummary, 'journal' | 'futureDated'>): string[] {
+  const out = skippedLinesProblem(summary.journal?.skippedLines ?? 0);
+  if (summary.futureDated) out.push('an event is dated in the future; its time is not trusted');
+  return out;
+}
+
+export function skippedLinesProblem(skipped: number): string[] {
+  return skipped ? [`${skipped} unreadable journal line${skipped === 1 ? '' : 's'} skipped`] : [];
+}
+
 export function summaryPath(folder: string): string {
   return join(folder, SUMMARY_FILE);
 }

@@ -1,6 +1,6 @@
 import { SessionFollower } from '../../src/store/session-follower.js';
 import type { FollowerStore } from '../../src/store/store-api.js';
-import { skippedLinesProblem } from './problems.js';
+import { skippedLinesProblem } from '../../src/store/summary.js';
 import { SpanTable } from './span-table.js';
 
 /**

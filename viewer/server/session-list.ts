@@ -1,10 +1,10 @@
 import { logErrorLimited } from '../../src/store/log.js';
 import type { SessionStore } from '../../src/store/session-store.js';
+import { summaryProblems } from '../../src/store/summary.js';
 import type { SessionListEntry } from './api-types.js';
 import { listRow } from './list-row.js';
 import type { LivenessChecks } from './liveness-checks.js';
 import type { LiveSessions } from './live-sessions.js';
-import { summaryProblems } from './problems.js';
 import { SessionFolders } from './session-folders.js';
 
 /** How often finished sessions are checked for changes (running ones and new folders: every scan). */

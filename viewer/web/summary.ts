@@ -1,7 +1,7 @@
 import { h, icon, kindIcon, replaceChildren, type Child } from './dom.js';
 import { fmtClock, fmtCost, fmtDate, fmtDuration, fmtInt, fmtOffset, fmtTokens, oneLine, plausibleRange, plural, shortModel } from './format.js';
 import { durationKnown, isInterrupted, modelOf, toolName, usageOf, type ModelChange, type SpanNode, type TraceHeader } from './model.js';
-import { shortPath, toolSummary, valueView } from './content.js';
+import { shortPath, toolSummary } from './content.js';
 import type { SessionHost, TabView } from './host.js';
 import { foldedMarkdown } from './fold.js';
 import { contextChart } from './context-chart.js';

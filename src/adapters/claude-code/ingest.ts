@@ -1,6 +1,7 @@
-import { closeSync, fstatSync, openSync, readdirSync, readSync, realpathSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readdirSync, realpathSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { AgentEvent } from '../../events/types.js';
+import { forEachJsonLine } from '../../store/jsonl.js';
 import type { FileCursor, IngestState } from './ingest-state.js';
 import { emptyState, TranscriptParser } from './transcript.js';
 
@@ -62,31 +63,10 @@ function readIncrement(path: string, cursor: FileCursor | undefined, agentKey: s
       // New, replaced or truncated: read it from the start (keyed events merge with what was recorded).
       cur = { offset: 0, ino: st.ino, ...(agentKey ? { agentKey } : {}), parser: emptyState() };
     }
-    const length = Math.min(st.size - cur.offset, MAX_READ);
-    if (length <= 0) return { lines: [], cursor: cur, grew: false };
-    const buf = Buffer.allocUnsafe(length);
-    let read = 0;
-    while (read < length) {
-      const n = readSync(fd, buf, read, length - read, cur.offset + read);
-      if (n === 0) break;
-      read += n;
-    }
-    const lastNl = buf.subarray(0, read).lastIndexOf(10);
-    if (lastNl < 0) return { lines: [], cursor: cur, grew: false };
     const lines: unknown[] = [];
-    let start = 0;
-    while (start <= lastNl) {
-      const nl = buf.indexOf(10, start);
-      if (nl > start) {
-        try {
-          lines.push(JSON.parse(buf.toString('utf8', start, nl)));
-        } catch {
-          // a foreign or damaged line
-        }
-      }
-      start = nl + 1;
-    }
-    return { lines, cursor: { ...cur, offset: cur.offset + lastNl + 1, ino: st.ino }, grew: true };
+    const { end } = forEachJsonLine(fd, cur.offset, Math.min(st.size, cur.offset + MAX_READ), (line) => void lines.push(line));
+    if (end === cur.offset) return { lines: [], cursor: cur, grew: false };
+    return { lines, cursor: { ...cur, offset: end, ino: st.ino }, grew: true };
   } finally {
     closeSync(fd);
   }

@@ -4,12 +4,10 @@
  */
 import { shortHash } from '../../model/ids.js';
 
-export const AGENT_NAME = 'claude-code';
+/** The turn key the reducer derives for the nth occurrence of a prompt text (one rule, in the model): hooks and transcript agree. */
+export { turnKeyFor } from '../../model/ids.js';
 
-/** The turn key the reducer derives for the nth occurrence of a prompt text: hooks and transcript agree. */
-export function turnKeyFor(prompt: string, occurrence: number): string {
-  return `p:${shortHash(prompt, 12)}:${occurrence}`;
-}
+export const AGENT_NAME = 'claude-code';
 
 type Block = Record<string, unknown>;
 

@@ -27,27 +27,19 @@ export interface EventSpec {
    * `cat >/dev/null`, most of them these.
    */
   perToolCall?: boolean;
-  /**
-   * Registered synchronous: the events that can come right before Claude Code exits, which cancels async hooks
-   * still running at exit (a cancelled recorder records nothing). Every other event is registered `async`
-   * (where the version has async hooks): the recorder takes ~5 ms, and Claude Code need not wait for it.
-   */
-  sync?: boolean;
-  /** Set by eventsFor: register this event with `"async": true`. */
-  async?: boolean;
 }
-
-/** First Claude Code version with async command hooks (`"async": true`: started, never waited for). */
-export const ASYNC_SINCE = '2.1.0';
 
 /** Where `since` is this version, the event was verified in it and its first version is not known. */
 export const VERIFIED_VERSION = '2.1.332';
 
 /**
  * The hook events agent-trace registers, per Claude Code version (2.1.332 knows 34, listed in its HOOK_EVENTS).
- * The recorder only copies the payload to the spool (a few ms). Events that may come right before exit are
- * synchronous, so Claude Code never cancels them; the rest are async, off the agent's path. Left out on
- * purpose: `WorktreeCreate`/`WorktreeRemove` (a hook there *replaces* git worktree creation), `Setup`
+ * Every hook is synchronous: the recorder only copies the payload to the spool (a few ms), so Claude Code never
+ * has a reason to cancel it, and each event is on disk before the agent goes on — the order of the spool is the
+ * order of the session. (Measured with async hooks for the events that cannot precede exit: an async
+ * SessionStart or UserPromptSubmit was sometimes recorded after the agent had moved on — a resumed turn
+ * closed as interrupted, a prompt dated after its turn's Stop — for a gain lost in the noise of a session's
+ * wall time.) Left out on purpose: `WorktreeCreate`/`WorktreeRemove` (a hook there *replaces* git worktree creation), `Setup`
  * (repository set-up, outside any session), `FileChanged` (fires only for files a matcher names), `DirectoryAdded`, `MessageDisplay` and `PreSkillShellCommand` (nothing to trace, and
  * a hook there takes part in what the agent shows or runs).
  */
@@ -60,10 +52,10 @@ export const EVENTS: EventSpec[] = [
   { event: 'PostToolUseFailure', since: '2.1.0', timeout: 10, matcher: '*' },
   { event: 'PostToolBatch', since: VERIFIED_VERSION, timeout: 10, perToolCall: true },
   { event: 'PermissionRequest', since: '2.0.45', timeout: 10, matcher: '*' },
-  { event: 'PermissionDenied', since: VERIFIED_VERSION, timeout: 10, matcher: '*', sync: true },
+  { event: 'PermissionDenied', since: VERIFIED_VERSION, timeout: 10, matcher: '*' },
   { event: 'Notification', timeout: 10 },
   { event: 'SubagentStart', since: '2.0.43', timeout: 10 },
-  { event: 'SubagentStop', timeout: 10, sync: true },
+  { event: 'SubagentStop', timeout: 10 },
   { event: 'TaskCreated', since: VERIFIED_VERSION, timeout: 10 },
   { event: 'TaskCompleted', since: VERIFIED_VERSION, timeout: 10 },
   { event: 'TeammateIdle', since: VERIFIED_VERSION, timeout: 10 },
@@ -76,9 +68,9 @@ export const EVENTS: EventSpec[] = [
   { event: 'InstructionsLoaded', since: VERIFIED_VERSION, timeout: 10 },
   { event: 'ConfigChange', since: VERIFIED_VERSION, timeout: 10 },
   { event: 'CwdChanged', since: VERIFIED_VERSION, timeout: 10 },
-  { event: 'Stop', timeout: 10, sync: true },
-  { event: 'StopFailure', since: '2.1.78', timeout: 10, sync: true },
-  { event: 'SessionEnd', timeout: 10, sync: true },
+  { event: 'Stop', timeout: 10 },
+  { event: 'StopFailure', since: '2.1.78', timeout: 10 },
+  { event: 'SessionEnd', timeout: 10 },
 ];
 
 export function compareVersions(a: string, b: string): number {
@@ -93,10 +85,9 @@ export function compareVersions(a: string, b: string): number {
 
 /** The events to register for a Claude Code version (undefined: not known, so only the universal ones). */
 export function eventsFor(version: string | undefined, options: { toolEvents?: boolean } = {}): EventSpec[] {
-  const asyncHooks = version !== undefined && compareVersions(version, ASYNC_SINCE) >= 0;
   return EVENTS.filter(
     (e) => (options.toolEvents || !e.perToolCall) && (e.since === undefined ? true : version !== undefined && compareVersions(version, e.since) >= 0),
-  ).map((e) => (asyncHooks && !e.sync ? { ...e, async: true } : e));
+  );
 }
 
 function shellQuote(s: string): string {
@@ -148,7 +139,7 @@ export function isOurHook(hook: unknown): boolean {
 }
 
 function entryFor(spec: EventSpec, command: string): Json {
-  const hook: Json = { type: 'command', command, timeout: spec.timeout, ...(spec.async ? { async: true } : {}) };
+  const hook: Json = { type: 'command', command, timeout: spec.timeout };
   return spec.matcher !== undefined ? { matcher: spec.matcher, hooks: [hook] } : { hooks: [hook] };
 }
 

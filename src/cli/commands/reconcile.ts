@@ -1,8 +1,9 @@
-import { readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { readFileSync, unlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { join } from 'node:path';
 import type { AgentTraceConfig } from '../../config.js';
-import { FILE_MODE, ensureDir } from '../../store/fs-util.js';
+import { writeFileAtomicSync } from '../../store/atomic-write.js';
+import { ensureDir } from '../../store/fs-util.js';
 import { isMissing, logError, logErrorLimited } from '../../store/log.js';
 import { liveWorker, pendingSpool, spoolAgents, spoolRoot, WORKER_PID_FILE } from '../../store/spool.js';
 import type { SessionStore } from '../../store/session-store.js';
@@ -22,10 +23,8 @@ const MAX_LIFE_MS = 6 * 60 * 60_000;
 
 function writePid(dir: string): void {
   const path = join(spoolRoot(dir), WORKER_PID_FILE);
-  const tmp = `${path}.${process.pid}.tmp`;
   ensureDir(spoolRoot(dir));
-  writeFileSync(tmp, `${process.pid}\n`, { mode: FILE_MODE });
-  renameSync(tmp, path);
+  writeFileAtomicSync(path, `${process.pid}\n`, { durable: false });
 }
 
 function removePid(dir: string): void {

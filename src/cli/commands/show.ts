@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import type { TraceDocument, TraceSpan } from '../../model/trace.js';
 import { SessionNotFoundError } from '../../store/session-store.js';
+import { summaryProblems } from '../../store/summary.js';
 import { SessionTooLargeError, spanTexts, TraceFileError, type TraceHeader } from '../../store/trace-file.js';
 import { cliContext } from '../context.js';
 import { CliError } from '../errors.js';
@@ -38,8 +39,8 @@ export function digestSpans(spans: Iterable<TraceSpan>): SpanDigest {
 }
 
 export interface SummaryNotes {
-  /** Journal lines that could not be read (reported, never silently dropped). */
-  skippedLines?: number;
+  /** What is wrong with the session's files (`summaryProblems`): reported, never silently dropped. */
+  problems?: string[];
 }
 
 export function renderSummary(doc: TraceDocument | TraceHeader, color = useColor(), digest: SpanDigest = digestSpans('spans' in doc ? doc.spans : []), notes: SummaryNotes = {}): string {
@@ -49,7 +50,7 @@ export function renderSummary(doc: TraceDocument | TraceHeader, color = useColor
   lines.push(paint(plain(doc.title ?? '(untitled)', 100), 'bold', color));
   lines.push(`${label('session')}${doc.sessionId}`);
   lines.push(`${label('status')}${paint(doc.status, STATUS_COLOR[doc.status], color)}`);
-  if (notes.skippedLines) lines.push(`${label('journal')}${paint(`${notes.skippedLines} unreadable journal line${notes.skippedLines === 1 ? '' : 's'} skipped`, 'yellow', color)}`);
+  for (const problem of notes.problems ?? []) lines.push(`${label('problem')}${paint(problem, 'yellow', color)}`);
   lines.push(`${label('agent')}${plain(doc.agent.name)}${doc.agent.version ? ` ${plain(doc.agent.version)}` : ''}`);
   if (doc.models.length) lines.push(`${label('models')}${doc.models.map((m) => plain(m)).join(', ')}`);
   lines.push(`${label('started')}${formatTime(doc.startTime)}   ${label('duration')}${formatDuration(s.durationMs)}`);
@@ -108,7 +109,7 @@ export async function runShow(query: string, options: GlobalOptions & { json?: b
     }
     const summary = store.summary(sessionId);
     if (!summary) throw new CliError(`session ${sessionId}: ${store.tracePath(sessionId)} is missing or not a trace document`);
-    const notes = { skippedLines: summary.journal.skippedLines };
+    const notes = { problems: summaryProblems(summary) };
     let doc: TraceDocument | undefined;
     try {
       doc = store.load(sessionId);

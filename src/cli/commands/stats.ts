@@ -13,8 +13,6 @@ export interface StatsOptions extends GlobalOptions {
   csv?: boolean;
 }
 
-const DAY = 86_400_000;
-
 /**
  * A date as the user writes it: `YYYY-MM-DD` or `YYYYMMDD` (a local date, as ccusage takes them), `Nd` (N
  * days before today), or an ISO date-time. With `endOfDay`, a date means the end of that day (an inclusive
