@@ -205,6 +205,18 @@ describe('viewer at scale', () => {
     await p.close();
   });
 
+  it('says why a session too large for the viewer cannot be opened', async () => {
+    // The server's 413 as it sends it (store-faults.test.ts builds a real one; 600 MB is too slow to make here).
+    const p = await newPage();
+    const error = 'session too-big: its trace is 600 MiB, too large for the viewer';
+    await p.route('**/api/sessions/too-big', (route) => route.fulfill({ status: 413, contentType: 'application/json', body: JSON.stringify({ error }) }));
+    p.removeAllListeners('console'); // the browser logs the refused request itself
+    await p.goto(`${base}/#/s/too-big/waterfall`);
+    await p.locator('.page-error').waitFor();
+    expect(await p.locator('.page-error p').first().textContent()).toBe(error);
+    await p.close();
+  });
+
   it('raised no page errors', () => {
     expect(pageErrors).toEqual([]);
   });
