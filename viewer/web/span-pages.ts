@@ -30,7 +30,8 @@ export interface LoadedSession {
   spans: TraceSpan[];
 }
 
-/** The server's largest span page. */
+/** The first page is small, so the beginning of a big session paints at once; the others are the server's largest. */
+const FIRST_PAGE_SIZE = 1_000;
 const PAGE_SIZE = 5_000;
 /** Pages in flight at once: the network and the server work while the browser parses the previous page. */
 const PARALLEL = 4;
@@ -70,17 +71,17 @@ export async function loadSessionPages(
 ): Promise<LoadedSession> {
   for (let attempt = 0; ; attempt++) {
     const head = await getJson<HeaderAnswer>(apiSession(id));
-    const pageUrl = (offset: number) => `${apiSession(id)}/spans?offset=${offset}&limit=${PAGE_SIZE}`;
+    const pageUrl = (offset: number, limit = PAGE_SIZE) => `${apiSession(id)}/spans?offset=${offset}&limit=${limit}`;
     const session = (spans: TraceSpan[]): LoadedSession => ({ header: head.header, problems: head.problems, epoch: head.epoch, version: head.version, spans });
-    const first = await getJson<SpanPage>(pageUrl(0));
+    const first = await getJson<SpanPage>(pageUrl(0, FIRST_PAGE_SIZE));
     let total = Math.max(head.total, first.total);
     const pages: SpanPage[] = [first];
     let loaded = first.spans.length;
-    if (first.epoch === head.epoch && total > PAGE_SIZE) {
+    if (first.epoch === head.epoch && total > FIRST_PAGE_SIZE) {
       on.first?.(session(first.spans));
       on.progress?.(loaded, total);
     }
-    let next = PAGE_SIZE;
+    let next = FIRST_PAGE_SIZE;
     let rebuilt = first.epoch !== head.epoch;
     const worker = async (): Promise<void> => {
       while (next < total && !rebuilt) {
