@@ -1,10 +1,9 @@
 import type { TraceDocument, TraceSpan } from '../../src/model/trace.js';
 import type { Usage } from '../../src/events/types.js';
 import { embeddedSession } from './source.js';
-import { loadSessionPages, type LoadedSession } from './span-pages.js';
+import { apiSession, loadSessionPages, type LoadedSession, type TraceHeader } from './span-pages.js';
 
-export type TraceHeader = Omit<TraceDocument, 'spans'>;
-export type { TraceSpan };
+export type { TraceHeader, TraceSpan };
 
 /** A span with its place in the tree. `rev` changes whenever the span changes; `subRev` when its subtree does. */
 export interface SpanNode {
@@ -34,10 +33,6 @@ interface Delta {
   total: number;
   header: TraceHeader;
   spans: TraceSpan[];
-}
-
-export function apiSession(id: string): string {
-  return `/api/sessions/${encodeURIComponent(id)}`;
 }
 
 /**

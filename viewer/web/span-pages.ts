@@ -36,7 +36,8 @@ const PAGE_SIZE = 5_000;
 /** Pages in flight at once: the network and the server work while the browser parses the previous page. */
 const PARALLEL = 4;
 
-function apiSession(id: string): string {
+/** Where a session's API lives. */
+export function apiSession(id: string): string {
   return `/api/sessions/${encodeURIComponent(id)}`;
 }
 
