@@ -97,6 +97,30 @@ describe('the hook recorder (dist/hook/record.sh)', () => {
     expect(r).toMatchObject({ code: 0, stdout: '', stderr: '' });
   });
 
+  it('starts the worker when a turn or session ends, for every agent (Codex Interrupt included)', async () => {
+    const dir = tempDir();
+    // A stand-in for node: the worker it is started as leaves a mark naming the reconcile it was asked for.
+    const fakeNode = join(dir, 'fake-node.sh');
+    writeFileSync(fakeNode, '#!/bin/sh\nshift\necho "$*" > "$AGENT_TRACE_MARK.$$"\n', { mode: 0o755 });
+    const ends: Array<[string, string]> = [['claude-code', 'Stop'], ['claude-code', 'StopFailure'], ['claude-code', 'SessionEnd'], ['codex', 'Interrupt'], ['codex', 'Stop'], ['gemini', 'AfterAgent'], ['opencode', 'session.idle']];
+    const marks = join(dir, 'marks');
+    mkdirSync(marks);
+    await Promise.all(
+      ends.map(async ([agent, event], i) => {
+        const data = join(dir, `data-${i}`);
+        const r = await run('/bin/sh', [recorder, agent, event, fakeNode, data], { input: '{}', env: { PATH: process.env.PATH, AGENT_TRACE_MARK: join(marks, String(i)) } });
+        expect(r.code).toBe(0);
+      }),
+    );
+    // Detached and a second late: wait for every mark, not for a time.
+    await new Promise<void>((resolve) => {
+      const look = () => (readdirSync(marks).length >= ends.length ? resolve() : setTimeout(look, 50));
+      look();
+    });
+    const got = readdirSync(marks).map((n) => readFileSync(join(marks, n), 'utf8').trim()).sort();
+    expect(got).toEqual(ends.map((_, i) => `reconcile --worker --dir ${join(dir, `data-${i}`)}`).sort());
+  });
+
   it('16 hooks at once each leave one complete file', async () => {
     const dir = join(tempDir(), 'data');
     const payloads = Array.from({ length: 16 }, (_, i) => JSON.stringify({ session_id: 'c', hook_event_name: 'PreToolUse', tool_use_id: `t${i}`, pad: 'p'.repeat(200_000) }));
@@ -176,6 +200,21 @@ describe('the reconcile step', () => {
     expect(doc.status).toBe('completed');
     expect(doc.spans.flatMap((sp) => (sp.events ?? []).map((e) => e.name))).not.toContain('interrupted');
     expect(spoolFiles(dir)).toEqual([]);
+  });
+
+  it('a transcript not written yet at the first prompt is no error; one still missing when the turn ends is', async () => {
+    const { home, dir } = freshDataDir();
+    const env = isolatedEnv(home);
+    const transcript = join(home, 'projects', 'not-yet.jsonl');
+    const base = { session_id: 'early-1', transcript_path: transcript, cwd: home };
+    expect((await record(dir, 'SessionStart', JSON.stringify({ ...base, hook_event_name: 'SessionStart', source: 'startup' }))).code).toBe(0);
+    expect((await record(dir, 'UserPromptSubmit', JSON.stringify({ ...base, hook_event_name: 'UserPromptSubmit', prompt: 'hi' }))).code).toBe(0);
+    const errors = async () => (JSON.parse((await cli(['doctor', '--json', '--dir', dir], { env })).stdout) as { recentErrors: string[] }).recentErrors;
+    expect((await cli(['show', 'early-1', '--dir', dir], { env })).code).toBe(0);
+    expect(await errors()).toEqual([]);
+    expect((await record(dir, 'Stop', JSON.stringify({ ...base, hook_event_name: 'Stop', stop_hook_active: false }))).code).toBe(0);
+    expect((await cli(['show', 'early-1', '--dir', dir], { env })).code).toBe(0);
+    expect((await errors()).join('\n')).toMatch(/reconcile Stop: transcript .*not-yet\.jsonl not found/);
   });
 
   it('a lock whose holder is dead is taken over at once; one held by a live process is not', async () => {

@@ -65,6 +65,21 @@ describe('what a transcript line means', () => {
     expect(classifyUserText(42)).toEqual({ kind: 'none' });
   });
 
+  it('the answer a resumed session writes for a call its killed process left open: interrupted, ended when last seen', () => {
+    // As Claude Code 2.1.332 writes it: the tool_use, the kill, then on --resume the queued prompt and a
+    // synthetic error result dated at resume time.
+    const sid = 'orphan-1';
+    const base = { sessionId: sid, cwd: '/w', version: '2.1.332' };
+    const lines = [
+      { ...base, type: 'user', uuid: 'u1', timestamp: '2026-11-29T14:05:45.719Z', message: { role: 'user', content: 'sleep please' } },
+      { ...base, type: 'assistant', uuid: 'a1', timestamp: '2026-11-29T14:05:45.787Z', requestId: 'r1', message: { id: 'msg_1', model: 'claude-sonnet-4-5', role: 'assistant', content: [{ type: 'tool_use', id: 'toolu_K', name: 'Bash', input: { command: 'sleep 32' } }], stop_reason: 'tool_use', usage: { input_tokens: 9, output_tokens: 33 } } },
+      { ...base, type: 'queue-operation', operation: 'enqueue', timestamp: '2026-11-29T14:05:47.097Z', content: 'resume' },
+      { ...base, type: 'user', uuid: 'u2', timestamp: '2026-11-29T14:05:47.022Z', message: { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_K', is_error: true, content: "[Tool call interrupted: the session ended before this call's result was recorded, so its outcome is unknown.]" }] }, toolUseResult: "[Tool call interrupted: the session ended before this call's result was recorded, so its outcome is unknown.]" },
+    ];
+    const end = parseInChunks(sid, lines, []).find((e) => e.type === 'tool.end');
+    expect(end).toMatchObject({ key: 'toolu_K', errorType: 'interrupted', time: Date.parse('2026-11-29T14:05:45.787Z') });
+  });
+
   it('records API errors as marks, not model calls; meta lines, local commands and odd lines as nothing', () => {
     const d = tempDir();
     const w = new TranscriptWriter(join(d, 's.jsonl'), 's', Date.parse('2026-03-01T10:00:00Z'));

@@ -67,7 +67,7 @@ describe('trace reducer', () => {
     expect(doc.models).toEqual(['claude-sonnet-4-5', 'claude-haiku-4-5']);
     expect(doc.endTime).toBe(T0 + 3300);
 
-    const root = doc.spans[0]!;
+    const root = doc.spans.find((sp) => sp.kind === 'session')!;
     expect(root.kind).toBe('session');
     expect(root.parentSpanId).toBeNull();
     expect(root.name).toBe('invoke_agent claude-code');
@@ -197,6 +197,44 @@ describe('trace reducer', () => {
     expect(bash.attributes['agent_trace.interrupted']).toBe(true);
     expect(resumed.summary.toolErrors).toBe(0);
     expect(resumed.spans.length).toBe(running.spans.length);
+  });
+
+  it('kill -9 mid-tool, then --resume, in the order a reconcile journals it (transcript catch-up before the hooks of the same drain)', () => {
+    // Recorded from the real Claude Code 2.1.332: the resumed process answers the orphaned call at resume time.
+    const e = (time: number, source: string, event: Record<string, unknown>) => ({ sessionId: S, time: T0 + time, source, ...event }) as AgentEvent;
+    const events: AgentEvent[] = [
+      e(58, 'transcript', { type: 'session.meta', agent: { name: 'claude-code', version: '2.1.332' } }),
+      e(58, 'transcript', { type: 'turn.start', prompt: 'sleep please' }),
+      e(126, 'transcript', { type: 'tool.start', key: 'toolu_K', name: 'Bash' }),
+      e(126, 'transcript', { type: 'generation.end', key: 'msg_1', startTime: T0 + 58, model: 'claude-sonnet-4-5', usage: { input: 9, output: 33 } }),
+      e(0, 'hook', { type: 'session.start', reason: 'startup', agent: { name: 'claude-code' } }),
+      e(65, 'hook', { type: 'turn.start', prompt: 'sleep please' }),
+      e(126, 'system', { type: 'session.interrupted', reason: 'agent process 1 exited without ending the session' }),
+      e(1361, 'transcript', { type: 'tool.end', key: 'toolu_K', name: 'Bash', error: '[Tool call interrupted: the session ended before…]', errorType: 'interrupted' }),
+      e(1508, 'transcript', { type: 'turn.start', prompt: 'resume' }),
+      e(1628, 'transcript', { type: 'generation.end', key: 'msg_2', startTime: T0 + 1508, model: 'claude-sonnet-4-5', usage: { input: 1, output: 2 } }),
+      e(1378, 'hook', { type: 'session.start', reason: 'resume', agent: { name: 'claude-code' } }),
+      e(1517, 'hook', { type: 'turn.start', prompt: 'resume' }),
+      e(1650, 'hook', { type: 'turn.end' }),
+      e(1628, 'transcript', { type: 'turn.end' }),
+      e(1690, 'hook', { type: 'session.end', status: 'completed' }),
+    ];
+    const doc = buildTrace(S, events).toDocument();
+    const names = (span: TraceSpan | undefined) => (span?.events ?? []).map((ev) => ev.name);
+    const root = doc.spans.find((sp) => sp.kind === 'session')!;
+    // The first start is the session's start, not a resume; the resume is one.
+    expect(names(root)).toEqual(['interrupted', 'session.resume']);
+    const tool = doc.spans.find((sp) => sp.kind === 'tool')!;
+    expect(tool.status).toBe('unset');
+    expect(names(tool)).toContain('interrupted');
+    expect(tool.endTime).toBe(T0 + 126); // where the dead process was last seen, not when the session was resumed
+    expect(doc.summary.toolErrors).toBe(0);
+    const [turn1, turn2] = doc.spans.filter((sp) => sp.kind === 'turn');
+    expect(names(turn1)).toContain('interrupted');
+    // The resumed process's turn (read from the transcript before the resume's start) is its own, and ended well.
+    expect(turn2!.status).toBe('ok');
+    expect(names(turn2)).toEqual([]);
+    expect(doc.status).toBe('completed');
   });
 
   it('derives status: crashed, interrupted, error, and running again after a resume', () => {

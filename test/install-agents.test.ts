@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { codexEvents, trustedEntries } from '../src/adapters/codex/installer.js';
+import { codexEvents, untrustedEvents } from '../src/adapters/codex/installer.js';
 import { GEMINI_EVENTS } from '../src/adapters/gemini/installer.js';
 import { isolatedEnv } from './helpers/claude-code.js';
 import { cli, repoRoot, tempDir } from './helpers/env.js';
@@ -22,7 +22,7 @@ describe('install --agent codex|gemini|opencode', () => {
     writeFileSync(path, mine);
     const first = await cli(['install', '--agent', 'codex'], { env });
     expect(first.code, first.stderr).toBe(0);
-    expect(first.stdout).toMatch(/type \/hooks/);
+    expect(first.stdout).toMatch(/Trust all and continue/);
     const doc = JSON.parse(readFileSync(path, 'utf8')) as { hooks: Record<string, Array<{ hooks: Array<{ command: string }> }>> };
     expect(Object.keys(doc.hooks).sort()).toEqual([...codexEvents(undefined)].sort());
     expect(doc.hooks.Stop!.map((g) => g.hooks[0]!.command)).toEqual(['notify-send done', expect.stringMatching(/record\.sh' codex Stop .*# agent-trace$/)]);
@@ -34,11 +34,14 @@ describe('install --agent codex|gemini|opencode', () => {
     expect(readFileSync(path, 'utf8')).toBe(mine);
   });
 
-  it('codex: 0.171 and later get Interrupt and SessionEnd; trusted entries are counted from config.toml', () => {
-    expect(codexEvents('0.171.0')).toEqual(expect.arrayContaining(['Interrupt', 'SessionEnd']));
+  it('codex: 0.171 and later get Interrupt and SessionEnd; the rollout events only with --tool-events; trusted entries are counted from config.toml', () => {
+    expect(codexEvents('0.171.0')).toEqual(['SessionStart', 'PermissionRequest', 'Stop', 'Interrupt', 'SessionEnd']);
     expect(codexEvents('0.150.2')).not.toContain('SessionEnd');
-    expect(trustedEntries('[hooks.state."/h/.codex/hooks.json:Stop:0:0"]\ntrusted_hash = "abc"\n[other]\ntrusted_hash = "x"\n')).toBe(1);
-    expect(trustedEntries(undefined)).toBe(0);
+    expect(codexEvents('0.171.0', { toolEvents: true })).toEqual(['SessionStart', 'UserPromptSubmit', 'PreToolUse', 'PermissionRequest', 'PostToolUse', 'PreCompact', 'PostCompact', 'SubagentStart', 'SubagentStop', 'Stop', 'Interrupt', 'SessionEnd']);
+    // As Codex 0.171 writes trust: per file, event (snake_case), group and hook.
+    const toml = '[hooks.state]\n\n[hooks.state."/h/.codex/hooks.json:session_start:0:0"]\ntrusted_hash = "sha256:8151"\n\n[hooks.state."/other/hooks.json:stop:0:0"]\ntrusted_hash = "sha256:6a6a"\n[other]\ntrusted_hash = "sha256:x"\n';
+    expect(untrustedEvents(toml, '/h/.codex/hooks.json', ['SessionStart', 'Stop', 'PermissionRequest'])).toEqual(['Stop', 'PermissionRequest']);
+    expect(untrustedEvents(undefined, '/h/.codex/hooks.json', ['Stop'])).toEqual(['Stop']);
   });
 
   it('gemini: keeps every other setting, refuses a broken file, removes only its own entries from an edited file', async () => {
@@ -95,11 +98,15 @@ describe('doctor for Codex, Gemini CLI and opencode', () => {
       expect(r.code, r.stderr).toBe(0);
       return (JSON.parse(r.stdout) as { agents: Array<{ agent: string; problems: string[]; lastFired: Record<string, number>; neverFired: string[] }> }).agents.find((a) => a.agent === 'codex')!;
     };
+    // Not on this machine: nothing to install, so nothing to report; once it is, doctor says how to install.
+    expect((await codex()).problems).toEqual([]);
+    mkdirSync(join(h, '.codex'), { recursive: true });
     expect((await codex()).problems.join('\n')).toMatch(/not installed/);
     expect((await cli(['--dir', data, 'install', '--agent', 'codex'], { env })).code).toBe(0);
-    expect((await codex()).problems.join('\n')).toMatch(/type \/hooks and trust the agent-trace entries/);
+    expect((await codex()).problems.join('\n')).toMatch(/not trusted yet .*choose "Trust all and continue"/);
     const events = codexEvents(undefined);
-    writeFileSync(join(h, '.codex', 'config.toml'), events.map((e, i) => `[hooks.state."${e}:${i}"]\ntrusted_hash = "h${i}"\n`).join(''));
+    const snake = (e: string) => e.replace(/([a-z])([A-Z])/g, '$1_$2').toLowerCase();
+    writeFileSync(join(h, '.codex', 'config.toml'), events.map((e, i) => `[hooks.state."${join(h, '.codex', 'hooks.json')}:${snake(e)}:0:0"]\ntrusted_hash = "sha256:h${i}"\n`).join(''));
     const trusted = await codex();
     expect(trusted.problems.join('\n')).not.toMatch(/trust/);
     expect(trusted.problems.join('\n')).toMatch(/no hook has fired yet/);

@@ -182,7 +182,8 @@ describe('fault 2: one trace.json over 512 MiB', () => {
     writeSync(fd, `${JSON.stringify(header).slice(0, -1)},"spans":[${spans.map((s) => JSON.stringify(s)).join(',')}`);
     const output = 'x'.repeat(8 * 1024 * 1024);
     for (let i = 0; i < 65; i++) {
-      writeSync(fd, `,${JSON.stringify({ spanId: (0x1000 + i).toString(16).padStart(16, '0'), parentSpanId: spans[0]!.spanId, name: 'execute_tool Read', kind: 'tool', startTime: T0 + 1000 + i, endTime: T0 + 1001 + i, status: 'ok', attributes: { 'gen_ai.tool.name': 'Read' }, output })}`);
+      const input = i === 64 ? { file_path: '/big/haystackneedle.ts' } : undefined;
+      writeSync(fd, `,${JSON.stringify({ spanId: (0x1000 + i).toString(16).padStart(16, '0'), parentSpanId: spans[0]!.spanId, name: 'execute_tool Read', kind: 'tool', startTime: T0 + 1000 + i, endTime: T0 + 1001 + i, status: 'ok', attributes: { 'gen_ai.tool.name': 'Read' }, input, output })}`);
     }
     writeSync(fd, ']}');
     closeSync(fd);
@@ -216,6 +217,10 @@ describe('fault 2: one trace.json over 512 MiB', () => {
     expect(huge.spans.filter((s) => s.name === 'execute_tool Read')).toHaveLength(65);
     expect(huge.pending).toBe(huge.spans.length);
     expect(dry.stderr).toBe('');
+    // search reads it span by span too: a word in its last span is found.
+    const found = await cli(['search', 'haystackneedle', '--json', '--dir', dir]);
+    expect(found.code, found.stderr).toBe(0);
+    expect((JSON.parse(found.stdout) as { sessions: Array<{ facts: { sessionId: string } }> }).sessions.map((s) => s.facts.sessionId)).toEqual(['huge-one']);
     const { app } = await buildViewerApp({ store, port: 7600 });
     try {
       const get = (url: string) => app.inject({ url, headers: { host: '127.0.0.1:7600' } });

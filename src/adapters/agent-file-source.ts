@@ -28,8 +28,10 @@ export function agentFileSource(agent: string, mapper: HookMapper, fileCovers: R
       const sessionId = events[0]?.sessionId;
       const boundary = events.some((e) => e.type === 'turn.end' || e.type === 'session.end' || e.type === 'session.start');
       const file = typeof p.transcript_path === 'string' && p.transcript_path ? p.transcript_path : undefined;
+      // Remembered even before the agent writes it (Codex creates its rollout after SessionStart), so that a read
+      // in the middle of the first turn already catches up from it.
+      if (sessionId && file) rememberAgentFile(sessionFolder(ctx.dir, sessionId), agent, file);
       if (sessionId && file && existsSync(file)) {
-        rememberAgentFile(sessionFolder(ctx.dir, sessionId), agent, file);
         events = events.filter((e) => !fileCovers.has(e.type));
         // A boundary (a turn or the session ended) is when the file holds the turn's calls: read it now, before
         // the session's end makes it no longer running (readers catch up running sessions only).

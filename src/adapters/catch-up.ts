@@ -12,6 +12,8 @@ interface AgentFileState {
   path: string;
   size: number;
   mtimeMs: number;
+  /** Where an incremental read goes on from (the importer's own, see ImportAdapter.readSince). */
+  cursor?: unknown;
 }
 
 function readState(folder: string): AgentFileState | undefined {
@@ -40,8 +42,8 @@ export function rememberAgentFile(folder: string, agent: string, path: string): 
  * when the file changed since the last catch-up, it is read by the agent's importer — the very reader
  * `agent-trace import` uses — and its events replace the previous import's in the journal, beside the hooks'
  * own. A hook-captured session and an import of the same file therefore give the same spans, ids and names.
- * Whole-file, not by offset: these readers pair calls and responses across the file, and a rollout is small next
- * to a Claude transcript; the size-and-time check keeps an unchanged file free. Returns whether it read anything.
+ * A file the agent only appends to (a Codex rollout) is read from where the previous catch-up left off
+ * (`readSince`); others whole. The size-and-time check keeps an unchanged file free. Returns whether it read anything.
  */
 export function catchUpFromAgentFile(store: SessionStore, sessionId: string, agent: string): boolean {
   const folder = store.folder(sessionId);
@@ -68,6 +70,18 @@ export function catchUpFromAgentFile(store: SessionStore, sessionId: string, age
   if (state.size === size && state.mtimeMs === mtimeMs) return false;
   const importer = importerFor(agent);
   if (!importer) return false;
+  if (importer.readSince) {
+    let read = importer.readSince(state.path, sessionId, state.cursor);
+    if (!read || read.keepFirst + read.events.length === 0) return false;
+    // The journal changed in between (an import of another copy, say): read the whole file again.
+    if (read.keepFirst && replaceSessionEvents(store, sessionId, read.events, { keepFirst: read.keepFirst }).stale) {
+      read = importer.readSince(state.path, sessionId, undefined);
+      if (!read || read.events.length === 0) return false;
+      replaceSessionEvents(store, sessionId, read.events);
+    } else if (!read.keepFirst) replaceSessionEvents(store, sessionId, read.events);
+    writeState(folder, { agent, path: state.path, size, mtimeMs, ...(read.cursor !== undefined ? { cursor: read.cursor } : {}) });
+    return true;
+  }
   const own = (importer.readSession ? importer.readSession(state.path, sessionId) : importer.read(state.path)).find((s) => s.sessionId === sessionId);
   // A file that holds no messages of this session (Gemini's `--resume` stub) never replaces what is known.
   if (!own || own.events.length === 0) return false;

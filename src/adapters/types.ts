@@ -19,4 +19,17 @@ export interface ImportAdapter {
   read(path: string): ImportedSession[];
   /** Reads one session of a file that holds many (opencode's database), for a catch-up. */
   readSession?(path: string, sessionId: string): ImportedSession[];
+  /**
+   * Catch-up by offset, for a file the agent only appends to: reads what was appended since the read that gave
+   * `cursor` (undefined or unusable: the whole file). Undefined when the file holds nothing of the session.
+   */
+  readSince?(path: string, sessionId: string, cursor: unknown): IncrementalRead | undefined;
+}
+
+/** The events of one session after the first `keepFirst` the previous read produced (0: all of them). */
+export interface IncrementalRead {
+  events: AgentEvent[];
+  keepFirst: number;
+  /** Where the next read can go on from (undefined: it reads the whole file). */
+  cursor?: unknown;
 }

@@ -39,7 +39,7 @@ function buildProgram(): Command {
     .addOption(new Option('--agent <agent>', 'agent to install for (default: every agent found on this machine)').choices(['claude-code', 'codex', 'gemini', 'opencode', 'all']))
     .addOption(new Option('--scope <scope>', 'settings file to change').choices(['user', 'project', 'local']).default('user'))
     .option('--dry-run', 'print the change without writing it')
-    .option('--tool-events', 'Claude Code: also hook every tool call (the transcript has them; each hook costs the agent ~5 ms)')
+    .option('--tool-events', 'Claude Code, Codex: also hook every tool call (the transcript or rollout has them; each hook costs the agent a process start, ~5 ms)')
     .action(async (opts, cmd: Command) => {
       const { runInstall } = await import('./commands/install.js');
       await runInstall({ ...globals(cmd), ...opts, uninstall: false });

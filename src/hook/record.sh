@@ -19,14 +19,14 @@ case $event in *[!A-Za-z0-9_.]*|'') event=unknown ;; esac
 
 boundary=
 case $event in
-  SessionStart|UserPromptSubmit|Stop|StopFailure|SubagentStop|PreCompact|PostCompact|SessionEnd|BeforeAgent|AfterAgent|notify|session.idle) boundary=1 ;;
+  SessionStart|UserPromptSubmit|Stop|StopFailure|SubagentStop|PreCompact|PostCompact|SessionEnd|Interrupt|BeforeAgent|AfterAgent|notify|session.idle) boundary=1 ;;
 esac
 # The worker starts when a turn ends, not when one begins: while the agent works, every CPU cycle the worker
 # took would slow it (measured: a scripted `claude -p` session 1.22x with the worker started at SessionStart),
 # and nothing needs it then — list, show, view and export reconcile for themselves.
 worker=
 case $event in
-  Stop|StopFailure|SessionEnd|AfterAgent|notify|session.idle) worker=1 ;;
+  Stop|StopFailure|SessionEnd|Interrupt|AfterAgent|notify|session.idle) worker=1 ;;
 esac
 
 # The agent's process: our parent, or past the shells it ran us through (Linux: /proc, shell built-ins only).

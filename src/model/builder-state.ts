@@ -144,9 +144,9 @@ export function reopen(s: BuilderState): void {
  * Work that was open when its process went away will never finish: close it where the session was last
  * seen alive, marked interrupted, with status unset — an interruption is not the agent's error.
  */
-export function closeOpenSpans(s: BuilderState, time: number, interrupted: boolean): void {
+export function closeOpenSpans(s: BuilderState, time: number, interrupted: boolean, startedBefore = Number.POSITIVE_INFINITY): void {
   for (const span of s.order) {
-    if (span === s.root || span.endTime !== undefined || span.otel) continue;
+    if (span === s.root || span.endTime !== undefined || span.otel || span.startTime >= startedBefore) continue;
     span.endTime = Math.max(span.startTime, time);
     if (span.kind !== 'turn' || interrupted) {
       span.interrupted = true;

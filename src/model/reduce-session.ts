@@ -25,7 +25,8 @@ export function sessionStart(s: BuilderState, e: Event<'session.start'>): void {
   // The same start seen by a second source (the hook's SessionStart beside an imported transcript's start) is
   // not a new process picking the session up: no resume, nothing closed.
   const source = e.source ?? '';
-  const sameStart = s.startSources.size > 0 && !s.startSources.has(source) && e.reason !== 'resume' && s.lifecycle === 'running';
+  const hadStart = s.startSources.size > 0;
+  const sameStart = hadStart && !s.startSources.has(source) && e.reason !== 'resume' && s.lifecycle === 'running';
   s.startSources.add(source);
   if (sameStart) {
     if (e.agentPid !== undefined) s.agentPid = e.agentPid;
@@ -33,11 +34,14 @@ export function sessionStart(s: BuilderState, e: Event<'session.start'>): void {
     touch(s, s.root);
     return;
   }
-  const continuing = s.eventCount > 1;
+  // Continuing: a start seen before, or a resume. A first start journaled after events that a transcript
+  // catch-up read first (the same drain) is the session's start, not a new process picking it up.
+  const continuing = hadStart || (e.reason === 'resume' && s.eventCount > 1);
   const sameProcess = e.reason === 'compact' || e.reason === 'clear';
   if (continuing && !sameProcess && (e.reason === 'resume' || s.lifecycle !== 'running' || e.source === 'sdk')) {
-    // A new process picked the session up: whatever the previous one left open will never finish.
-    closeOpenSpans(s, lastTimeBefore(s, e.time), true);
+    // A new process picked the session up: whatever the previous one left open will never finish — but what
+    // started after this start (read from the transcript first) is the new process's own work.
+    closeOpenSpans(s, lastTimeBefore(s, e.time), true, e.time);
   }
   if (continuing) addEvent(s, s.root, 'session.resume', e.time, e.reason ? { reason: e.reason } : undefined);
   reopen(s);

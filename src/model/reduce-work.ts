@@ -66,7 +66,10 @@ export function tool(s: BuilderState, e: Event<'tool.start' | 'tool.end'>): void
   if (e.type === 'tool.start') {
     if (e.toolType) span.toolType = e.toolType;
   } else {
-    span.endTime = Math.max(span.endTime ?? 0, e.time, span.startTime);
+    // A call already closed as interrupted (its process went away) keeps the end it was given then: the
+    // answer a resumed process writes for it later does not stretch it over the time nothing ran.
+    const closedByExit = span.interrupted === true && span.endTime !== undefined && e.errorType === 'interrupted';
+    if (!closedByExit) span.endTime = Math.max(span.endTime ?? 0, e.time, span.startTime);
     if (e.output !== undefined && span.output === undefined) span.output = e.output;
     if (e.error !== undefined && e.errorType === 'interrupted') {
       // Esc, Ctrl-C, a rejected tool use: the person stopped it; not the tool's failure.

@@ -1,6 +1,5 @@
 import { closeSync, fstatSync, openSync, readSync, statSync, utimesSync } from 'node:fs';
 import type { AgentEvent } from '../events/types.js';
-import { validateEvent } from '../events/validate.js';
 import { writeFileAtomicSync } from './atomic-write.js';
 import { appendSync } from './fs-util.js';
 import { encodeEvents, readJournal } from './journal.js';
@@ -29,11 +28,18 @@ export interface ReplaceOptions {
    * add these (the end it shows is worked out again from all of them).
    */
   merge?: boolean;
+  /**
+   * An incremental catch-up read only the end of the file: the first `keepFirst` events (in journal order) the
+   * replaced sources wrote stay as they are, and `events` replace the rest.
+   */
+  keepFirst?: number;
 }
 
 export interface ReplaceOutcome {
   /** Events of other sources (hooks, the in-process tracer) are in the journal: their status truth rules. */
   recorded: boolean;
+  /** With `keepFirst`: the journal holds fewer such events than that (changed meanwhile); nothing was written. */
+  stale?: boolean;
 }
 
 export class SessionLockedError extends Error {
@@ -56,7 +62,7 @@ function isImportEnding(e: AgentEvent): boolean {
 export function replaceSessionEvents(store: SessionStore, sessionId: string, events: AgentEvent[], options: ReplaceOptions = {}): ReplaceOutcome {
   const folder = store.ensureSession(sessionId);
   const journal = store.journalPath(sessionId);
-  const prepare = (e: AgentEvent) => store.redactor.redactEvent(validateEvent(e));
+  const prepare = (e: AgentEvent) => store.prepare(e);
   let incoming = events.map(prepare);
   // An import's own events (its ending included) are always its to replace, whatever this run produces.
   const sources = new Set(['import', ...incoming.map((e) => e.source ?? '')]);
@@ -69,6 +75,20 @@ export function replaceSessionEvents(store: SessionStore, sessionId: string, eve
       const earlier = existing.filter((e) => sources.has(e.source ?? '') && !isImportEnding(e));
       for (const e of earlier) sources.add(e.source ?? '');
       incoming = mergeByTime([], [...earlier, ...incoming]);
+    }
+    if (options.keepFirst) {
+      const earlier = existing.filter((e) => sources.has(e.source ?? '') && !isImportEnding(e));
+      if (earlier.length < options.keepFirst) return { recorded: false, stale: true };
+      // The usual case: the last read ended where this one goes on, and everything new is later than anything in
+      // the journal — the merge would put it at the end, so it is appended (the journal is not rewritten).
+      let latest = 0;
+      for (const e of existing) if (e.time > latest) latest = e.time;
+      const hooked = existing.some((e) => !sources.has(e.source ?? '') && e.source !== 'system');
+      if (hooked && earlier.length === options.keepFirst && incoming.every((e) => e.time > latest)) {
+        appendSync(journal, encodeEvents(incoming));
+        return { recorded: true };
+      }
+      incoming = [...earlier.slice(0, options.keepFirst), ...incoming];
     }
     let kept = existing.filter((e) => !sources.has(e.source ?? ''));
     const recorded = kept.some((e) => e.source !== 'system');

@@ -10,6 +10,7 @@ import { ensureDir, FILE_MODE } from './fs-util.js';
 import { JOURNAL_FILE, sessionsDir, TRACE_FILE } from './paths.js';
 import type { SessionStore } from './session-store.js';
 import { sqlite } from './sqlite.js';
+import { SessionTooLargeError, spanTexts as traceSpanTexts, TraceFileError } from './trace-file.js';
 
 /** Bumped whenever the tables or the facts change shape: an index of another version is rebuilt. */
 const SCHEMA_VERSION = '1';
@@ -354,8 +355,12 @@ export class InsightsIndex {
       let doc: TraceDocument | undefined;
       try {
         doc = this.store.load(id);
-      } catch {
+      } catch (error) {
         doc = undefined;
+        if (error instanceof SessionTooLargeError && this.indexStreamed(id, folder, dir)) {
+          indexed.push(id);
+          continue;
+        }
       }
       if (!doc) {
         // too large to hold whole, or unreadable: its summary still counts in the totals when it can be read
@@ -398,8 +403,30 @@ export class InsightsIndex {
    * last indexed (a running session re-indexes only its new and changed spans).
    */
   indexDocument(doc: TraceDocument, key = '', folder = basename(this.store.folder(doc.sessionId))): void {
-    const facts = sessionFacts(doc, this.prices);
-    const id = doc.sessionId;
+    this.indexSpans(doc.sessionId, doc.spans, sessionFacts(doc, this.prices), key, folder);
+  }
+
+  /**
+   * A session too large to load whole: its texts from trace.json read span by span, its facts from its header
+   * (totals, not per-span breakdowns). False when its trace cannot be read that way either.
+   */
+  private indexStreamed(id: string, folder: string, dir: string): boolean {
+    const header = safe(() => this.store.summary(id)?.header);
+    if (!header) return false;
+    const path = this.store.tracePath(id);
+    const spans = (function* () {
+      for (const text of traceSpanTexts(path)) yield JSON.parse(text) as TraceSpan;
+    })();
+    try {
+      this.indexSpans(id, spans, headerFacts(header), `${fileKey(join(dir, JOURNAL_FILE))}|${fileKey(join(dir, TRACE_FILE))}`, folder);
+      return true;
+    } catch (error) {
+      if (error instanceof TraceFileError || error instanceof SyntaxError) return false;
+      throw error;
+    }
+  }
+
+  private indexSpans(id: string, spans: Iterable<TraceSpan>, facts: SessionFacts, key: string, folder: string): void {
     let known = this.spanHashes.get(id);
     this.spanHashes.delete(id);
     try {
@@ -409,7 +436,7 @@ export class InsightsIndex {
           for (const row of this.stmts.spanHashes.all(id) as Array<{ span_id: string; hash: string }>) known.set(row.span_id, row.hash);
         }
         const next = new Map<string, string>();
-        for (const span of doc.spans) {
+        for (const span of spans) {
           const texts = spanTexts(span);
           const hash = texts.length ? hashOf(texts) : '';
           next.set(span.spanId, hash);

@@ -116,11 +116,16 @@ export class SessionStore {
     return new TraceBuilder(sessionId, this.builderOptions);
   }
 
+  /** An event as the store keeps it: validated (throws InvalidEventError on a bad one), then redacted. */
+  prepare(raw: unknown): AgentEvent {
+    return this.redactor.redactEvent(validateEvent(raw));
+  }
+
   /** Validates, redacts and appends events; returns them as stored. Throws InvalidEventError on a bad event. */
   append(events: readonly unknown[]): AgentEvent[] {
     const bySession = new Map<string, AgentEvent[]>();
     for (const raw of events) {
-      const event = this.redactor.redactEvent(validateEvent(raw));
+      const event = this.prepare(raw);
       const list = bySession.get(event.sessionId);
       if (list) list.push(event);
       else bySession.set(event.sessionId, [event]);

@@ -44,12 +44,12 @@ export interface GeminiSetup {
 }
 
 /** A temporary HOME with Gemini CLI configured for an API key against the scripted server (offline). */
-export async function setUpGemini(home: string, settings: Record<string, unknown> = {}): Promise<GeminiSetup> {
+export async function setUpGemini(home: string, settings: Record<string, unknown> = {}, script: (work: string) => ScriptedReply[] = geminiScript): Promise<GeminiSetup> {
   const work = join(home, 'work');
   mkdirSync(join(home, '.gemini'), { recursive: true });
   mkdirSync(work, { recursive: true });
   writeFileSync(join(work, 'notes.txt'), 'hello  \n');
-  const server = new GeminiServer(geminiScript(work));
+  const server = new GeminiServer(script(work));
   const url = await server.start();
   const settingsPath = join(home, '.gemini', 'settings.json');
   writeFileSync(

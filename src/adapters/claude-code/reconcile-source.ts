@@ -12,6 +12,9 @@ import { compactionNumberAt, ingestTranscripts } from './ingest.js';
 import { loadIngestState, saveIngestState, TRANSCRIPT_LOCK } from './ingest-state.js';
 import { AGENT_NAME } from './prompt.js';
 
+/** Events by which the session's transcript exists (see the note where a missing one is logged). */
+const TRANSCRIPT_EXPECTED = new Set(['Stop', 'StopFailure', 'SessionEnd']);
+
 /**
  * Claude Code's part of the store's reconcile step. A spooled hook payload becomes the hook's events; on a
  * turn or session boundary the session's transcripts are read first, from the remembered offsets, so a turn's
@@ -78,7 +81,10 @@ function ingest(item: SpoolItem, ctx: SourceContext): IngestResult {
           ...(ctx.patient && event === 'Stop' && str(payload.last_assistant_message) ? { waitForText: payload.last_assistant_message as string } : {}),
         });
         transcriptEvents = outcome.events;
-        if (transcriptPath && !outcome.transcriptFound && event !== 'SessionStart') {
+        // Until the first answer Claude Code may not have created the transcript yet: missing then is normal,
+        // and a log line for it would bury real problems (doctor shows the recent ones). At a turn's or the
+        // session's end it must be there.
+        if (transcriptPath && !outcome.transcriptFound && TRANSCRIPT_EXPECTED.has(event)) {
           ctx.log(`reconcile ${event}`, `transcript ${transcriptPath} not found; recorded what the hook payload holds`);
         }
         if (transcriptPath) {

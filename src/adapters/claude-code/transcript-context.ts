@@ -70,6 +70,8 @@ export interface ParserState {
   sidechains: Record<string, string>;
   queue: string[];
   last?: number;
+  /** The time of the last line that was not a queue operation, in file order (when the agent was last seen working). */
+  lastWork?: number;
   /** The last assistant text of the main thread (lets a Stop hook tell whether the transcript caught up). */
   lastText?: string;
   /** A title seen before any timestamped line. */

@@ -6,6 +6,9 @@ import { emitMessage, place, placeTool } from './transcript-output.js';
 
 /** Assistant lines (a response, written as one line per content block) and user lines (prompts, tool results, summaries). */
 
+/** The result Claude Code writes on resume for a call its previous process never answered. */
+const ORPHANED_CALL = /^\[Tool call interrupted\b/;
+
 export function assistant(c: TranscriptContext, line: Line, time: number, threadKey: string): void {
   const msg = line.message as Line | undefined;
   if (!msg || typeof msg !== 'object') return;
@@ -156,16 +159,21 @@ function toolResult(c: TranscriptContext, b: Block, line: Line, time: number, ag
   const output = toolResultText(b.content);
   const isError = b.is_error === true;
   const text = typeof output === 'string' ? output : JSON.stringify(output ?? '');
+  // A call whose process died before its result was written is answered by the next process that resumes the
+  // session ("[Tool call interrupted: the session ended before…]"), written at resume time: it ended when the
+  // agent was last seen working, not when someone resumed the session.
+  const orphaned = isError && ORPHANED_CALL.test(text.trim());
+  const end = orphaned && s.lastWork !== undefined ? Math.min(time, s.lastWork) : time;
   emit(c, {
     type: 'tool.end',
     key: id,
-    time,
+    time: end,
     ...(info.name !== 'unknown' ? { name: info.name } : {}),
     ...(output !== undefined ? { output } : {}),
     ...(isError
       ? {
           error: text.replace(/<\/?tool_use_error>/g, '').trim() || 'tool error',
-          errorType: isStopped(text, line.toolUseResult) ? 'interrupted' : text.includes('<tool_use_error>') ? 'tool_use_error' : 'tool_error',
+          errorType: orphaned || isStopped(text, line.toolUseResult) ? 'interrupted' : text.includes('<tool_use_error>') ? 'tool_use_error' : 'tool_error',
         }
       : {}),
     ...placeTool(info),

@@ -153,6 +153,7 @@ function readLine(c: TranscriptContext, line: Line, forcedAgent: string | undefi
     default:
       break;
   }
+  if (type !== 'queue-operation') c.state.lastWork = time;
 }
 
 /** Parses a whole transcript text (JSONL, or a JSON array of lines) in one go. */

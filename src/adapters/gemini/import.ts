@@ -204,21 +204,35 @@ export function readGeminiChat(text: string, path = 'session.json'): ImportedSes
   let compactions = 0;
   const toolOccurrences = new Map<string, number>();
   const usedKeys = new Set<string>();
-  const rewriteAt = new Map<number, Rec[]>();
-  for (const r of conv.rewrites) rewriteAt.set(r.afterIndex, [...(rewriteAt.get(r.afterIndex) ?? []), ...r.messages]);
+  const rewriteAt = new Map<number, Rec[][]>();
+  for (const r of conv.rewrites) rewriteAt.set(r.afterIndex, [...(rewriteAt.get(r.afterIndex) ?? []), r.messages]);
+  /** The prompt size (promptTokenCount) of the model call nearest before or after a message index. */
+  const promptTokens = (from: number, step: 1 | -1): number | undefined => {
+    for (let i = from; i >= 0 && i < messages.length; i += step) {
+      if (str(messages[i]!.type) === 'gemini') return num(rec(messages[i]!.tokens)?.input);
+    }
+    return undefined;
+  };
 
+  // One compression: the history set again without messages already written, the summary (a <state_snapshot>
+  // prompt and the model's acknowledgement) in their place. Its size before is the prompt of the last model call
+  // before it, after the prompt of the next one (the compressed history with the next input, as the API counted
+  // it): Gemini writes its own counts nowhere in the file.
   const emitRewrites = (index: number) => {
-    const fresh = rewriteAt.get(index);
-    if (!fresh) return;
-    for (const m of fresh) {
-      const time = clock.at(m.timestamp);
-      const summary = textOf(m.content, '').trim();
+    for (const fresh of rewriteAt.get(index) ?? []) {
+      const time = clock.at(fresh[0]?.timestamp);
+      const snapshot = fresh.find((m) => str(m.type) === 'user') ?? fresh[0];
+      const summary = snapshot ? textOf(snapshot.content, '').trim() : '';
+      const before = promptTokens(index - 1, -1);
+      const after = promptTokens(index, 1);
       events.push({
         ...base,
         type: 'compaction.end',
         key: `compact:${++compactions}`,
         time,
         trigger: 'history_rewrite',
+        ...(before !== undefined ? { tokensBefore: before } : {}),
+        ...(after !== undefined ? { tokensAfter: after } : {}),
         ...(summary ? { summary } : {}),
       });
     }

@@ -65,7 +65,8 @@ export function doctorReport(options: GlobalOptions): DoctorReport {
     const neverFired = registered.filter((e) => lastFired[e] === undefined);
     const p = spooled.has(installer.agent) ? pendingSpool(dir, installer.agent) : { ready: [], orphans: [], inFlight: 0 };
     const problems: string[] = [];
-    if (!installed.length) problems.push(`not installed: run \`agent-trace install --agent ${installer.agent}\``);
+    // An agent that is not on this machine has nothing to install: not a problem to report.
+    if (!installed.length && d.found) problems.push(`not installed: run \`agent-trace install --agent ${installer.agent}\``);
     for (const at of installed) for (const b of at.blockers) problems.push(`${at.path}: ${b}`);
     if (installed.length && !Object.keys(lastFired).length) problems.push(`no hook has fired yet (since install, start a new ${installer.label} session; a running one reads its settings at start)`);
     if (ie.dataDir && installed.length && ie.dataDir !== dir) problems.push(`the hooks write to ${ie.dataDir}, this command reads ${dir}`);
