@@ -106,11 +106,12 @@ describe('the hook never disturbs the agent', () => {
     expect(log(dir)).toMatch(/gone\.jsonl not found/);
     // An expected condition (a payload from another machine, a deleted transcript): one short line per hook,
     // no stack trace.
-    await cli(['hook', '--dir', dir], { env: isolatedEnv(home), input: JSON.stringify({ session_id: 'm-1', hook_event_name: 'UserPromptSubmit', transcript_path: join(home, 'gone.jsonl'), prompt: 'again' }) });
+    // (a transcript missing at the first prompt is normal and not logged; at SessionEnd it is)
+    await cli(['hook', '--dir', dir], { env: isolatedEnv(home), input: JSON.stringify({ session_id: 'm-1', hook_event_name: 'SessionEnd', transcript_path: join(home, 'gone.jsonl'), reason: 'exit' }) });
     const lines = log(dir).trimEnd().split('\n');
     expect(lines).toHaveLength(2);
     for (const line of lines) {
-      expect(line).toMatch(/^\S+ pid=\d+ reconcile (Stop|UserPromptSubmit): transcript .*gone\.jsonl not found; recorded what the hook payload holds$/);
+      expect(line).toMatch(/^\S+ pid=\d+ reconcile (Stop|SessionEnd): transcript .*gone\.jsonl not found; recorded what the hook payload holds$/);
       expect(line).not.toMatch(/\bat |\.js:\d+/);
     }
   });
