@@ -104,14 +104,16 @@ describe('the hook never disturbs the agent', () => {
     expect(r).toMatchObject({ code: 0, stdout: '', stderr: '' });
     expect(journal(dir, 'm-1').find((e) => e.type === 'turn.end')).toMatchObject({ output: 'All done.' });
     expect(log(dir)).toMatch(/gone\.jsonl not found/);
-    // An expected condition (a payload from another machine, a deleted transcript): one short line per hook,
-    // no stack trace.
-    // (a transcript missing at the first prompt is normal and not logged; at SessionEnd it is)
-    await cli(['hook', '--dir', dir], { env: isolatedEnv(home), input: JSON.stringify({ session_id: 'm-1', hook_event_name: 'SessionEnd', transcript_path: join(home, 'gone.jsonl'), reason: 'exit' }) });
+    // Before the first answer the transcript may not exist yet: a prompt with none is not worth a line.
+    await cli(['hook', '--dir', dir], { env: isolatedEnv(home), input: JSON.stringify({ session_id: 'm-1', hook_event_name: 'UserPromptSubmit', transcript_path: join(home, 'gone.jsonl'), prompt: 'again' }) });
+    expect(log(dir).trimEnd().split('\n')).toHaveLength(1);
+    // At a turn's end it must exist; missing is an expected condition (a payload from another machine, a deleted
+    // transcript): one short line per hook, no stack trace.
+    await cli(['hook', '--dir', dir], { env: isolatedEnv(home), input: JSON.stringify({ session_id: 'm-1', hook_event_name: 'Stop', transcript_path: join(home, 'gone.jsonl'), last_assistant_message: 'Done again.' }) });
     const lines = log(dir).trimEnd().split('\n');
     expect(lines).toHaveLength(2);
     for (const line of lines) {
-      expect(line).toMatch(/^\S+ pid=\d+ reconcile (Stop|SessionEnd): transcript .*gone\.jsonl not found; recorded what the hook payload holds$/);
+      expect(line).toMatch(/^\S+ pid=\d+ reconcile Stop: transcript .*gone\.jsonl not found; recorded what the hook payload holds$/);
       expect(line).not.toMatch(/\bat |\.js:\d+/);
     }
   });
