@@ -1,5 +1,7 @@
 // Viewer rows: a 10,000-span session to a painted waterfall in headless Chromium (SPEC §8: ≤ 1.5 s), with the
 // time to fetch and parse the same trace in the same browser as the baseline; and scrolling smoothness.
+// At scale (issue 10): the session list painted at 100 / 1,000 / 5,000 sessions (≤ 0.5 s) and sessions of 30k
+// and 300k spans painted (≤ 3 s) and wholly loaded, each with its growth against the smaller size.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -43,7 +45,7 @@ function sessionEvents(sessionId, tools) {
 }
 
 function startViewer(bin, dir, sessionId) {
-  const child = spawn(process.execPath, [bin, 'view', sessionId, '--no-open', '--port', '0', '--dir', dir], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const child = spawn(process.execPath, [bin, 'view', ...(sessionId ? [sessionId] : []), '--no-open', '--port', '0', '--dir', dir], { stdio: ['ignore', 'pipe', 'ignore'] });
   return new Promise((resolve, reject) => {
     let out = '';
     child.stdout.on('data', (d) => {
@@ -56,6 +58,172 @@ function startViewer(bin, dir, sessionId) {
 }
 
 export async function rows(ctx) {
+  return [...(await waterfallRows(ctx)), ...(await scaleRows(ctx))];
+}
+
+const LIST_SIZES = [100, 1_000, 5_000];
+const LIST_TARGET_MS = 500;
+const SPAN_SIZES = [30_000, 300_000];
+const SPANS_TARGET_MS = 3_000;
+const SCALE_RUNS = 3;
+const LIST_RUNS = 5;
+const T0 = Date.UTC(2026, 0, 5);
+
+/** A small finished session (one turn, one model call), a minute after the previous one. */
+function listSession(i) {
+  const sessionId = `${i.toString(16).padStart(8, '0')}-5ca1-4e00-8000-000000000000`;
+  const s = T0 + i * 60_000;
+  return [
+    { type: 'session.start', sessionId, time: s, agent: { name: i % 3 ? 'claude-code' : 'codex' }, cwd: `/work/p${i % 17}`, title: `Session number ${i}` },
+    { type: 'turn.start', sessionId, time: s + 1, key: 't', prompt: `Fix the tests of module ${i}` },
+    { type: 'generation.start', sessionId, time: s + 2, key: 'g', model: 'claude-sonnet-4-5' },
+    { type: 'generation.end', sessionId, time: s + 9, key: 'g', model: 'claude-sonnet-4-5', usage: { input: 10, output: 50 } },
+    { type: 'session.end', sessionId, time: s + 20, status: i % 11 ? 'completed' : 'error' },
+  ];
+}
+
+/** One turn of `spans - 2` tool calls (as bench/rows/store.mjs builds its 300k-span session). */
+function appendHugeSession(store, sessionId, spans) {
+  store.append([{ type: 'session.start', sessionId, time: T0, agent: { name: 'claude-code' }, title: `${spans} spans` }, { type: 'turn.start', sessionId, time: T0 + 1, key: 'turn', prompt: 'go' }]);
+  let t = T0 + 2;
+  for (let done = 0; done < spans - 2; ) {
+    const batch = [];
+    for (let i = 0; i < 2_000 && done < spans - 2; i++, done++) {
+      const k = `t${done}`;
+      batch.push({ type: 'tool.start', sessionId, time: t, key: k, name: 'Read', input: { file_path: `/src/${k}.ts` } });
+      batch.push({ type: 'tool.end', sessionId, time: t + 1, key: k, output: `line of ${k}` });
+      t += 2;
+    }
+    store.append(batch);
+  }
+  store.append([{ type: 'session.end', sessionId, time: t }]);
+  store.materialize(sessionId);
+}
+
+/** Opens `hash` in a fresh page and reads the performance marks named, once the page has set `flag`. */
+async function marksOf(browser, url, hash, flag, names, also) {
+  const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+  try {
+    const page = await context.newPage();
+    await page.goto(`${url}${hash}`);
+    await page.waitForFunction((f) => document.documentElement.dataset[f] === '1', flag, { timeout: 120_000 });
+    const marks = await page.evaluate((n) => n.map((name) => performance.getEntriesByName(name)[0]?.startTime), names);
+    return { marks, also: also ? await also(page) : undefined };
+  } finally {
+    await context.close();
+  }
+}
+
+async function scaleRows(ctx) {
+  if (!existsSync(CHROMIUM)) return [];
+  const { SessionStore } = await import(pathToFileURL(ctx.lib).href);
+  const { chromium } = await import('playwright-core');
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true });
+  const out = [];
+  try {
+    // ——— the session list at 100 / 1,000 / 5,000 sessions ———
+    const dir = join(ctx.work, 'viewer-list');
+    const store = new SessionStore(dir);
+    const list = new Map();
+    let made = 0;
+    for (const size of LIST_SIZES) {
+      for (; made < size; made++) {
+        store.append(listSession(made));
+        store.materialize(listSession(made)[0].sessionId);
+      }
+      const { child, url } = await startViewer(ctx.bin, dir);
+      try {
+        await fetch(`${url}api/sessions?offset=0&limit=1`); // the server's index is built: its cost is the store's row
+        const painted = [];
+        const complete = [];
+        let domRows = 0;
+        let whole = 0;
+        // one load unmeasured: the browser's first page compiles the bundle, which would count against the first size
+        await marksOf(browser, url, '#/', 'listComplete', []);
+        for (let run = 0; run < LIST_RUNS; run++) {
+          const r = await marksOf(browser, url, '#/', 'listComplete', ['agent-trace:list-painted', 'agent-trace:list-complete'], async (page) => ({
+            rows: await page.evaluate(() => document.querySelectorAll('tr.session-row').length),
+            // baseline: the whole list as one document, fetched and parsed in the same page
+            whole: await page.evaluate(async () => {
+              const t = performance.now();
+              const all = await (await fetch('/api/sessions', { cache: 'no-store' })).json();
+              if (!all.length) throw new Error('empty list');
+              return performance.now() - t;
+            }),
+          }));
+          painted.push(r.marks[0]);
+          complete.push(r.marks[1]);
+          domRows = Math.max(domRows, r.also.rows);
+          whole = Math.max(whole, r.also.whole);
+        }
+        list.set(size, { painted: median(painted), complete: median(complete), domRows, whole });
+      } finally {
+        child.kill('SIGTERM');
+      }
+    }
+    const first = list.get(LIST_SIZES[0]);
+    for (const size of LIST_SIZES) {
+      const m = list.get(size);
+      const label = size.toLocaleString('en-US');
+      const base = size === LIST_SIZES[0];
+      out.push({ name: `viewer: list painted at ${label} sessions`, value: m.painted, unit: 'ms', baseline: base ? m.whole : first.painted, baselineName: base ? 'fetch+parse whole list' : 'at 100', ratio: m.painted / (base ? m.whole : first.painted), target: `≤ ${LIST_TARGET_MS} ms`, pass: m.painted <= LIST_TARGET_MS, note: `${m.domRows} rows in the DOM` });
+      out.push({ name: `viewer: list, all pages in at ${label} sessions`, value: m.complete, unit: 'ms', baseline: base ? m.whole : first.complete, baselineName: base ? 'fetch+parse whole list' : 'at 100', ratio: m.complete / (base ? m.whole : first.complete), target: 'measured (background)', pass: true, note: `whole list fetch+parse: ${m.whole.toFixed(0)} ms` });
+      if (m.domRows > 100) out[out.length - 2].pass = false;
+    }
+
+    // ——— sessions of 30k and 300k spans ———
+    const spans = new Map();
+    for (const size of SPAN_SIZES) {
+      const sdir = join(ctx.work, `viewer-spans-${size}`);
+      const sstore = new SessionStore(sdir);
+      const id = `spans-${size}`;
+      appendHugeSession(sstore, id, size);
+      const { child, url } = await startViewer(ctx.bin, sdir);
+      try {
+        const names = ['agent-trace:waterfall-painted', 'agent-trace:spans-complete'];
+        const hash = `#/s/${id}/waterfall`;
+        // the first open includes the server reading the session
+        const cold = await marksOf(browser, url, hash, 'spansComplete', names);
+        const painted = [];
+        const complete = [];
+        let page0 = 0;
+        let domRows = 0;
+        for (let run = 0; run < SCALE_RUNS - 1; run++) {
+          const r = await marksOf(browser, url, hash, 'spansComplete', names, async (page) => ({
+            rows: await page.evaluate(() => document.querySelectorAll('.wf-row').length),
+            // baseline: one page of 5,000 spans fetched and parsed in the same page
+            page0: await page.evaluate(async (sid) => {
+              const t = performance.now();
+              const p = await (await fetch(`/api/sessions/${sid}/spans?offset=0&limit=5000`, { cache: 'no-store' })).json();
+              if (!p.spans.length) throw new Error('empty page');
+              return performance.now() - t;
+            }, id),
+          }));
+          painted.push(r.marks[0]);
+          complete.push(r.marks[1]);
+          page0 = Math.max(page0, r.also.page0);
+          domRows = Math.max(domRows, r.also.rows);
+        }
+        spans.set(size, { cold: cold.marks, painted: median(painted), complete: median(complete), page0, domRows });
+      } finally {
+        child.kill('SIGTERM');
+      }
+    }
+    const small = spans.get(SPAN_SIZES[0]);
+    for (const size of SPAN_SIZES) {
+      const m = spans.get(size);
+      const label = `${size / 1000}k`;
+      const base = size === SPAN_SIZES[0];
+      out.push({ name: `viewer: ${label}-span session, waterfall painted`, value: m.painted, unit: 'ms', baseline: base ? m.page0 : small.painted, baselineName: base ? 'fetch+parse one span page' : 'at 30k', ratio: m.painted / (base ? m.page0 : small.painted), target: `≤ ${SPANS_TARGET_MS} ms`, pass: m.painted <= SPANS_TARGET_MS && m.domRows <= 200, note: `${m.domRows} rows in the DOM; first open (server reads the session): ${m.cold[0].toFixed(0)} ms` });
+      out.push({ name: `viewer: ${label}-span session, every span loaded`, value: m.complete, unit: 'ms', baseline: base ? m.page0 : small.complete, baselineName: base ? 'fetch+parse one span page' : 'at 30k', ratio: m.complete / (base ? m.page0 : small.complete), target: 'measured (background)', pass: true, note: `first open: ${m.cold[1].toFixed(0)} ms` });
+    }
+  } finally {
+    await browser.close();
+  }
+  return out;
+}
+
+async function waterfallRows(ctx) {
   if (!existsSync(CHROMIUM)) {
     return [{ name: 'viewer: 10k-span session to painted waterfall', value: undefined, unit: 'ms', target: `≤ ${TARGET_MS} ms`, pass: false, note: `${CHROMIUM} missing (apt-get install chromium)` }];
   }

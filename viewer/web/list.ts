@@ -1,5 +1,6 @@
 import { debounce, h, icon, isTyping, replaceChildren } from './dom.js';
 import { fmtAgo, fmtCost, fmtDate, fmtDuration, fmtInt, fmtTokens, oneLine, plausibleRange, shortModel } from './format.js';
+import { ListSource, type ListState } from './list-source.js';
 import { sessionHref, statusBadge } from './shared.js';
 import type { SessionListEntry } from '../server/api-types.js';
 
@@ -91,11 +92,22 @@ function queryOf(f: Filters): string {
   return s ? `?${s}` : '';
 }
 
-/** The session list: newest first, searchable, filterable, sortable, live. */
+/**
+ * The session list: newest first, searchable, filterable, sortable, live. Rows arrive page by page
+ * (list-source.ts): the newest paint first, and sorting, filters and search apply to the rows loaded so far,
+ * then to all of them once the background pages are in (the count says "loading" meanwhile). Only the rows near
+ * the screen are in the DOM.
+ */
 export class ListView {
   readonly el: HTMLElement;
   private entries: ListEntry[] = [];
-  private etag = '';
+  /** Sessions on the server; `entries` holds them all once `complete`. */
+  private total = 0;
+  private complete = false;
+  private readonly list = new ListSource(
+    (state) => this.onListState(state),
+    (message) => this.onListError(message),
+  );
   private filters: Filters;
   private readonly body: HTMLElement;
   private readonly count: HTMLElement;
@@ -176,7 +188,7 @@ export class ListView {
     this.scroller.addEventListener('scroll', () => this.renderWindow(), { passive: true });
     this.syncControls();
     this.render();
-    void this.fetch();
+    this.list.refresh();
     this.connect();
     this.timer = setInterval(() => this.tick(), 1000);
   }
@@ -196,6 +208,7 @@ export class ListView {
   }
 
   destroy(): void {
+    this.list.close();
     this.source?.close();
     if (this.timer) clearInterval(this.timer);
   }
@@ -253,24 +266,51 @@ export class ListView {
 
   private connect(): void {
     const source = new EventSource('/api/live');
-    source.addEventListener('sessions', () => void this.fetch());
+    source.addEventListener('sessions', (e) => {
+      let version: number | undefined;
+      try {
+        version = (JSON.parse((e as MessageEvent<string>).data) as { version?: number }).version;
+      } catch {
+        version = undefined; // an unreadable message: load anyway
+      }
+      this.list.refresh(version);
+    });
     this.source = source;
   }
 
-  private async fetch(): Promise<void> {
-    try {
-      const res = await fetch('/api/sessions', { headers: this.etag ? { 'if-none-match': this.etag } : {} });
-      if (res.status === 304) return;
-      if (!res.ok) throw new Error(`the server answered ${res.status}`);
-      this.etag = res.headers.get('etag') ?? '';
-      this.entries = (await res.json()) as ListEntry[];
-      this.error = undefined;
-    } catch (error) {
-      this.error = (error as Error).message;
-    }
+  private onListState(state: ListState): void {
+    const optionsChanged = !this.complete || state.complete;
+    this.entries = state.entries;
+    this.total = state.total;
+    this.complete = state.complete;
+    this.error = undefined;
     this.loaded = true;
-    this.syncOptions();
+    // the agent and model menus are filled from the rows: once early, once all are in
+    if (optionsChanged) this.syncOptions();
     this.render();
+    this.markPainted(state.complete);
+  }
+
+  private onListError(message: string): void {
+    this.error = message;
+    this.loaded = true;
+    this.render();
+  }
+
+  /** Marks (for the bench and the tests) when the first rows and then all rows have been painted. */
+  private markPainted(complete: boolean): void {
+    const root = document.documentElement.dataset;
+    if (root.listPainted && (!complete || root.listComplete)) return;
+    requestAnimationFrame(() => {
+      if (!root.listPainted) {
+        performance.mark('agent-trace:list-painted');
+        root.listPainted = '1';
+      }
+      if (complete && !root.listComplete) {
+        performance.mark('agent-trace:list-complete');
+        root.listComplete = '1';
+      }
+    });
   }
 
   private setFilter<K extends keyof Filters>(key: K, value: string): void {
@@ -341,7 +381,11 @@ export class ListView {
     const scrollTop = this.scroller.scrollTop;
     const focusedId = (document.activeElement as HTMLElement | null)?.dataset?.session;
     const rows = this.visible();
-    this.count.textContent = this.loaded ? `${fmtInt(rows.length)} of ${fmtInt(this.entries.length)} sessions` : 'loading…';
+    this.count.textContent = !this.loaded
+      ? 'loading…'
+      : this.complete
+        ? `${fmtInt(rows.length)} of ${fmtInt(this.total)} sessions`
+        : `${fmtInt(rows.length)} of ${fmtInt(this.total)} sessions (loading ${fmtInt(this.entries.length)}…)`;
     if (this.error) {
       replaceChildren(this.body, h('tr', null, h('td', { class: 'empty-cell error-text', attrs: { colspan: '9' } }, `Could not load the sessions: ${this.error}`)));
       return;
@@ -402,12 +446,35 @@ export class ListView {
     const focused = focusedAttr;
     replaceChildren(this.body, first > 0 ? spacer(first * this.rowHeight) : null, rows, last < n ? spacer((n - last) * this.rowHeight) : null);
     if (focused !== undefined) this.body.querySelector<HTMLElement>(`tr.session-row[data-index="${focused}"]`)?.focus({ preventScroll: true });
-    const sample = rows[0];
-    if (sample && sample.offsetHeight > 0 && Math.abs(sample.offsetHeight - this.rowHeight) > 2) {
-      this.rowHeight = sample.offsetHeight;
+    this.remeasure(rows);
+  }
+
+  /**
+   * Rows differ in height (a prompt line or not): the estimate is the mean of the rows on screen. When it
+   * changes, the spacers are resized and the scroll position keeps the same row at the top (or the bottom at the
+   * bottom), so a drag to the end of the list lands on the last session.
+   */
+  private remeasure(rows: HTMLElement[]): void {
+    if (this.measuring || rows.length === 0) return;
+    let sum = 0;
+    for (const r of rows) sum += r.offsetHeight;
+    const mean = sum / rows.length;
+    if (!(mean > 0) || Math.abs(mean - this.rowHeight) <= 2) return;
+    const s = this.scroller;
+    const atEnd = s.scrollTop > 0 && s.scrollTop + s.clientHeight >= s.scrollHeight - 2;
+    const topRow = s.scrollTop / this.rowHeight;
+    this.measuring = true;
+    try {
+      this.rowHeight = mean;
       this.renderWindow(true);
+      s.scrollTop = atEnd ? s.scrollHeight : topRow * mean;
+      this.renderWindow(true);
+    } finally {
+      this.measuring = false;
     }
   }
+
+  private measuring = false;
 
   private row(e: ListEntry, index: number): HTMLElement {
     const href = sessionHref(e.sessionId);
@@ -439,7 +506,13 @@ export class ListView {
         { class: 'c-title' },
         h('a', { class: 'session-title', href, tabIndex: -1 }, e.title ?? oneLine(e.firstPrompt ?? '', 90) ?? e.sessionId),
         e.firstPrompt && e.firstPrompt !== e.title ? h('div', { class: 'session-prompt' }, oneLine(e.firstPrompt, 160)) : null,
-        h('div', { class: 'session-meta' }, meta.map((m) => h('span', null, m))),
+        h(
+          'div',
+          { class: 'session-meta' },
+          meta.map((m) => h('span', null, m)),
+          // what the store noticed reading the session (skipped journal lines, a time not trusted)
+          e.problems?.length ? h('span', { class: 'row-problems', title: e.problems.join('\n') }, `⚠ ${e.problems.join('; ')}`) : null,
+        ),
       ),
       h('td', { class: 'c-agent' }, h('div', null, e.agent.name, e.agent.version ? h('span', { class: 'dim' }, ` ${e.agent.version}`) : null), h('div', { class: 'dim small' }, e.models.map(shortModel).join(', '))),
       // a relative time, the exact date in its tooltip (once; an old session's "ago" is already a date)

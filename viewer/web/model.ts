@@ -1,9 +1,9 @@
 import type { TraceDocument, TraceSpan } from '../../src/model/trace.js';
 import type { Usage } from '../../src/events/types.js';
 import { embeddedSession } from './source.js';
+import { apiSession, loadSessionPages, type LoadedSession, type TraceHeader } from './span-pages.js';
 
-export type TraceHeader = Omit<TraceDocument, 'spans'>;
-export type { TraceSpan };
+export type { TraceHeader, TraceSpan };
 
 /** A span with its place in the tree. `rev` changes whenever the span changes; `subRev` when its subtree does. */
 export interface SpanNode {
@@ -35,10 +35,6 @@ interface Delta {
   spans: TraceSpan[];
 }
 
-export function apiSession(id: string): string {
-  return `/api/sessions/${encodeURIComponent(id)}`;
-}
-
 /**
  * The client-side trace of one session: loads the document once, then follows the server's deltas over
  * Server-Sent Events and applies them in place, so views keep their tab, scroll, selection and expanded rows.
@@ -57,6 +53,15 @@ export class SessionModel {
   private pending: Delta[] = [];
   private flushScheduled = false;
   private closed = false;
+  /** What the server noticed while reading the session (skipped journal lines, a time not trusted). */
+  problems: string[] = [];
+  /** Whether spans are still arriving (the model holds the first page of a big session meanwhile). */
+  loading = false;
+  /** Spans arrived so far while the session loads page by page. */
+  progress: { loaded: number; total: number } | undefined;
+  onLoadProgress?: (loaded: number, total: number) => void;
+  /** connect() was called while loading: the live stream starts once every page has arrived. */
+  private wantLive = false;
   /** Whether the live stream is connected. */
   connected = false;
   onConnection?: (connected: boolean) => void;
@@ -65,21 +70,67 @@ export class SessionModel {
     this.id = id;
   }
 
-  async load(): Promise<void> {
+  async load(early = true): Promise<void> {
     const shared = embeddedSession();
     if (shared) {
       this.setDocument(shared.doc, 0, 0);
       performance.mark('agent-trace:model-ready');
       return;
     }
-    const res = await fetch(`${apiSession(this.id)}/trace`, { headers: { accept: 'application/json' } });
-    if (!res.ok) throw new Error(res.status === 404 ? 'unknown session' : `the server answered ${res.status}`);
-    const epoch = Number(res.headers.get('x-trace-epoch'));
-    const version = Number(res.headers.get('x-trace-version'));
-    const doc = (await res.json()) as TraceDocument;
+    // By pages: a 300k-span session never travels as one document (viewer/web/span-pages.ts). A session of
+    // more than one page is ready with its first page; the rest arrives in the background and replaces it as a
+    // reset (views keep their tab and scroll), then the live stream starts.
+    this.loading = true;
+    let ready: () => void = () => undefined;
+    const firstReady = new Promise<void>((resolve) => (ready = resolve));
+    const showFirstPage = (start: LoadedSession) => {
+      this.applyLoaded(start);
+      this.progress = { loaded: start.spans.length, total: start.spans.length };
+      ready();
+    };
+    const whole = loadSessionPages(this.id, {
+      // a reload (the session was rebuilt) keeps showing the old spans until the new ones are all in
+      first: early ? showFirstPage : undefined,
+      progress: (loaded, total) => {
+        this.progress = { loaded, total };
+        this.onLoadProgress?.(loaded, total);
+      },
+    });
+    const firstOrWhole = await Promise.race([firstReady.then(() => undefined), whole]);
+    if (firstOrWhole) {
+      this.finishLoad(firstOrWhole, false);
+      return;
+    }
+    performance.mark('agent-trace:first-page-ready');
+    whole.then(
+      (loaded) => this.finishLoad(loaded, true),
+      (error: unknown) => {
+        this.loading = false;
+        this.problems = [...this.problems, `only ${this.nodes.size} spans could be loaded: ${(error as Error).message}`];
+        this.emit({ changed: new Set(), structural: false, reset: true });
+      },
+    );
+  }
+
+  private applyLoaded(loaded: LoadedSession): void {
+    this.problems = loaded.problems;
+    this.setDocument({ ...loaded.header, spans: loaded.spans }, loaded.epoch, loaded.version);
+  }
+
+  /** The whole session has arrived: the model holds it, views redraw (when they showed a first page), live starts. */
+  private finishLoad(loaded: LoadedSession, announce: boolean): void {
+    if (this.closed) return;
     performance.mark('agent-trace:trace-parsed');
-    this.setDocument(doc, epoch, version);
+    this.applyLoaded(loaded);
+    this.loading = false;
+    this.progress = undefined;
     performance.mark('agent-trace:model-ready');
+    if (announce) {
+      this.emit({ changed: new Set(this.nodes.keys()), structural: true, reset: true });
+      performance.mark('agent-trace:spans-complete');
+      document.documentElement.dataset.spansComplete = '1';
+    }
+    if (this.wantLive) this.connect();
   }
 
   private setDocument(doc: TraceDocument, epoch: number, version: number): void {
@@ -160,6 +211,8 @@ export class SessionModel {
   connect(): void {
     // a shared file has no server to follow
     if (this.closed || this.source || embeddedSession()) return;
+    this.wantLive = true;
+    if (this.loading) return;
     const url = `${apiSession(this.id)}/live?since=${this.epoch}.${this.version}`;
     const source = new EventSource(url);
     this.source = source;
@@ -186,7 +239,7 @@ export class SessionModel {
     this.source?.close();
     this.source = undefined;
     try {
-      await this.load();
+      await this.load(false);
     } catch {
       return;
     }

@@ -1,6 +1,6 @@
 import { ChatView } from './chat.js';
 import { h, isTyping, replaceChildren } from './dom.js';
-import { fmtCost, fmtDuration, fmtTokens } from './format.js';
+import { fmtCost, fmtDuration, fmtInt, fmtTokens } from './format.js';
 import { SessionModel, type ModelChange } from './model.js';
 import { sessionHref, statusBadge, TABS, type Tab } from './shared.js';
 import { SummaryView } from './summary.js';
@@ -28,6 +28,8 @@ export class SessionPage implements SessionHost {
   private readonly titleEl = h('h1', { class: 'session-head-title', tabIndex: -1 });
   private readonly badgeSlot = h('span', { class: 'badge-slot' });
   private readonly statsSlot = h('span', { class: 'session-head-stats' });
+  /** Spans still loading (a big session) and what the server noticed while reading it. */
+  private readonly noteSlot = h('span', { class: 'session-head-note', attrs: { role: 'status' } });
   private timer: ReturnType<typeof setInterval> | undefined;
   private ready = false;
   private pendingRoute: { tab: Tab; span: string | undefined } | undefined;
@@ -58,6 +60,7 @@ export class SessionPage implements SessionHost {
   }
 
   private async start(): Promise<void> {
+    this.model.onLoadProgress = () => this.renderNote();
     try {
       [, this.info] = await Promise.all([this.model.load(), this.infoReady]);
     } catch (error) {
@@ -94,6 +97,8 @@ export class SessionPage implements SessionHost {
       return;
     }
     const jump = span !== undefined && (span !== this.selected || tab !== this.tab || !this.views.has(tab));
+    // a deep link to a span of a big session that has not arrived yet: selected once every page is in
+    this.awaitedSpan = span !== undefined && this.model.loading && !this.model.nodes.has(span) ? span : undefined;
     if (span !== undefined && span !== this.selected) {
       this.selected = this.model.nodes.has(span) ? span : undefined;
       for (const v of this.views.values()) v.selectionChanged?.(this.selected);
@@ -163,6 +168,7 @@ export class SessionPage implements SessionHost {
   }
 
   private focusOnReady = false;
+  private awaitedSpan: string | undefined;
 
   onKey(e: KeyboardEvent): boolean {
     if (!this.ready) return false;
@@ -179,6 +185,7 @@ export class SessionPage implements SessionHost {
   private onChange(change: ModelChange): void {
     this.renderHeader();
     for (const v of this.views.values()) v.update(change);
+    if (change.reset && this.awaitedSpan && this.model.nodes.has(this.awaitedSpan)) this.show(this.tab, this.awaitedSpan);
   }
 
   private tick(): void {
@@ -189,6 +196,16 @@ export class SessionPage implements SessionHost {
 
   private renderLive(): void {
     this.liveDot.hidden = !(this.model.running && this.model.connected);
+  }
+
+  private renderNote(): void {
+    const p = this.model.progress;
+    const problems = this.model.problems;
+    replaceChildren(
+      this.noteSlot,
+      p ? h('span', { class: 'dim small loading-note' }, `loading spans… ${fmtInt(p.loaded)} of ${fmtInt(p.total)}`) : null,
+      problems.length ? h('span', { class: 'problems small', title: problems.join('\n') }, `⚠ ${problems.join('; ')}`) : null,
+    );
   }
 
   private renderHeader(): void {
@@ -203,6 +220,7 @@ export class SessionPage implements SessionHost {
         this.badgeSlot,
         this.titleEl,
         this.statsSlot,
+        this.noteSlot,
       );
     }
     const title = hd.title ?? this.model.id;
@@ -217,6 +235,7 @@ export class SessionPage implements SessionHost {
       h('span', { title: 'tokens (input + output + cache)' }, `${fmtTokens(t.input + t.output + t.cacheRead + t.cacheWrite)} tok`),
       hd.summary.cost ? h('span', { title: 'estimated cost' }, fmtCost(hd.summary.cost.usd)) : null,
     );
+    this.renderNote();
     this.renderLive();
     if (this.focusOnReady) {
       this.focusOnReady = false;
