@@ -7,6 +7,10 @@ import { buildViewerApp, startViewer, type RunningViewer } from '../viewer/serve
 import { isAllowedHost, parseHostHeader } from '../viewer/server/security.js';
 import { LiveSession } from '../viewer/server/live-session.js';
 import { append, bigSessionEvents, sseEvents, startTestViewer, tempStore } from './viewer-helpers.js';
+import { TranscriptWriter } from './helpers/claude-code.js';
+import { RECONCILE_SOURCES } from '../src/adapters/sources.js';
+import { SessionStore } from '../src/store/session-store.js';
+import { writeSpool } from '../src/store/spool.js';
 
 const root = join(import.meta.dirname, '..');
 const bin = join(root, 'dist/bin/agent-trace.js');
@@ -480,6 +484,37 @@ describe('demo session', () => {
       expect(events).toEqual(expect.arrayContaining(['permission_request', 'api_error', 'interrupt', 'notification']));
       expect(doc.spans.map((s) => s.attributes['gen_ai.tool.name'])).toEqual(expect.arrayContaining(['Edit', 'MultiEdit', 'Write']));
     } finally {
+      cleanup();
+    }
+  });
+});
+
+describe('viewer: exact the instant hooks and transcripts change', () => {
+  it('finds a session still in the spool, and shows a running turn from its transcript with no hook firing', async () => {
+    const { dir, cleanup } = tempStore();
+    const store = new SessionStore(dir, { sources: RECONCILE_SOURCES });
+    const { app } = await buildViewerApp({ store, port: 7600 });
+    const get = (url: string) => app.inject({ url, headers: { host: '127.0.0.1:7600' } });
+    try {
+      expect((await get('/api/sessions')).json()).toEqual([]);
+      const transcript = join(dir, 'projects', '-work', 'live-1.jsonl');
+      const t = new TranscriptWriter(transcript, 'live-1', Date.now() - 60_000);
+      const hook = (event: string, payload: Record<string, unknown> = {}) =>
+        writeSpool(dir, 'claude-code', event, JSON.stringify({ session_id: 'live-1', transcript_path: transcript, cwd: '/work', hook_event_name: event, ...payload }));
+      hook('SessionStart', { source: 'startup' });
+      t.prompt('run the tests');
+      hook('UserPromptSubmit', { prompt: 'run the tests' });
+      // The viewer has not looked since: the session is only in the spool, yet it is found.
+      const first = await get('/api/sessions/live-1');
+      expect(first.statusCode, first.body).toBe(200);
+      expect(first.json().header.status).toBe('running');
+      // The turn goes on: tool calls and model calls reach the transcript only (tool hooks are opt-in).
+      t.response('msg_1', [{ text: 'Running them.' }, { tool: { id: 'toolu_1', name: 'Bash', input: { command: 'npm test' } } }], { input: 5, output: 40, cacheRead: 100, cacheWrite: 10 });
+      const during = (await get('/api/sessions/live-1')).json();
+      expect(during.header.summary.generations).toBe(1);
+      expect(during.header.summary.tokens.output).toBe(40);
+    } finally {
+      await app.close();
       cleanup();
     }
   });

@@ -80,6 +80,9 @@ describe(`Gemini CLI ${agentVersion('gemini')}: a real history compression`, () 
     tui = new TmuxSession(`cd ${shq(s.work)} && env -i ${envs} ${shq(bin)} --skip-trust --approval-mode yolo -m ${GEMINI_MODEL}; sleep 600`);
     await tui.shows(/Type your message/, 60_000);
     for (const [prompt, answer] of [['Say hello.', /First answer\./], ['And now go on.', /Second answer, after compression\./]] as const) {
+      // Typed only once the input is idle again (its placeholder back): keys typed while the CLI is still
+      // finishing the previous answer can be dropped on a loaded machine.
+      await tui.shows(/Type your message/, 60_000);
       tui.type(prompt);
       await tui.shows(new RegExp(prompt.replace('.', '\\.')));
       tui.key('Enter');

@@ -128,8 +128,10 @@ export class LiveHub {
       return;
     }
     try {
-      if (this.lists.size && this.ticks % 4 === 1) {
-        if (this.index.scan()) {
+      // Every second: the spool and the running sessions' transcripts (see SessionIndex.scan), whether the
+      // list or only one session is watched.
+      if (this.ticks % 4 === 1) {
+        if (this.index.scan() && this.lists.size) {
           const data = JSON.stringify({ version: this.index.version });
           for (const s of this.lists) s.send('sessions', data);
         }

@@ -72,10 +72,27 @@ export class SessionIndex {
     return this.store.batch(() => this.scanOnce());
   }
 
-  private scanOnce(): boolean {
-    // What hooks spooled since the last look becomes journal lines (which this scan then sees change).
+  /**
+   * Brings one session up to date before it is answered: what the hooks spooled, and (while it runs) what its
+   * agent's transcript added since the last read (by offset: cheap). A finished session needs nothing.
+   */
+  catchUp(id: string): void {
+    const row = this.rows.get(id);
+    if (row && row.entry.status !== 'running') return;
     try {
-      this.store.reconcile({ sessions: [] });
+      this.store.reconcile({ sessions: [id] });
+    } catch {
+      // Reconcile logs what it could not write; the answer is what is on disk.
+    }
+  }
+
+  private scanOnce(): boolean {
+    // What hooks spooled since the last look becomes journal lines (which this scan then sees change), and the
+    // running sessions' transcripts are read from where the last read stopped: between a turn's start and its
+    // end no hook may fire (tool calls are read from the transcript), yet the list and the views stay live.
+    const running = [...this.rows.values()].filter((r) => r.entry.status === 'running').map((r) => r.entry.sessionId);
+    try {
+      this.store.reconcile({ sessions: running });
     } catch {
       // Reconcile logs what it could not write; the next scan tries again.
     }

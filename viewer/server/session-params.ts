@@ -19,16 +19,27 @@ export interface SessionParams {
 }
 
 /** The session a `/api/sessions/:id…` request names, or undefined once the reply (400/404/413/503) is sent. */
-export function sessionOf(index: SessionIndex, sessions: LiveSessions, request: FastifyRequest<{ Params: SessionParams }>, reply: FastifyReply): LiveSession | undefined {
+export function sessionOf(
+  index: SessionIndex,
+  sessions: LiveSessions,
+  request: FastifyRequest<{ Params: SessionParams }>,
+  reply: FastifyReply,
+  options: { catchUp?: boolean } = {},
+): LiveSession | undefined {
   const id = request.params.id;
   if (!isValidSessionId(id)) {
     void reply.code(400).type('application/json; charset=utf-8').send({ error: 'invalid session id' });
     return undefined;
   }
+  // A session whose first hooks are still in the spool (an agent that just started or just exited) is known
+  // once the spool is read: read it before answering that there is no such session.
+  if (!index.has(id)) index.scan();
   if (!index.has(id)) {
     void notFound(reply, 'unknown session');
     return undefined;
   }
+  // Exact the instant the agent exits, as `show` is.
+  if (options.catchUp) index.catchUp(id);
   let live: LiveSession;
   try {
     live = sessions.get(id);

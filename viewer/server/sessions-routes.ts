@@ -56,7 +56,7 @@ export const sessionsRoutes: FastifyPluginAsync<SessionsRoutesOptions> = async (
   });
 
   app.get<{ Params: SessionParams }>('/api/sessions/:id', { schema: { params: sessionParamsSchema } }, async (request, reply) => {
-    const live = sessionOf(index, sessions, request, reply);
+    const live = sessionOf(index, sessions, request, reply, { catchUp: true });
     if (!live) return reply;
     return reply
       .type('application/json; charset=utf-8')
