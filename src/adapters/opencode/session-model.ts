@@ -90,10 +90,8 @@ export function childIds(sessions: Map<string, OcSession>): Set<string> {
   for (const s of sessions.values()) {
     for (const m of s.messages.values()) {
       for (const p of m.parts.values()) {
-        if (p.type === 'tool' && p.tool === 'task') {
-          const child = childSessionOf(p);
-          if (child && child !== s.id && sessions.has(child)) children.add(child);
-        }
+        const child = taskChildOf(p);
+        if (child && child !== s.id && sessions.has(child)) children.add(child);
       }
     }
     const parent = nonEmpty(s.info.parentID);
