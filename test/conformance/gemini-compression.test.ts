@@ -76,7 +76,11 @@ describe(`Gemini CLI ${agentVersion('gemini')}: a real history compression`, () 
     settings.hooks.PreCompress = [{ hooks: [{ ...settings.hooks.AfterAgent![0]!.hooks[0]!, command: afterAgent.replace(' AfterAgent ', ' PreCompress ') }] }];
     writeFileSync(s.settingsPath, JSON.stringify(settings, null, 2));
 
-    const envs = Object.entries(s.env).map(([k, v]) => `${k}=${shq(String(v))}`).join(' ');
+    // A person's terminal: without CI=true (which CI sets), or Gemini CLI takes itself for non-interactive.
+    const envs = Object.entries(s.env)
+      .filter(([k]) => k !== 'CI' && k !== 'CONTINUOUS_INTEGRATION')
+      .map(([k, v]) => `${k}=${shq(String(v))}`)
+      .join(' ');
     tui = new TmuxSession(`cd ${shq(s.work)} && env -i ${envs} ${shq(bin)} --skip-trust --approval-mode yolo -m ${GEMINI_MODEL}; sleep 600`);
     await tui.shows(/Type your message/, 60_000);
     for (const [prompt, answer] of [['Say hello.', /First answer\./], ['And now go on.', /Second answer, after compression\./]] as const) {
