@@ -6,7 +6,7 @@ import { agentBin, agentVersion } from '../helpers/agents.js';
 import { installFor, showOnlySession, spanRows } from '../helpers/conformance.js';
 import { cli, tempDir } from '../helpers/env.js';
 import { GEMINI_MODEL, setUpGemini, type GeminiSetup } from '../helpers/gemini-session.js';
-import { TmuxSession, until } from '../helpers/tmux.js';
+import { processAlive as alive, TmuxSession, until } from '../helpers/tmux.js';
 
 // The real Gemini CLI, interactive under tmux, against the scripted Gemini API. The first answer reports a prompt
 // of 900,000 tokens (86% of gemini-2.5-flash's window, over its 50% threshold), so before the next prompt the CLI
@@ -36,15 +36,6 @@ function readFileSyncOr(path: string): string {
     return readFileSync(path, 'utf8');
   } catch {
     return '';
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }
 
