@@ -7,7 +7,7 @@ import { agentBin, agentVersion } from '../helpers/agents.js';
 import { runCodex, setUpCodex, type CodexSetup } from '../helpers/codex-session.js';
 import { installFor, showOnlySession, spanRows } from '../helpers/conformance.js';
 import { cli, tempDir } from '../helpers/env.js';
-import { TmuxSession, until } from '../helpers/tmux.js';
+import { processAlive as alive, TmuxSession, until } from '../helpers/tmux.js';
 
 // The real Codex TUI under tmux, against the scripted Responses API: hooks run only once the person trusts them
 // (doctor says so until then), and Esc in the middle of a command makes the turn and the command interrupted.
@@ -21,15 +21,6 @@ let setup: CodexSetup | undefined;
 let tui: TmuxSession | undefined;
 let cleanup: (() => void) | undefined;
 let workerPidFile: string | undefined;
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 afterEach(async () => {
   tui?.kill();
   cleanup?.();

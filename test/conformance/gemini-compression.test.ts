@@ -6,7 +6,7 @@ import { agentBin, agentVersion } from '../helpers/agents.js';
 import { installFor, showOnlySession, spanRows } from '../helpers/conformance.js';
 import { cli, tempDir } from '../helpers/env.js';
 import { GEMINI_MODEL, setUpGemini, type GeminiSetup } from '../helpers/gemini-session.js';
-import { TmuxSession, until } from '../helpers/tmux.js';
+import { processAlive as alive, TmuxSession, until } from '../helpers/tmux.js';
 
 // The real Gemini CLI, interactive under tmux, against the scripted Gemini API. The first answer reports a prompt
 // of 900,000 tokens (86% of gemini-2.5-flash's window, over its 50% threshold), so before the next prompt the CLI
@@ -39,15 +39,6 @@ function readFileSyncOr(path: string): string {
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** Whether the recorder got `event`: a spool file still waiting, or one the worker drained already. */
 function recorded(dir: string, event: string): boolean {
   try {
@@ -76,7 +67,11 @@ describe(`Gemini CLI ${agentVersion('gemini')}: a real history compression`, () 
     settings.hooks.PreCompress = [{ hooks: [{ ...settings.hooks.AfterAgent![0]!.hooks[0]!, command: afterAgent.replace(' AfterAgent ', ' PreCompress ') }] }];
     writeFileSync(s.settingsPath, JSON.stringify(settings, null, 2));
 
-    const envs = Object.entries(s.env).map(([k, v]) => `${k}=${shq(String(v))}`).join(' ');
+    // A person's terminal: without CI=true (which CI sets), or Gemini CLI takes itself for non-interactive.
+    const envs = Object.entries(s.env)
+      .filter(([k]) => k !== 'CI' && k !== 'CONTINUOUS_INTEGRATION')
+      .map(([k, v]) => `${k}=${shq(String(v))}`)
+      .join(' ');
     tui = new TmuxSession(`cd ${shq(s.work)} && env -i ${envs} ${shq(bin)} --skip-trust --approval-mode yolo -m ${GEMINI_MODEL}; sleep 600`);
     await tui.shows(/Type your message/, 60_000);
     for (const [prompt, answer] of [['Say hello.', /First answer\./], ['And now go on.', /Second answer, after compression\./]] as const) {

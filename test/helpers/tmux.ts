@@ -48,3 +48,13 @@ export async function until<T>(check: () => T | undefined, timeoutMs: number, wh
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
+
+/** Whether a process (a detached worker the agent's hooks started) is still alive. */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

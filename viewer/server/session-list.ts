@@ -9,6 +9,12 @@ import { SessionFolders } from './session-folders.js';
 
 /** How often finished sessions are checked for changes (running ones and new folders: every scan). */
 const FULL_SWEEP_MS = 2_000;
+/**
+ * The same, from a request: the live timer (running while any page is open) sweeps every 2 s, so a request
+ * need not make its answer wait on stat calls for thousands of finished sessions; it sweeps only when no timer
+ * has for a while (an API client without a live stream).
+ */
+export const REQUEST_SWEEP_MS = 30_000;
 
 /** A session's list row, its JSON text (so a list of thousands is joined, not re-encoded) and the stamp it was read at. */
 interface Row {
@@ -68,8 +74,8 @@ export class SessionIndex {
    * checked at most every `FULL_SWEEP_MS`, so a scan of thousands of sessions stays a few milliseconds and a
    * new session never waits behind them.
    */
-  scan(): boolean {
-    return this.store.batch(() => this.scanOnce());
+  scan(options: { sweepMs?: number } = {}): boolean {
+    return this.store.batch(() => this.scanOnce(options.sweepMs ?? FULL_SWEEP_MS));
   }
 
   /**
@@ -86,7 +92,7 @@ export class SessionIndex {
     }
   }
 
-  private scanOnce(): boolean {
+  private scanOnce(sweepMs: number): boolean {
     // What hooks spooled since the last look becomes journal lines (which this scan then sees change), and the
     // running sessions' transcripts are read from where the last read stopped: between a turn's start and its
     // end no hook may fire (tool calls are read from the transcript), yet the list and the views stay live.
@@ -100,7 +106,7 @@ export class SessionIndex {
     let changed = false;
     const first = this.version === 0;
     const now = Date.now();
-    const sweep = first || now - this.lastSweep >= FULL_SWEEP_MS;
+    const sweep = first || now - this.lastSweep >= sweepMs;
     if (sweep) this.lastSweep = now;
     for (const id of [...this.rows.keys()]) {
       if (this.folders.has(id)) continue;

@@ -4,7 +4,7 @@ import { isValidSessionId } from './security.js';
 import { notFound } from './security-hooks.js';
 import type { LiveSession } from './live-session.js';
 import type { LiveSessions } from './live-sessions.js';
-import type { SessionIndex } from './session-list.js';
+import { REQUEST_SWEEP_MS, type SessionIndex } from './session-list.js';
 
 /** Route schemas: the ids as security.ts's isValidSessionId / isValidSpanId accept them. */
 export const sessionIdSchema = { type: 'string', minLength: 1, maxLength: 1024, pattern: '^[^\\u0000-\\u001f\\u007f]*$' } as const;
@@ -33,7 +33,7 @@ export function sessionOf(
   }
   // A session whose first hooks are still in the spool (an agent that just started or just exited) is known
   // once the spool is read: read it before answering that there is no such session.
-  if (!index.has(id)) index.scan();
+  if (!index.has(id)) index.scan({ sweepMs: REQUEST_SWEEP_MS });
   if (!index.has(id)) {
     void notFound(reply, 'unknown session');
     return undefined;

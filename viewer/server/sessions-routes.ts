@@ -8,7 +8,7 @@ import { notFound } from './security-hooks.js';
 import { isValidSpanId } from './security.js';
 import { pagingNumberSchema, sessionIdSchema, sessionOf, sessionParamsSchema, spanIdSchema, type SessionParams } from './session-params.js';
 import type { LiveSessions } from './live-sessions.js';
-import type { SessionIndex } from './session-list.js';
+import { REQUEST_SWEEP_MS, type SessionIndex } from './session-list.js';
 
 export interface SessionsRoutesOptions {
   store: SessionStore;
@@ -44,7 +44,7 @@ export const sessionsRoutes: FastifyPluginAsync<SessionsRoutesOptions> = async (
   // The list: without `limit` the whole array (as the front end has always read it); with `offset`/`limit` a
   // page `{version, total, offset, sessions}`, newest first.
   app.get<{ Querystring: PagingQuery }>('/api/sessions', { schema: { querystring: pagingQuerySchema } }, async (request, reply) => {
-    index.scan();
+    index.scan({ sweepMs: REQUEST_SWEEP_MS });
     const q = request.query;
     const paged = q.limit !== undefined || q.offset !== undefined;
     const offset = paged ? Math.max(0, Math.floor(Number(q.offset ?? 0)) || 0) : 0;
