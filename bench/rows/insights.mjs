@@ -1,11 +1,12 @@
 // Insights rows (SPEC §8): `agent-trace stats` over 5,000 sessions ≤ 1 s, a content search over 5,000 sessions
 // ≤ 200 ms once the index is warm, and the index update for a live session's new span batch — each measured at
 // 100, 1,000 and 5,000 sessions against a baseline measured in the same run.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
+import { startViewer } from '../start-viewer.mjs';
 
 const SIZES = [100, 1_000, 5_000];
 const WORDS = ['migration', 'deploy', 'refactor', 'flaky', 'timeout', 'schema', 'render', 'cache', 'parser', 'webhook'];
@@ -54,18 +55,6 @@ function sessionEvents(i, start) {
   return out;
 }
 
-function startViewer(bin, dir) {
-  const child = spawn(process.execPath, [bin, 'view', '--no-open', '--port', '0', '--dir', dir], { stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-      const m = /agent-trace viewer: (\S+)/.exec(out);
-      if (m) resolve({ child, url: m[1] });
-    });
-    child.on('exit', (code) => reject(new Error(`viewer exited with ${code}`)));
-  });
-}
 
 async function timeFetch(url, runs) {
   const times = [];

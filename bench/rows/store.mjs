@@ -3,12 +3,13 @@
 // appearing under a watching viewer; a 300,000-span session through `show --json` and the viewer API; import
 // and re-import of a 500-transcript folder. Sessions are generated with the product's own writer
 // (SessionStore.append + materialize), not thousands of CLI calls.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { transcriptLines } from './claude-code.mjs';
+import { startViewer } from '../start-viewer.mjs';
 
 const SIZES = [100, 1_000, 5_000];
 const T0 = Date.parse('2025-06-01T09:00:00Z');
@@ -69,18 +70,6 @@ function generate(store, from, to) {
   }
 }
 
-function startViewer(ctx, dir, env) {
-  const child = spawn(process.execPath, [ctx.bin, 'view', '--no-open', '--port', '0', '--dir', dir], { env, stdio: ['ignore', 'pipe', 'ignore'] });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-      const m = /agent-trace viewer: (\S+)/.exec(out);
-      if (m) resolve({ child, url: m[1] });
-    });
-    child.on('exit', (code) => reject(new Error(`viewer exited with ${code}`)));
-  });
-}
 
 function get(url) {
   return new Promise((resolve, reject) => {
@@ -97,7 +86,7 @@ function get(url) {
 
 async function viewerRows(ctx, dir, env, store, n) {
   const started = performance.now();
-  const { child, url } = await startViewer(ctx, dir, env);
+  const { child, url } = await startViewer(ctx.bin, dir, { env });
   try {
     const ready = performance.now() - started;
     const first = await get(`${url}api/sessions?offset=0&limit=200`);
@@ -189,7 +178,7 @@ export async function rows(ctx) {
     out.push({ name: 'store: show --json, 300k-span session', value: json.ms, unit: 'ms', baseline: small1.ms, baselineName: 'a 40-span session', ratio: json.ms / small1.ms, target: '≤ 8,600 ms (issue: 8.6 s)', pass: json.ms <= 8_600 });
     out.push({ name: 'store: show --json RSS, 300k-span session', value: json.rss, unit: 'MB', baseline: small1.rss, baselineName: 'a 40-span session', ratio: json.rss / small1.rss, target: '≤ 1,000 MB (issue: 2.1 GB)', pass: json.rss <= 1_000 });
     out.push({ name: 'store: show (summary), 300k-span session', value: text.ms, unit: 'ms', baseline: small1.ms, baselineName: 'a 40-span session', ratio: text.ms / small1.ms, target: 'measured', pass: true });
-    const { child, url } = await startViewer(ctx, hdir, env);
+    const { child, url } = await startViewer(ctx.bin, hdir, { env });
     try {
       const header = await get(`${url}api/sessions/${id}`);
       const page = await get(`${url}api/sessions/${id}/spans?offset=150000&limit=1000`);

@@ -2,10 +2,10 @@
 // time to fetch and parse the same trace in the same browser as the baseline; and scrolling smoothness.
 // At scale (issue 10): the session list painted at 100 / 1,000 / 5,000 sessions (≤ 0.5 s) and sessions of 30k
 // and 300k spans painted (≤ 3 s) and wholly loaded, each with its growth against the smaller size.
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { startViewer } from '../start-viewer.mjs';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
@@ -44,18 +44,6 @@ function sessionEvents(sessionId, tools) {
   return out;
 }
 
-function startViewer(bin, dir, sessionId) {
-  const child = spawn(process.execPath, [bin, 'view', ...(sessionId ? [sessionId] : []), '--no-open', '--port', '0', '--dir', dir], { stdio: ['ignore', 'pipe', 'ignore'] });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-      const m = /agent-trace viewer: (\S+)/.exec(out);
-      if (m) resolve({ child, url: m[1] });
-    });
-    child.on('exit', (code) => reject(new Error(`viewer exited with ${code}`)));
-  });
-}
 
 export async function rows(ctx) {
   return [...(await waterfallRows(ctx)), ...(await scaleRows(ctx))];
@@ -236,7 +224,7 @@ async function waterfallRows(ctx) {
   store.append(sessionEvents(sessionId, 9_100));
   const spans = store.materialize(sessionId).spans.length;
 
-  const { child, url } = await startViewer(ctx.bin, dir, sessionId);
+  const { child, url } = await startViewer(ctx.bin, dir, { sessionId });
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true });
   try {
     const painted = [];
